@@ -1,0 +1,90 @@
+// How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
+import { describeTrigger, type Action, type LifecycleEvent } from '../core/model';
+import type { RunRow } from '../core/store';
+import { formatDuration } from '../core/duration';
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function actionJson(a: Action): Record<string, unknown> {
+  return {
+    id: a.id,
+    name: a.name,
+    status: a.status,
+    dueAt: iso(a.dueAt),
+    trigger: a.trigger,
+    run: a.run,
+    policy: a.policy,
+    attempt: a.attempt,
+    running: a.running,
+    pending: a.pending,
+    idempotencyKey: a.idempotencyKey,
+    createdAt: iso(a.createdAt),
+    updatedAt: iso(a.updatedAt),
+    lastRunId: a.lastRunId,
+    ...(a.reason ? { reason: a.reason } : {}),
+  };
+}
+
+export function runJson(r: RunRow): Record<string, unknown> {
+  return {
+    runId: r.runId,
+    actionId: r.actionId,
+    name: r.name,
+    status: r.status,
+    exitCode: r.exitCode,
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+    durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
+    attempt: r.attempt,
+    runner: r.runner,
+    cause: r.cause,
+    scheduledFor: iso(r.scheduledFor),
+    ...(r.reason ? { reason: r.reason } : {}),
+    outputTail: r.outputTail,
+  };
+}
+
+export function eventJson(e: LifecycleEvent): Record<string, unknown> {
+  return { seq: e.seq, ts: iso(e.ts), type: e.type, actionId: e.actionId, runId: e.runId, data: e.data };
+}
+
+function table(rows: string[][]): string {
+  if (!rows.length) return '';
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
+}
+
+export function actionsText(actions: Action[], now: number): string {
+  if (!actions.length) return 'nothing queued\n';
+  return table([
+    ['ID', 'NAME', 'STATUS', 'DUE', 'TRIGGER'],
+    ...actions.map((a) => [
+      a.id,
+      a.name,
+      a.status,
+      a.dueAt === null ? '-' : a.dueAt <= now ? 'now' : `in ${formatDuration(a.dueAt - now)}`,
+      describeTrigger(a.trigger),
+    ]),
+  ]);
+}
+
+export function runsText(runs: RunRow[]): string {
+  if (!runs.length) return 'no finished runs\n';
+  return table([
+    ['ENDED', 'NAME', 'STATUS', 'EXIT', 'DURATION', 'ATTEMPT', 'REASON'],
+    ...runs.map((r) => [
+      iso(r.endedAt) ?? '-',
+      r.name,
+      r.status,
+      r.exitCode === null ? '-' : String(r.exitCode),
+      r.endedAt !== null ? formatDuration(r.endedAt - r.startedAt) : '-',
+      String(r.attempt),
+      r.reason ?? '',
+    ]),
+  ]);
+}
+
+export function eventText(e: LifecycleEvent): string {
+  const data = Object.keys(e.data).length ? ` ${JSON.stringify(e.data)}` : '';
+  return `${String(e.seq).padStart(6)} ${iso(e.ts)} ${e.type.padEnd(20)} ${e.actionId ?? ''}${e.runId ? ` run ${e.runId}` : ''}${data}`;
+}

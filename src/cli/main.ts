@@ -1,0 +1,282 @@
+// sdlc-orchestrator: the engine without VS Code, on the same `.sdlc/orchestrator.db`.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { CorruptDatabaseError, DurableDatabase } from '../core/database';
+import { NotFoundError, ValidationError } from '../core/errors';
+import type { Request } from '../core/inbox';
+import { silentLogger, streamLogger, type LogLevel } from '../core/log';
+import type { ActionInput, Trigger } from '../core/model';
+import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
+import { sdlcPaths } from '../core/paths';
+import { ProcessRunner } from '../core/processRunner';
+import { loadSqlJs } from '../core/sqljs';
+import { actionJson, actionsText, eventJson, eventText, runJson, runsText } from './format';
+
+const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
+
+usage:
+  sdlc-orchestrator add     --workspace DIR --name NAME --run "CMD"
+                            (--at ISO | --in DURATION | --cron EXPR [--tz ZONE] | --every DURATION
+                             | --webhook HOOK | --after ACTION | --manual)
+                            [--timeout D] [--max-attempts N] [--backoff D] [--key IDEMPOTENCY_KEY]
+                            [--cwd DIR] [--env NAME=VALUE]... [--concurrency N]
+                            [--on-interrupted fail|retry] [--catch-up skip|once|all] [--json]
+  sdlc-orchestrator apply   --workspace DIR --file ACTIONS.json [--json]   add several actions at once
+  sdlc-orchestrator list    --workspace DIR [--json]        queued and running actions
+  sdlc-orchestrator history --workspace DIR [--limit N] [--json]   finished runs, latest first
+  sdlc-orchestrator events  --workspace DIR [--since SEQ] [--limit N] [--json]
+  sdlc-orchestrator cancel  --workspace DIR ACTION
+  sdlc-orchestrator run-now --workspace DIR ACTION
+  sdlc-orchestrator delete  --workspace DIR ACTION
+  sdlc-orchestrator pause | resume --workspace DIR
+  sdlc-orchestrator run     --workspace DIR [--tick MS] [--exit-when-idle] [--max-concurrent N] [--quiet]
+
+ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
+--workspace defaults to the current folder.
+`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  workspace: { type: 'string', short: 'w' },
+  name: { type: 'string' },
+  run: { type: 'string' },
+  at: { type: 'string' },
+  in: { type: 'string' },
+  cron: { type: 'string' },
+  tz: { type: 'string' },
+  every: { type: 'string' },
+  webhook: { type: 'string' },
+  after: { type: 'string' },
+  manual: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'max-attempts': { type: 'string' },
+  backoff: { type: 'string' },
+  key: { type: 'string' },
+  runner: { type: 'string' },
+  cwd: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  'on-interrupted': { type: 'string' },
+  'catch-up': { type: 'string' },
+  file: { type: 'string' },
+  json: { type: 'boolean' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  tick: { type: 'string' },
+  'exit-when-idle': { type: 'boolean' },
+  'max-concurrent': { type: 'string' },
+  'lease-stale': { type: 'string' },
+  quiet: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function intOption(values: Values, name: keyof Values, min: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${String(name)} must be a whole number of at least ${min} (got "${raw}")`);
+  return n;
+}
+
+function workspaceOf(values: Values): string {
+  const ws = path.resolve(values.workspace ?? process.cwd());
+  if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new UsageError(`workspace folder ${ws} does not exist; pass an existing folder with --workspace`);
+  return ws;
+}
+
+function triggerOf(values: Values): Trigger {
+  const given: Trigger[] = [];
+  if (values.at !== undefined) given.push({ kind: 'at', at: values.at });
+  if (values.in !== undefined) given.push({ kind: 'delay', delay: values.in });
+  if (values.cron !== undefined) given.push({ kind: 'cron', cron: values.cron, tz: values.tz });
+  if (values.every !== undefined) given.push({ kind: 'every', every: values.every });
+  if (values.webhook !== undefined) given.push({ kind: 'webhook', hook: values.webhook });
+  if (values.after !== undefined) given.push({ kind: 'after', after: values.after });
+  if (values.manual) given.push({ kind: 'manual' });
+  if (given.length === 0) throw new UsageError('say when to run: one of --at, --in, --cron, --every, --webhook, --after or --manual');
+  if (given.length > 1) throw new UsageError(`give exactly one of --at, --in, --cron, --every, --webhook, --after, --manual (got ${given.map((t) => t.kind).join(', ')})`);
+  if (values.tz !== undefined && values.cron === undefined) throw new UsageError('--tz applies only to --cron');
+  return given[0];
+}
+
+function actionInputOf(values: Values): ActionInput {
+  if (values.run === undefined) throw new UsageError('say what to run: --run "CMD"');
+  const env: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE (got "${pair}")`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    name: values.name,
+    trigger: triggerOf(values),
+    run: { command: values.run, runner: values.runner, cwd: values.cwd, ...(values.env ? { env } : {}) },
+    policy: {
+      ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
+      ...(values['max-attempts'] !== undefined ? { maxAttempts: values['max-attempts'] as unknown as number } : {}),
+      ...(values.backoff !== undefined ? { backoff: values.backoff } : {}),
+      ...(values.concurrency !== undefined ? { concurrency: values.concurrency as unknown as number } : {}),
+      ...(values['on-interrupted'] !== undefined ? { onInterrupted: values['on-interrupted'] as 'fail' } : {}),
+      ...(values['catch-up'] !== undefined ? { catchUp: values['catch-up'] as 'once' } : {}),
+    },
+    idempotencyKey: values.key,
+  };
+}
+
+function engineOptions(values: Values, workspace: string): OrchestratorOptions {
+  const level = (values['log-level'] ?? 'info') as LogLevel;
+  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be trace, debug, info, warn or error`);
+  return {
+    workspace,
+    runners: { process: new ProcessRunner() },
+    label: 'cli',
+    log: values.quiet ? silentLogger : streamLogger(process.stderr, level),
+    tickMs: intOption(values, 'tick', 1),
+    maxConcurrent: intOption(values, 'max-concurrent', 1),
+    leaseStaleMs: intOption(values, 'lease-stale', 2000),
+  };
+}
+
+/** Reads the folder's state without taking it over (works while another process owns it). */
+async function readState<T>(workspace: string, read: (db: DurableDatabase) => T): Promise<T> {
+  const db = DurableDatabase.open(await loadSqlJs(), sdlcPaths(workspace), { mode: 'reader', log: silentLogger, now: Date.now });
+  try {
+    return read(db);
+  } finally {
+    db.close({ snapshot: false });
+  }
+}
+
+async function send(values: Values, request: Request): Promise<unknown> {
+  const workspace = workspaceOf(values);
+  return Orchestrator.requestOnce({ ...engineOptions(values, workspace), log: silentLogger }, request);
+}
+
+function positional(positionals: string[], what: string): string {
+  const id = positionals[1];
+  if (!id) throw new UsageError(`say which action to ${what}: sdlc-orchestrator ${positionals[0]} --workspace DIR ACTION_ID`);
+  return id;
+}
+
+async function runLoop(values: Values): Promise<number> {
+  const workspace = workspaceOf(values);
+  const opts = engineOptions(values, workspace);
+  const orch = await Orchestrator.create({ ...opts, keepAlive: true });
+  if (!values.quiet) orch.onEvents((events) => events.forEach((e) => process.stderr.write(`${eventText(e)}\n`)));
+  await orch.start();
+  for (const w of orch.warnings) process.stderr.write(`warning: ${w}\n`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const finish = async (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      await orch.stop({ graceMs: values['exit-when-idle'] ? 0 : 5000 });
+      resolve(code);
+    };
+    const onSignal = () => {
+      if (stopping) process.exit(130); // a second Ctrl-C: do not wait any longer
+      opts.log?.info('stopping: waiting up to 5 s for runs in flight');
+      void finish(0);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (values['exit-when-idle']) {
+      orch.onTick(() => {
+        if (orch.isIdle()) void finish(0);
+      });
+    }
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const command = positionals[0];
+    if (values.help || !command || command === 'help') {
+      out(USAGE);
+      return command || values.help ? 0 : 2;
+    }
+    const now = Date.now();
+    switch (command) {
+      case 'add': {
+        const input = actionInputOf(values);
+        const result = (await send(values, { op: 'add', actions: [input] })) as { actions: ReturnType<typeof actionJson>[]; created: boolean[] };
+        const a = result.actions[0] as never;
+        if (values.json) out(`${JSON.stringify({ ...actionJson(a), created: result.created[0] })}\n`);
+        else out(`${result.created[0] ? 'added' : 'already there (same --key)'}: ${(a as { id: string }).id}\n${actionsText([a], now)}`);
+        return 0;
+      }
+      case 'apply': {
+        if (!values.file) throw new UsageError('say which file holds the actions: --file ACTIONS.json');
+        let inputs: ActionInput[];
+        try {
+          const parsed = JSON.parse(fs.readFileSync(values.file, 'utf8'));
+          inputs = Array.isArray(parsed) ? parsed : [parsed];
+        } catch (err) {
+          throw new UsageError(`cannot read ${values.file}: ${(err as Error).message}`);
+        }
+        const result = (await send(values, { op: 'add', actions: inputs })) as { actions: never[]; created: boolean[] };
+        if (values.json) out(`${JSON.stringify(result.actions.map((a, i) => ({ ...actionJson(a), created: result.created[i] })))}\n`);
+        else out(actionsText(result.actions, now));
+        return 0;
+      }
+      case 'list': {
+        const actions = await readState(workspaceOf(values), (db) => db.store.activeActions());
+        out(values.json ? `${JSON.stringify(actions.map(actionJson))}\n` : actionsText(actions, now));
+        return 0;
+      }
+      case 'history': {
+        const limit = intOption(values, 'limit', 1) ?? 50;
+        const runs = await readState(workspaceOf(values), (db) => db.store.history(limit));
+        out(values.json ? `${JSON.stringify(runs.map(runJson))}\n` : runsText(runs));
+        return 0;
+      }
+      case 'events': {
+        const since = intOption(values, 'since', 0) ?? 0;
+        const limit = intOption(values, 'limit', 1) ?? 10_000;
+        const events = await readState(workspaceOf(values), (db) => db.store.eventsSince(since, limit));
+        out(values.json ? `${JSON.stringify(events.map(eventJson))}\n` : events.map((e) => `${eventText(e)}\n`).join(''));
+        return 0;
+      }
+      case 'cancel':
+      case 'run-now':
+      case 'delete': {
+        const id = positional(positionals, command.replace('-', ' '));
+        const op = command === 'cancel' ? 'cancel' : command === 'delete' ? 'delete' : 'runNow';
+        const result = await send(values, { op, id });
+        if (values.json) out(`${JSON.stringify(result ? actionJson(result as never) : { deleted: id })}\n`);
+        else out(`${command === 'cancel' ? 'cancelled' : command === 'delete' ? 'deleted' : 'queued to run now'}: ${id}\n`);
+        return 0;
+      }
+      case 'pause':
+      case 'resume':
+        await send(values, { op: command });
+        out(`${command === 'pause' ? 'paused' : 'resumed'}\n`);
+        return 0;
+      case 'run':
+        return await runLoop(values);
+      default:
+        throw new UsageError(`unknown command "${command}"; run "sdlc-orchestrator help"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ValidationError || err instanceof NotFoundError || err instanceof CorruptDatabaseError) {
+      process.stderr.write(`sdlc-orchestrator: ${err.message}\n`);
+      return 2;
+    }
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`sdlc-orchestrator: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`sdlc-orchestrator: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,333 @@
+// Durability: `.sdlc/orchestrator.db` is the latest snapshot (always a valid SQLite file),
+// `.sdlc/orchestrator.journal` holds every transaction committed since. Loading replays the
+// journal onto the snapshot; committing appends one fsynced line; snapshots are written
+// atomically now and then and empty the journal. The cost of a commit does not grow with
+// the database; the cost of a snapshot does, so snapshots happen rarely and off the hot path.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { writeFileAtomic } from './atomicFile';
+import { readJournal, JournalWriter, type JournalRecord } from './journal';
+import type { Logger } from './log';
+import { ensureSdlcDir, type SdlcPaths } from './paths';
+import { migrate } from './schema';
+import { Store } from './store';
+
+export class CorruptDatabaseError extends Error {
+  constructor(
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `the database ${file} cannot be read (${(cause as Error)?.message ?? cause}); ` +
+        'start the orchestrator ("sdlc-orchestrator run" or VS Code) to move it aside and start afresh, or restore it from a backup',
+    );
+    this.name = 'CorruptDatabaseError';
+  }
+}
+
+export interface SnapshotPolicy {
+  /** Snapshot once the journal holds this many records or bytes. */
+  maxJournalRecords: number;
+  maxJournalBytes: number;
+  /** When idle this long, snapshot if the last export was cheap (small databases stay current on disk). */
+  idleMs: number;
+  cheapExportMs: number;
+}
+
+export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
+  maxJournalRecords: 5000,
+  maxJournalBytes: 8 * 1024 * 1024,
+  idleMs: 2000,
+  cheapExportMs: 25,
+};
+
+function stamp(now: number): string {
+  return new Date(now).toISOString().replace(/[:.]/g, '-');
+}
+
+/** Opens the snapshot; throws CorruptDatabaseError if it is not a database we can use. */
+function openSnapshot(SQL: SqlJsStatic, file: string): { db: Database; existed: boolean } {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { db: new SQL.Database(), existed: false };
+    throw err;
+  }
+  if (bytes.length === 0) throw new CorruptDatabaseError(file, new Error('the file is empty'));
+  const db = new SQL.Database(bytes);
+  try {
+    const check = db.exec('PRAGMA quick_check');
+    const verdict = check[0]?.values[0]?.[0];
+    if (verdict !== 'ok') throw new Error(`integrity check: ${verdict}`);
+    const tables = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'actions', 'runs', 'events')");
+    if ((tables[0]?.values.length ?? 0) !== 4) throw new Error('it is a SQLite file but not an orchestrator database');
+  } catch (err) {
+    db.close();
+    throw new CorruptDatabaseError(file, err);
+  }
+  return { db, existed: true };
+}
+
+export interface OpenOptions {
+  mode: 'owner' | 'reader';
+  log: Logger;
+  now: () => number;
+  snapshotPolicy?: SnapshotPolicy;
+}
+
+export class DurableDatabase {
+  /** Problems found while loading, said to the user (a moved-aside file, a damaged journal). */
+  readonly warnings: string[] = [];
+  private journal: JournalWriter | undefined;
+  private journalN = 0;
+  private readOffset = 0;
+  private lastCommitAt = 0;
+  private lastSnapshotAt = 0;
+  private lastExportMs = 0;
+  private readonly policy: SnapshotPolicy;
+
+  private constructor(
+    private readonly SQL: SqlJsStatic,
+    readonly paths: SdlcPaths,
+    public store: Store,
+    private readonly opts: OpenOptions,
+  ) {
+    this.policy = opts.snapshotPolicy ?? DEFAULT_SNAPSHOT_POLICY;
+  }
+
+  static open(SQL: SqlJsStatic, paths: SdlcPaths, opts: OpenOptions): DurableDatabase {
+    if (opts.mode === 'owner') ensureSdlcDir(paths);
+    const self = new DurableDatabase(SQL, paths, undefined as unknown as Store, opts);
+    self.load();
+    return self;
+  }
+
+  get isOwner(): boolean {
+    return this.opts.mode === 'owner';
+  }
+
+  get lastJournalRecord(): number {
+    return this.journalN;
+  }
+
+  private loadedSnapshot = '';
+
+  private load(): void {
+    const { paths, opts } = this;
+    this.loadedSnapshot = this.snapshotIdentity();
+    let db: Database;
+    let existed: boolean;
+    let fresh = false;
+    try {
+      ({ db, existed } = openSnapshot(this.SQL, paths.db));
+    } catch (err) {
+      if (!(err instanceof CorruptDatabaseError) || opts.mode !== 'owner') throw err;
+      // Never overwrite what we cannot read: move it (and its journal) aside, say so, start afresh.
+      const aside = `${paths.db}.corrupt-${stamp(opts.now())}`;
+      fs.renameSync(paths.db, aside);
+      if (fs.existsSync(paths.journal)) fs.renameSync(paths.journal, `${aside}.journal`);
+      this.warnings.push(
+        `The database ${path.relative(paths.workspace, paths.db)} could not be read (${(err.cause as Error)?.message ?? err.cause}). ` +
+          `It was moved to ${path.relative(paths.workspace, aside)} and the orchestrator started with an empty database. ` +
+          'Your earlier actions are in that file; open it with sqlite3 to recover them.',
+      );
+      db = new this.SQL.Database();
+      existed = false;
+      fresh = true;
+    }
+    if (opts.mode === 'reader' && !existed) {
+      // Nothing on disk yet: an empty, current-schema database to read from.
+      migrate(db);
+      this.store = new Store(db);
+      this.replayNew(true);
+      return;
+    }
+    const migrated = migrate(db);
+    this.store = new Store(db);
+    this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
+    const read = this.replayNew(true);
+    if (opts.mode === 'owner') {
+      if (read.damaged) {
+        const aside = `${paths.journal}.damaged-${stamp(opts.now())}`;
+        fs.copyFileSync(paths.journal, aside);
+        this.warnings.push(
+          `The journal ${path.relative(paths.workspace, paths.journal)} was damaged after record ${this.journalN}; ` +
+            `the orchestrator kept everything before that and saved the whole journal to ${path.relative(paths.workspace, aside)}.`,
+        );
+      } else if (read.badBytes > 0) {
+        opts.log.info(`ignored a torn last journal record (${read.badBytes} bytes) left by a crash`);
+      }
+      this.journal = new JournalWriter(paths.journal, read.goodBytes, read.records);
+      if (fresh || migrated || !existed) this.snapshot();
+    }
+  }
+
+  /**
+   * Applies journal records not yet in the database, in one transaction (fast), stopping at
+   * the first record that does not follow on or fails to apply.
+   */
+  private replayNew(fromStart: boolean): { goodBytes: number; badBytes: number; damaged: boolean; records: number; applied: number } {
+    const read = readJournal(this.paths.journal, fromStart ? 0 : this.readOffset);
+    const apply: JournalRecord[] = [];
+    let expected = this.journalN + 1;
+    let damaged = read.damaged;
+    for (const rec of read.records) {
+      if (rec.n < expected) continue; // already in the snapshot
+      if (rec.n !== expected) {
+        damaged = true; // a gap: records after it cannot be applied safely
+        break;
+      }
+      apply.push(rec);
+      expected++;
+    }
+    let applied = apply.length;
+    if (apply.length) {
+      applied = this.applyRecords(apply);
+      if (applied < apply.length) damaged = true;
+    }
+    this.readOffset = read.goodBytes;
+    return { goodBytes: read.goodBytes, badBytes: read.badBytes, damaged, records: read.records.length, applied };
+  }
+
+  private applyRecords(records: JournalRecord[]): number {
+    const tryApply = (batch: JournalRecord[]): void => {
+      const { db } = this.store;
+      db.exec('BEGIN');
+      try {
+        for (const rec of batch) for (const [name, params] of rec.ops) this.store.execute(name, params);
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
+      }
+      this.journalN = batch[batch.length - 1].n;
+    };
+    try {
+      tryApply(records); // the fast path: one transaction for everything
+      return records.length;
+    } catch (err) {
+      // Rare: a record that does not apply. Keep every record before it, one at a time.
+      let good = 0;
+      for (const rec of records) {
+        try {
+          tryApply([rec]);
+        } catch (e) {
+          this.opts.log.error(`journal record ${rec.n} cannot be applied; it and later records are ignored`, e);
+          break;
+        }
+        good++;
+      }
+      return good;
+    }
+  }
+
+  /**
+   * Makes the open transaction durable: one journal line, one fsync, then COMMIT. If the
+   * journal cannot be written, the transaction is rolled back and the error thrown, so
+   * nothing is dispatched that is not on disk.
+   */
+  commit(): boolean {
+    const { store } = this;
+    if (!store.inTransaction) return false;
+    if (store.pendingOps().length === 0) {
+      store.rollback(); // a transaction that changed nothing needs no journal line
+      return false;
+    }
+    if (!this.journal) throw new Error('this database is open for reading only');
+    const n = this.journalN + 1;
+    store.setMeta('journal_n', String(n));
+    try {
+      this.journal.append({ n, ops: store.pendingOps() });
+    } catch (err) {
+      store.rollback();
+      throw err;
+    }
+    store.commit();
+    this.journalN = n;
+    this.lastCommitAt = this.opts.now();
+    return true;
+  }
+
+  rollback(): void {
+    this.store.rollback();
+  }
+
+  /** Writes the whole database atomically and empties the journal. Never inside a transaction. */
+  snapshot(): void {
+    if (!this.journal) return;
+    if (this.store.inTransaction) throw new Error('snapshot inside an open transaction');
+    const started = performance.now();
+    const bytes = this.store.db.export();
+    writeFileAtomic(this.paths.db, bytes);
+    this.journal.reset();
+    this.lastExportMs = performance.now() - started;
+    this.lastSnapshotAt = this.opts.now();
+    this.opts.log.debug(`snapshot written: ${bytes.length} bytes in ${this.lastExportMs.toFixed(1)} ms`);
+  }
+
+  /** Called between ticks: snapshot when the journal is long, or when idle and cheap. */
+  maybeSnapshot(now: number): boolean {
+    const j = this.journal;
+    if (!j || j.recordCount === 0 || this.store.inTransaction) return false;
+    const long = j.recordCount >= this.policy.maxJournalRecords || j.bytes >= this.policy.maxJournalBytes;
+    const idleAndCheap =
+      now - this.lastCommitAt >= this.policy.idleMs && this.lastExportMs <= this.policy.cheapExportMs && now - this.lastSnapshotAt >= this.policy.idleMs;
+    if (!long && !idleAndCheap) return false;
+    this.snapshot();
+    return true;
+  }
+
+  get journalRecords(): number {
+    return this.journal?.recordCount ?? 0;
+  }
+
+  /**
+   * A reader catches up with what the owner committed since it last looked. Returns true if
+   * anything changed. When the owner has written a new snapshot in between, reloads.
+   */
+  refresh(): boolean {
+    if (this.opts.mode !== 'reader') return false;
+    if (this.snapshotIdentity() !== this.loadedSnapshot) return this.reload();
+    let size = 0;
+    try {
+      size = fs.statSync(this.paths.journal).size;
+    } catch {
+      // no journal yet
+    }
+    if (size === this.readOffset) return false;
+    if (size < this.readOffset) return this.reload();
+    const before = this.journalN;
+    const read = this.replayNew(false);
+    if (read.damaged) return this.reload();
+    return this.journalN !== before; // nothing new but a partial line: the owner is mid-write
+  }
+
+  private snapshotIdentity(): string {
+    try {
+      const st = fs.statSync(this.paths.db);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  private reload(): boolean {
+    this.store.close();
+    this.readOffset = 0;
+    this.journalN = 0;
+    this.load();
+    return true;
+  }
+
+  close(options: { snapshot: boolean } = { snapshot: true }): void {
+    try {
+      if (options.snapshot && this.journal && this.journal.recordCount > 0) this.snapshot();
+    } finally {
+      this.journal?.close();
+      this.journal = undefined;
+      this.store.close();
+    }
+  }
+}

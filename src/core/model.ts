@@ -1,0 +1,186 @@
+// The action model shared by the engine, the CLI and the extension: what an action is,
+// the states it moves through, and the lifecycle events it leaves behind.
+
+/** When an action runs. Exactly one kind per action. */
+export type Trigger =
+  | { kind: 'at'; at: string } // ISO 8601 instant
+  | { kind: 'delay'; delay: string } // "500ms", "30s", "10m", "2h", "1d" from creation
+  | { kind: 'cron'; cron: string; tz?: string } // 5 or 6 fields, optional IANA zone
+  | { kind: 'every'; every: string } // fixed interval, first run one interval after creation
+  | { kind: 'webhook'; hook: string } // each delivery to the named hook queues a run
+  | { kind: 'after'; after: string } // each success of the action with this id queues a run
+  | { kind: 'manual' }; // only "run now"
+
+export type TriggerKind = Trigger['kind'];
+
+/** What to run. The engine only knows the runner's name; runners are plugged in. */
+export interface RunSpec {
+  runner: string; // 'process' | 'task' | 'terminal' | anything a host registers
+  command: string;
+  cwd?: string; // relative to the workspace folder, or absolute
+  env?: Record<string, string>;
+}
+
+export type InterruptedPolicy = 'fail' | 'retry';
+export type CatchUpPolicy = 'skip' | 'once' | 'all';
+
+export interface Policy {
+  timeoutMs?: number;
+  maxAttempts: number; // 1 = no retries
+  backoffMs: number; // first retry delay; doubles each attempt
+  maxBackoffMs: number;
+  concurrency: number; // runs of this action at once (matters for queued webhook/after triggers)
+  onInterrupted: InterruptedPolicy;
+  catchUp: CatchUpPolicy;
+  catchUpLimit: number; // cap for catchUp 'all'
+}
+
+/** What a caller supplies to create an action (before validation and defaults). */
+export interface ActionInput {
+  id?: string;
+  name?: string;
+  trigger: Trigger;
+  run: { runner?: string; command: string; cwd?: string; env?: Record<string, string> };
+  policy?: Partial<Policy> & { timeout?: string; backoff?: string };
+  idempotencyKey?: string;
+}
+
+/**
+ * Action states, in order. Every transition is written as
+ * `UPDATE … WHERE status IN (<states it may leave>)`, so a double transition is impossible.
+ * - waiting:   no due time; waits for a webhook delivery, an upstream success or "run now"
+ * - scheduled: has a due time
+ * - retrying:  a failed run will be tried again at its due time
+ * - running:   at least one run is in flight
+ * - paused:    held by the user; keeps its place but is not claimed
+ * - succeeded / failed / cancelled: finished for good
+ */
+export const ACTION_STATES = ['waiting', 'scheduled', 'retrying', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+export type ActionStatus = (typeof ACTION_STATES)[number];
+export const FINISHED_ACTION_STATES: readonly ActionStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const ACTIVE_ACTION_STATES: readonly ActionStatus[] = ['waiting', 'scheduled', 'retrying', 'running', 'paused'];
+
+export const RUN_STATES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATES)[number];
+
+export interface Action {
+  id: string;
+  name: string;
+  status: ActionStatus;
+  trigger: Trigger;
+  run: RunSpec;
+  policy: Policy;
+  dueAt: number | null; // ms since epoch; null when not time-due
+  attempt: number; // attempts made for the current occurrence
+  running: number; // runs in flight
+  pending: number; // queued triggers (webhook deliveries, upstream successes, run-now)
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastRunId: string | null;
+  reason: string | null; // why it is failed/cancelled, when it is
+}
+
+export interface Run {
+  runId: string;
+  actionId: string;
+  name: string;
+  runner: string;
+  status: RunStatus;
+  attempt: number;
+  startedAt: number;
+  endedAt: number | null;
+  exitCode: number | null;
+  reason: string | null;
+  outputTail: string;
+  cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>'
+}
+
+/**
+ * Lifecycle event types. Each is recorded after the fact it names, with a monotonic seq.
+ * - task.accepted   an action was created
+ * - task.scheduled  an action got a (new) due time
+ * - task.triggered  a run was queued by a webhook, an upstream success or "run now"
+ * - task.started    a run was marked running (durably) and handed to its runner
+ * - task.completed  a run exited 0
+ * - task.failed     a run failed (exit code, timeout, runner error) or an action gave up
+ * - task.retried    a failed run will be tried again (delay in data)
+ * - task.cancelled  an action or run was cancelled
+ * - task.recovered  a run left running by a process that died was resolved at start
+ * - task.skipped    missed occurrences were skipped (catch-up policy) or a run was not started
+ * - task.paused / task.resumed   the user held or released an action
+ * - task.deleted    an action was removed
+ * - orchestrator.started / orchestrator.stopped   an engine took or released the folder
+ * - orchestrator.paused / orchestrator.resumed    the whole folder was held or released
+ * - history.pruned  retention removed old runs and events
+ * - history.cleared the user cleared the history
+ */
+export const EVENT_TYPES = [
+  'task.accepted',
+  'task.scheduled',
+  'task.triggered',
+  'task.started',
+  'task.completed',
+  'task.failed',
+  'task.retried',
+  'task.cancelled',
+  'task.recovered',
+  'task.skipped',
+  'task.paused',
+  'task.resumed',
+  'task.deleted',
+  'orchestrator.started',
+  'orchestrator.stopped',
+  'orchestrator.paused',
+  'orchestrator.resumed',
+  'history.pruned',
+  'history.cleared',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface LifecycleEvent {
+  seq: number;
+  ts: number;
+  type: EventType;
+  actionId: string | null;
+  runId: string | null;
+  data: Record<string, unknown>;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  maxAttempts: 1,
+  backoffMs: 1000,
+  maxBackoffMs: 10 * 60_000,
+  concurrency: 1,
+  onInterrupted: 'fail',
+  catchUp: 'once',
+  catchUpLimit: 10,
+};
+
+export function isRecurring(trigger: Trigger): boolean {
+  return trigger.kind === 'cron' || trigger.kind === 'every';
+}
+
+/** Triggers that queue runs on an outside event rather than at a time. */
+export function isEventTriggered(trigger: Trigger): boolean {
+  return trigger.kind === 'webhook' || trigger.kind === 'after' || trigger.kind === 'manual';
+}
+
+export function describeTrigger(t: Trigger): string {
+  switch (t.kind) {
+    case 'at':
+      return `at ${t.at}`;
+    case 'delay':
+      return `in ${t.delay}`;
+    case 'cron':
+      return `cron "${t.cron}"${t.tz ? ` (${t.tz})` : ''}`;
+    case 'every':
+      return `every ${t.every}`;
+    case 'webhook':
+      return `on webhook "${t.hook}"`;
+    case 'after':
+      return `after ${t.after}`;
+    case 'manual':
+      return 'manual';
+  }
+}

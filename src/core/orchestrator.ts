@@ -1,0 +1,634 @@
+// One folder's orchestrator: owns the folder (lease) and ticks, or follows the owner and
+// keeps its view current. Hosts (the CLI, the VS Code extension) create one per folder,
+// plug in runners, read state, subscribe to the lifecycle log and send requests.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { SqlJsStatic } from 'sql.js';
+import { v4 as uuidv4 } from 'uuid';
+import { systemClock, type Clock } from './clock';
+import { DurableDatabase, type SnapshotPolicy } from './database';
+import { formatDuration } from './duration';
+import { NotFoundError, ValidationError } from './errors';
+import { awaitReply, postRequest, pruneReplies, readInbox, writeReply, type Reply, type Request } from './inbox';
+import { Lease, readOwner, type OwnerInfo } from './lease';
+import { silentLogger, type Logger } from './log';
+import type { Action, ActionInput, ActionStatus, CatchUpPolicy, LifecycleEvent } from './model';
+import { sdlcPaths, type SdlcPaths } from './paths';
+import type { RunHandle, RunOutcome, Runner } from './runner';
+import { loadSqlJs } from './sqljs';
+import type { ActionRow, RunRow, Store } from './store';
+import { DEFAULT_RETENTION, Transitions, type Claim, type Retention } from './transitions';
+import { validateActions } from './validate';
+import { TickLoop } from './tickLoop';
+
+export interface OrchestratorOptions {
+  workspace: string;
+  runners: Record<string, Runner>;
+  tickMs?: number;
+  /** Runs in flight at once, across all actions. */
+  maxConcurrent?: number;
+  retention?: Partial<Retention>;
+  /** A lease not refreshed for this long is taken over by a follower. */
+  leaseStaleMs?: number;
+  /** Who this is, shown to followers: 'cli', 'vscode'. */
+  label?: string;
+  log?: Logger;
+  clock?: Clock;
+  wasmPath?: string;
+  /** Keep the process alive while the loop runs (the CLI's `run`). */
+  keepAlive?: boolean;
+  snapshotPolicy?: SnapshotPolicy;
+  defaultRunner?: string;
+  defaultCatchUp?: CatchUpPolicy;
+  /** How long a follower waits for the owner to answer a request. */
+  requestTimeoutMs?: number;
+}
+
+/** Roles, in order. A follower becomes the owner when the lease frees; an owner that loses it follows. */
+export const ROLES = ['starting', 'follower', 'owner', 'stopped'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface EngineStatus {
+  role: Role;
+  paused: boolean;
+  tickMs: number;
+  ticks: number;
+  lastTickMs: number;
+  counts: Partial<Record<ActionStatus, number>>;
+  inFlight: number;
+  nextDueAt: number | null;
+  owner: OwnerInfo | undefined;
+  error: string | undefined;
+}
+
+interface LiveRun {
+  actionId: string;
+  deadline: number | null;
+  timeoutMs: number | undefined;
+  handle: RunHandle | undefined;
+}
+
+export class Orchestrator {
+  readonly paths: SdlcPaths;
+  readonly instance = uuidv4();
+  private role: Role = 'starting';
+  private db: DurableDatabase | undefined;
+  private transitions: Transitions | undefined;
+  private readonly lease: Lease;
+  private readonly loop: TickLoop;
+  private readonly live = new Map<string, LiveRun>();
+  private finished: { runId: string; outcome: RunOutcome }[] = [];
+  private readonly eventListeners = new Set<(events: LifecycleEvent[]) => void>();
+  private readonly tickListeners = new Set<(status: EngineStatus) => void>();
+  private publishedSeq = 0;
+  private ticks = 0;
+  private lastTickMs = 0;
+  private lastTickAt = 0;
+  private nextPruneAt = 0;
+  private nextLeaseTryAt = 0;
+  private takingOver = false;
+  private recoverAt: { at: number; startedBefore: number } | undefined;
+  private error: string | undefined;
+  private drained: (() => void) | undefined;
+  readonly warnings: string[] = [];
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly tickMs: number;
+  private readonly maxConcurrent: number;
+  private readonly retention: Retention;
+  private readonly leaseStaleMs: number;
+
+  private constructor(
+    private readonly SQL: SqlJsStatic,
+    private readonly opts: OrchestratorOptions,
+  ) {
+    this.paths = sdlcPaths(opts.workspace);
+    this.log = opts.log ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
+    this.tickMs = opts.tickMs ?? 500;
+    this.maxConcurrent = opts.maxConcurrent ?? 16;
+    this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
+    this.leaseStaleMs = opts.leaseStaleMs ?? 10_000;
+    this.lease = new Lease(this.paths, {
+      staleMs: this.leaseStaleMs,
+      instance: this.instance,
+      label: opts.label ?? 'engine',
+      log: this.log,
+      onLost: (err) => this.loseLease(err),
+    });
+    this.loop = new TickLoop(() => this.tick(), { intervalMs: this.tickMs, now: () => this.clock.now(), keepAlive: opts.keepAlive });
+  }
+
+  static async create(opts: OrchestratorOptions): Promise<Orchestrator> {
+    if (!fs.existsSync(opts.workspace)) throw new ValidationError('workspace', `workspace folder ${opts.workspace} does not exist`);
+    return new Orchestrator(await loadSqlJs(opts.wasmPath), opts);
+  }
+
+  /**
+   * Applies one request without running the loop: as a brief owner when the folder is free
+   * (the CLI's `add` with no orchestrator running), else through the running owner's inbox.
+   */
+  static async requestOnce(opts: OrchestratorOptions, request: Request): Promise<unknown> {
+    const o = await Orchestrator.create(opts);
+    if (!(await o.lease.tryAcquire())) return sendToOwner(o.paths, o.instance, request, opts.requestTimeoutMs ?? 10_000, o.clock.now());
+    try {
+      o.db = DurableDatabase.open(o.SQL, o.paths, { mode: 'owner', log: o.log, now: () => o.clock.now(), snapshotPolicy: opts.snapshotPolicy });
+      for (const w of o.db.warnings) o.warn(w);
+      o.transitions = new Transitions(o.db.store, o.instance, () => Math.max(2 * o.tickMs, 1000));
+      o.role = 'owner';
+      const now = o.clock.now();
+      const reply = o.applyGuarded(request, now, now);
+      o.db.commit();
+      if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
+      return reply.result;
+    } finally {
+      o.role = 'stopped';
+      o.db?.close({ snapshot: false });
+      await o.lease.release();
+    }
+  }
+
+  /** Takes the folder if it is free, otherwise follows its owner; then starts the loop. */
+  async start(): Promise<void> {
+    if (this.role !== 'starting') return;
+    if (await this.lease.tryAcquire()) this.becomeOwner();
+    else this.becomeFollower();
+    this.loop.start();
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  get store(): Store {
+    if (!this.db) throw new Error('the orchestrator is not started');
+    return this.db.store;
+  }
+
+  // ---- roles ----
+
+  private becomeOwner(): void {
+    this.db?.close({ snapshot: false });
+    this.db = undefined;
+    const db = DurableDatabase.open(this.SQL, this.paths, {
+      mode: 'owner',
+      log: this.log,
+      now: () => this.clock.now(),
+      snapshotPolicy: this.opts.snapshotPolicy,
+    });
+    this.db = db;
+    for (const w of db.warnings) this.warn(w);
+    this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
+    this.role = 'owner';
+    this.error = undefined;
+    const now = this.clock.now();
+    // Runs a previous owner left running: those older than two ticks now, the rest after two ticks.
+    this.transitions.recoverInterrupted(now, now - 2 * this.tickMs, new Set(this.live.keys()));
+    this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
+    this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
+    db.commit();
+    this.publishedSeq = Math.max(0, this.publishedSeq);
+    this.publish();
+    this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
+  }
+
+  private becomeFollower(): void {
+    this.role = 'follower';
+    try {
+      this.db = DurableDatabase.open(this.SQL, this.paths, { mode: 'reader', log: this.log, now: () => this.clock.now() });
+      this.error = undefined;
+    } catch (err) {
+      this.error = (err as Error).message;
+      this.log.error('cannot read the folder state', err);
+    }
+    const owner = readOwner(this.paths);
+    this.log.info(`following ${owner ? `${owner.label} (pid ${owner.pid})` : 'another orchestrator'} on ${this.paths.workspace}`);
+    this.nextLeaseTryAt = this.clock.now() + 1000;
+    this.publish();
+  }
+
+  private async tryTakeOver(): Promise<void> {
+    if (this.takingOver || this.role !== 'follower') return;
+    this.takingOver = true;
+    try {
+      if ((await this.lease.tryAcquire()) && this.role === 'follower') {
+        this.becomeOwner();
+        this.loop.notify();
+      }
+    } catch (err) {
+      this.log.warn(`could not take over the folder: ${(err as Error).message}`);
+    } finally {
+      this.takingOver = false;
+    }
+  }
+
+  /** The lease was lost while we owned the folder: stop acting, never crash; follow instead. */
+  private loseLease(err: Error): void {
+    if (this.role !== 'owner') return;
+    this.warn(`lost ownership of ${this.paths.workspace} (${err.message}); pausing and following the new owner`);
+    for (const live of this.live.values()) live.handle?.stop('lease-lost');
+    this.live.clear();
+    this.finished = [];
+    try {
+      this.db?.close({ snapshot: false });
+    } catch (e) {
+      this.log.error('closing the database after losing the lease', e);
+    }
+    this.db = undefined;
+    this.becomeFollower();
+  }
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+    this.log.warn(message);
+  }
+
+  // ---- the tick ----
+
+  private tick(): number | null {
+    const started = performance.now();
+    const now = this.clock.now();
+    let nextDue: number | null = null;
+    try {
+      if (this.role === 'owner') nextDue = this.tickOwner(now);
+      else if (this.role === 'follower') this.tickFollower(now);
+    } catch (err) {
+      this.error = (err as Error).message;
+      this.log.error('tick failed', err);
+    }
+    this.ticks++;
+    this.lastTickMs = performance.now() - started;
+    this.lastTickAt = now;
+    if (this.tickListeners.size) {
+      const status = this.status();
+      for (const l of this.tickListeners) l(status);
+    }
+    return nextDue;
+  }
+
+  private tickFollower(now: number): void {
+    if (this.db?.refresh()) this.publish();
+    if (now >= this.nextLeaseTryAt) {
+      this.nextLeaseTryAt = now + Math.min(1000, this.leaseStaleMs / 4);
+      void this.tryTakeOver();
+    }
+  }
+
+  private tickOwner(now: number): number | null {
+    const db = this.db!;
+    const t = this.transitions!;
+    // Frozen for longer than the lease refresh allows? Make sure nobody took over meanwhile.
+    if (this.lastTickAt && now - this.lastTickAt > this.leaseStaleMs / 2 && !this.lease.stillOurs()) {
+      this.loseLease(new Error('the lease was taken over while this process was not running'));
+      return null;
+    }
+    const finished = this.finished;
+    this.finished = [];
+    const replies: { id: string; reply: Reply }[] = [];
+    const applied: string[] = [];
+    let claims: Claim[] = [];
+    try {
+      for (const { file, msg } of readInbox(this.paths)) {
+        applied.push(file);
+        if (this.store.requestApplied(msg.id)) continue; // applied before a crash; its file outlived it
+        replies.push({ id: msg.id, reply: this.applyGuarded(msg.request, now, msg.ts) });
+        this.store.write('insertRequest', [msg.id, now]);
+      }
+      for (const f of finished) t.finish(f.runId, f.outcome, now);
+      for (const [runId, live] of this.live) {
+        if (live.deadline === null || live.deadline > now) continue;
+        this.live.delete(runId);
+        live.handle?.stop('timeout');
+        t.finish(runId, { status: 'failed', exitCode: null, reason: `timed out after ${formatDuration(live.timeoutMs ?? 0)}` }, now);
+      }
+      if (this.recoverAt && now >= this.recoverAt.at) {
+        t.recoverInterrupted(now, this.recoverAt.startedBefore, new Set(this.live.keys()));
+        this.recoverAt = undefined;
+      }
+      if (!this.paused) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
+      if (now >= this.nextPruneAt) {
+        t.prune(now, this.retention);
+        this.nextPruneAt = now + 60_000;
+      }
+      db.commit(); // the one fsync of this tick: everything above is durable before anything runs
+    } catch (err) {
+      db.rollback();
+      this.finished = finished.concat(this.finished); // nothing was recorded; try again next tick
+      throw err;
+    }
+    for (const { id, reply } of replies) writeReply(this.paths, id, reply);
+    for (const file of applied) fs.rmSync(file, { force: true });
+    if (applied.length) pruneReplies(this.paths, 60_000, now);
+    this.dispatch(claims);
+    this.publish();
+    db.maybeSnapshot(now);
+    let next = this.store.nextDueAfter(now);
+    for (const live of this.live.values()) if (live.deadline !== null && (next === null || live.deadline < next)) next = live.deadline;
+    return next;
+  }
+
+  private dispatch(claims: Claim[]): void {
+    for (const { run, action } of claims) {
+      const live: LiveRun = { actionId: action.id, deadline: run.deadline, timeoutMs: action.policy.timeoutMs, handle: undefined };
+      this.live.set(run.runId, live);
+      const done = (outcome: RunOutcome) => this.runDone(run.runId, outcome);
+      const runner = this.opts.runners[action.run.runner];
+      if (!runner) {
+        const have = Object.keys(this.opts.runners).join(', ') || 'none';
+        done({ status: 'failed', exitCode: null, reason: `no "${action.run.runner}" runner in this orchestrator (${this.opts.label ?? 'engine'} has: ${have})` });
+        continue;
+      }
+      const cwd = path.resolve(this.paths.workspace, action.run.cwd ?? '.');
+      if (!fs.existsSync(cwd)) {
+        done({ status: 'failed', exitCode: null, reason: `working folder ${cwd} does not exist` });
+        continue;
+      }
+      try {
+        live.handle = runner.start(
+          {
+            runId: run.runId,
+            actionId: action.id,
+            name: action.name,
+            attempt: run.attempt,
+            command: action.run.command,
+            cwd,
+            workspace: this.paths.workspace,
+            env: {
+              ...action.run.env,
+              ...run.data,
+              SDLC_ACTION_ID: action.id,
+              SDLC_ACTION_NAME: action.name,
+              SDLC_RUN_ID: run.runId,
+              SDLC_ATTEMPT: String(run.attempt),
+              SDLC_TRIGGER: run.cause,
+              SDLC_WORKSPACE: this.paths.workspace,
+            },
+          },
+          done,
+        );
+      } catch (err) {
+        done({ status: 'failed', exitCode: null, reason: `runner "${action.run.runner}" failed to start: ${(err as Error).message}` });
+      }
+    }
+  }
+
+  private runDone(runId: string, outcome: RunOutcome): void {
+    if (!this.live.delete(runId)) return; // already settled (timeout, cancel, lost lease)
+    this.finished.push({ runId, outcome });
+    this.loop.notify();
+    if (this.live.size === 0) this.drained?.();
+  }
+
+  /** Pushes events committed since the last push to subscribers (own commits and followed ones). */
+  private publish(): void {
+    if (!this.db) return;
+    if (this.publishedSeq > this.store.lastSeq()) this.publishedSeq = 0; // history cleared or db replaced
+    for (;;) {
+      const events = this.store.eventsSince(this.publishedSeq, 1000);
+      if (!events.length) return;
+      this.publishedSeq = events[events.length - 1].seq;
+      for (const l of this.eventListeners) {
+        try {
+          l(events);
+        } catch (err) {
+          this.log.error('event listener failed', err);
+        }
+      }
+    }
+  }
+
+  // ---- requests: applied here when we own the folder, sent to the owner when we follow ----
+
+  private applyGuarded(request: Request, now: number, askedAt: number): Reply {
+    try {
+      return { ok: true, result: this.store.savepoint(() => this.apply(request, now, askedAt)) };
+    } catch (err) {
+      if (!(err instanceof ValidationError || err instanceof NotFoundError)) this.log.error(`request ${request.op} failed`, err);
+      return { ok: false, error: (err as Error).message, field: err instanceof ValidationError ? err.field : err instanceof NotFoundError ? 'id' : undefined };
+    }
+  }
+
+  private apply(request: Request, now: number, askedAt: number): unknown {
+    const t = this.transitions!;
+    const stop = (runIds: string[]) => {
+      for (const id of runIds) {
+        const live = this.live.get(id);
+        this.live.delete(id);
+        live?.handle?.stop('cancel');
+      }
+    };
+    switch (request.op) {
+      case 'add':
+        return this.addNow(request.actions, now, askedAt);
+      case 'cancel':
+        stop(t.cancel(request.id, now));
+        return publicAction(this.store.findAction(request.id)!);
+      case 'delete':
+        stop(t.remove(request.id, now));
+        return null;
+      case 'runNow':
+        return publicAction(t.runNow(request.id, now));
+      case 'pauseAction':
+        return publicAction(t.setHeld(request.id, true, now));
+      case 'resumeAction':
+        return publicAction(t.setHeld(request.id, false, now));
+      case 'pause':
+      case 'resume': {
+        const paused = request.op === 'pause';
+        if (this.paused !== paused) {
+          this.store.setMeta('paused', paused ? '1' : '0');
+          this.store.addEvent(now, paused ? 'orchestrator.paused' : 'orchestrator.resumed', null, null, {});
+        }
+        return { paused };
+      }
+      case 'clearHistory':
+        t.clearHistory(now);
+        return null;
+    }
+  }
+
+  private addNow(inputs: ActionInput[], now: number, askedAt: number): { actions: Action[]; created: boolean[] } {
+    const existing = inputs.map((i) => (i.idempotencyKey ? this.store.getActionByKey(i.idempotencyKey) : undefined));
+    const fresh = inputs.filter((_, i) => !existing[i]);
+    // Validated against the time it was asked, so a request that waited in the inbox is not "in the past".
+    const validated = validateActions(
+      fresh,
+      { find: (id) => this.store.findAction(id) },
+      { now: askedAt, defaultRunner: this.opts.defaultRunner, defaultCatchUp: this.opts.defaultCatchUp, pastToleranceMs: Math.max(0, now - askedAt) },
+    );
+    const accepted = this.transitions!.accept(validated, now);
+    let k = 0;
+    return {
+      actions: inputs.map((_, i) => publicAction(existing[i] ?? accepted[k++])),
+      created: inputs.map((_, i) => !existing[i]),
+    };
+  }
+
+  /** Applies a request: at once when we own the folder, through the owner's inbox when we follow. */
+  async request(request: Request): Promise<unknown> {
+    if (this.role === 'owner') {
+      const now = this.clock.now();
+      const reply = this.applyGuarded(request, now, now);
+      this.db!.commit();
+      this.publish();
+      this.loop.notify();
+      if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
+      return reply.result;
+    }
+    if (this.role !== 'follower') throw new Error('the orchestrator is not running');
+    return sendToOwner(this.paths, this.instance, request, this.opts.requestTimeoutMs ?? 10_000, this.clock.now());
+  }
+
+  add(actions: ActionInput | ActionInput[]): Promise<{ actions: Action[]; created: boolean[] }> {
+    return this.request({ op: 'add', actions: Array.isArray(actions) ? actions : [actions] }) as Promise<{ actions: Action[]; created: boolean[] }>;
+  }
+  cancel(id: string): Promise<unknown> {
+    return this.request({ op: 'cancel', id });
+  }
+  runNow(id: string): Promise<unknown> {
+    return this.request({ op: 'runNow', id });
+  }
+  remove(id: string): Promise<unknown> {
+    return this.request({ op: 'delete', id });
+  }
+  pauseAction(id: string): Promise<unknown> {
+    return this.request({ op: 'pauseAction', id });
+  }
+  resumeAction(id: string): Promise<unknown> {
+    return this.request({ op: 'resumeAction', id });
+  }
+  pause(): Promise<unknown> {
+    return this.request({ op: 'pause' });
+  }
+  resume(): Promise<unknown> {
+    return this.request({ op: 'resume' });
+  }
+  clearHistory(): Promise<unknown> {
+    return this.request({ op: 'clearHistory' });
+  }
+
+  // ---- reading ----
+
+  get paused(): boolean {
+    return this.db?.store.getMeta('paused') === '1';
+  }
+
+  listActions(): Action[] {
+    return this.store.activeActions().map(publicAction);
+  }
+
+  getAction(idOrName: string): Action | undefined {
+    const a = this.store.findAction(idOrName);
+    return a && publicAction(a);
+  }
+
+  history(limit = 100, beforeEndedAt?: number): RunRow[] {
+    return this.store.history(limit, beforeEndedAt);
+  }
+
+  eventsSince(seq: number, limit = 1000): LifecycleEvent[] {
+    return this.store.eventsSince(seq, limit);
+  }
+
+  /** Subscribes to lifecycle events as they are committed (or followed). Returns an unsubscribe. */
+  onEvents(listener: (events: LifecycleEvent[]) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Called after every tick with the loop's state (the status bar's heartbeat). */
+  onTick(listener: (status: EngineStatus) => void): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
+  status(): EngineStatus {
+    const store = this.db?.store;
+    return {
+      role: this.role,
+      paused: this.paused,
+      tickMs: this.tickMs,
+      ticks: this.ticks,
+      lastTickMs: this.lastTickMs,
+      counts: store ? store.countsByStatus() : {},
+      inFlight: this.live.size,
+      nextDueAt: store ? store.nextDueAfter(0) : null,
+      owner: this.role === 'owner' ? undefined : readOwner(this.paths),
+      error: this.error,
+    };
+  }
+
+  /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
+  isIdle(): boolean {
+    if (this.role !== 'owner' || this.live.size || this.finished.length) return false;
+    const c = this.store.countsByStatus();
+    if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
+    return readInbox(this.paths).length === 0;
+  }
+
+  // ---- stopping ----
+
+  /**
+   * Stops cleanly: waits up to `graceMs` for runs in flight, interrupts the rest (recorded per
+   * their policy), commits, writes a snapshot and releases the lease.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.role === 'stopped') return;
+    if (this.role === 'owner' && this.live.size && options.graceMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.drained = undefined;
+    }
+    this.loop.stop();
+    const wasOwner = this.role === 'owner';
+    this.role = 'stopped';
+    if (wasOwner && this.db) {
+      const now = this.clock.now();
+      const t = this.transitions!;
+      try {
+        for (const f of this.finished) t.finish(f.runId, f.outcome, now);
+        this.finished = [];
+        for (const [runId, live] of this.live) {
+          live.handle?.stop('shutdown');
+          t.finish(runId, { status: 'failed', exitCode: null, reason: 'interrupted: the orchestrator stopped', interrupted: true }, now);
+        }
+        this.live.clear();
+        this.store.addEvent(now, 'orchestrator.stopped', null, null, { instance: this.instance });
+        this.db.commit();
+        this.publish();
+      } catch (err) {
+        this.db.rollback();
+        this.log.error('recording the shutdown', err);
+      }
+    }
+    this.db?.close({ snapshot: wasOwner });
+    this.db = undefined;
+    if (wasOwner) await this.lease.release();
+  }
+}
+
+/** Sends a request to the folder's owner through its inbox and waits for the answer. */
+export async function sendToOwner(paths: SdlcPaths, from: string, request: Request, timeoutMs: number, now: number): Promise<unknown> {
+  const msg = postRequest(paths, from, request, now);
+  const reply = await awaitReply(paths, msg.id, timeoutMs);
+  if (!reply) {
+    const owner = readOwner(paths);
+    throw new Error(
+      `the orchestrator that owns ${paths.workspace}${owner ? ` (${owner.label}, pid ${owner.pid})` : ''} did not answer within ${formatDuration(timeoutMs)}; ` +
+        'the request stays queued and is applied when it next ticks',
+    );
+  }
+  if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
+  return reply.result;
+}
+
+/** The action as callers see it: the engine's bookkeeping columns left out. */
+export function publicAction(a: ActionRow): Action {
+  const { nextAt: _n, occurrenceAt: _o, pendingSince: _p, held: _h, ...rest } = a;
+  return rest;
+}

@@ -1,0 +1,40 @@
+// Where a folder's orchestrator keeps its files, all under `<folder>/.sdlc/`.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface SdlcPaths {
+  workspace: string;
+  dir: string;
+  db: string; // always a valid SQLite file (the latest snapshot)
+  journal: string; // transactions since that snapshot
+  lease: string; // the owner's lock (a folder, managed by proper-lockfile)
+  owner: string; // who holds the lease: pid, host, instance
+  inbox: string; // requests from followers and other processes
+  replies: string; // the owner's answers to them
+}
+
+export function sdlcPaths(workspace: string): SdlcPaths {
+  const ws = path.resolve(workspace);
+  const dir = path.join(ws, '.sdlc');
+  return {
+    workspace: ws,
+    dir,
+    db: path.join(dir, 'orchestrator.db'),
+    journal: path.join(dir, 'orchestrator.journal'),
+    lease: path.join(dir, 'orchestrator.lease'),
+    owner: path.join(dir, 'orchestrator.owner.json'),
+    inbox: path.join(dir, 'inbox'),
+    replies: path.join(dir, 'inbox', 'replies'),
+  };
+}
+
+const GITIGNORE = `# SDLC Orchestrator state: the database, its journal, lease and inbox. Not source.
+*
+`;
+
+/** Creates `.sdlc/` with a .gitignore that keeps the database and its companions out of git. */
+export function ensureSdlcDir(p: SdlcPaths): void {
+  fs.mkdirSync(p.replies, { recursive: true });
+  const ignore = path.join(p.dir, '.gitignore');
+  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, GITIGNORE);
+}

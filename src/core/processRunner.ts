@@ -1,0 +1,72 @@
+// The `process` runner: a shell command as a child process in its own process group, so
+// cancel and timeout end the whole tree it started. Used by the CLI and the extension.
+import { spawn } from 'child_process';
+import { OutputTail, type RunHandle, type RunOutcome, type RunRequest, type Runner, type StopReason } from './runner';
+
+export interface ProcessRunnerOptions {
+  /** How long a stopped tree gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  tailChars?: number;
+}
+
+function killTree(pid: number, signal: NodeJS.Signals): void {
+  if (process.platform === 'win32') {
+    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => {});
+    return;
+  }
+  try {
+    process.kill(-pid, signal); // the whole process group
+  } catch {
+    // already gone
+  }
+}
+
+export class ProcessRunner implements Runner {
+  constructor(private readonly opts: ProcessRunnerOptions = {}) {}
+
+  start(req: RunRequest, done: (outcome: RunOutcome) => void): RunHandle {
+    const tail = new OutputTail(this.opts.tailChars ?? 8192);
+    let settled = false;
+    const finish = (outcome: RunOutcome) => {
+      if (settled) return;
+      settled = true;
+      done({ ...outcome, outputTail: tail.toString() });
+    };
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(req.command, {
+        shell: true,
+        cwd: req.cwd,
+        env: { ...process.env, ...req.env },
+        detached: process.platform !== 'win32',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (err) {
+      finish({ status: 'failed', exitCode: null, reason: `could not start: ${(err as Error).message}` });
+      return { stop() {} };
+    }
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => tail.push(d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => tail.push(d));
+    let stopReason: StopReason | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    child.on('error', (err) => finish({ status: 'failed', exitCode: null, reason: `could not start: ${err.message}` }));
+    child.on('close', (code, signal) => {
+      if (killTimer) clearTimeout(killTimer);
+      if (code === 0) finish({ status: 'succeeded', exitCode: 0 });
+      else if (stopReason === 'cancel') finish({ status: 'cancelled', exitCode: code, reason: 'cancelled' });
+      else if (code !== null) finish({ status: 'failed', exitCode: code, reason: `exit code ${code}` });
+      else finish({ status: 'failed', exitCode: null, reason: `killed by ${signal}`, interrupted: stopReason === 'shutdown' || stopReason === 'lease-lost' });
+    });
+    return {
+      stop: (reason) => {
+        if (settled || child.pid === undefined || stopReason) return;
+        stopReason = reason;
+        const pid = child.pid;
+        killTree(pid, 'SIGTERM');
+        killTimer = setTimeout(() => killTree(pid, 'SIGKILL'), this.opts.killGraceMs ?? 2000);
+        killTimer.unref();
+      },
+    };
+  }
+}

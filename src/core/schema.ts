@@ -1,0 +1,109 @@
+// The database schema, created and migrated from a version number kept in `meta`.
+import type { Database } from 'sql.js';
+
+/** Each entry migrates from version i to i + 1. Never edit a shipped entry; append one. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE actions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    run TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    next_at INTEGER,          -- next time-based start: a schedule occurrence or a retry
+    occurrence_at INTEGER,    -- the schedule occurrence next_at stands for (recurring actions)
+    pending INTEGER NOT NULL DEFAULT 0,  -- queued triggered runs
+    pending_since INTEGER,
+    due_at INTEGER,           -- effective start time: min(next_at, pending_since)
+    due_key BLOB,             -- 8-byte big-endian due_at ++ 16-byte uuid
+    attempt INTEGER NOT NULL DEFAULT 0,
+    running INTEGER NOT NULL DEFAULT 0,
+    held INTEGER NOT NULL DEFAULT 0,
+    idempotency_key TEXT UNIQUE,
+    upstream TEXT,            -- trigger.after, for "who follows this action"
+    hook TEXT,                -- trigger.hook
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    last_run_id TEXT,
+    reason TEXT
+  );
+  CREATE INDEX actions_due ON actions(due_key) WHERE due_key IS NOT NULL;
+  CREATE INDEX actions_upstream ON actions(upstream) WHERE upstream IS NOT NULL;
+  CREATE INDEX actions_hook ON actions(hook) WHERE hook IS NOT NULL;
+  CREATE INDEX actions_status ON actions(status, updated_at);
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    action_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    runner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    scheduled_for INTEGER,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    exit_code INTEGER,
+    reason TEXT,
+    output_tail TEXT NOT NULL DEFAULT '',
+    cause TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    owner TEXT NOT NULL,
+    deadline INTEGER
+  );
+  CREATE INDEX runs_running ON runs(started_at) WHERE status = 'running';
+  CREATE INDEX runs_ended ON runs(ended_at) WHERE ended_at IS NOT NULL;
+  CREATE INDEX runs_action ON runs(action_id, started_at);
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    action_id TEXT,
+    run_id TEXT,
+    data TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX events_action ON events(action_id, seq);
+  CREATE INDEX events_ts ON events(ts);
+  CREATE TABLE triggers (     -- queued triggered runs: webhook deliveries, upstream successes, run-now
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action_id TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX triggers_action ON triggers(action_id, id);
+  CREATE TABLE requests (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL);
+  CREATE INDEX requests_applied ON requests(applied_at);
+  INSERT INTO meta (key, value) VALUES ('journal_n', '0'), ('paused', '0');
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database): number {
+  const res = db.exec("SELECT value FROM meta WHERE key = 'schema_version'");
+  return res.length ? Number(res[0].values[0][0]) : 0;
+}
+
+export function hasMetaTable(db: Database): boolean {
+  return db.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").length > 0;
+}
+
+/** Brings the schema to SCHEMA_VERSION. Returns whether anything changed. */
+export function migrate(db: Database): boolean {
+  const from = hasMetaTable(db) ? schemaVersion(db) : 0;
+  if (from > SCHEMA_VERSION) {
+    throw new Error(`the database has schema version ${from}, newer than this program's ${SCHEMA_VERSION}; update the extension or CLI`);
+  }
+  if (from === SCHEMA_VERSION) return false;
+  db.exec('BEGIN');
+  try {
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+  return true;
+}

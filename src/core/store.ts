@@ -1,0 +1,365 @@
+// The engine's view of the sql.js database: every write is a named, parameterized
+// statement, recorded while a transaction is open so the journal can replay it exactly.
+// Prepared statements are cached and all freed on close.
+import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
+import { dueKeyUpperBound } from './dueKey';
+import type { Action, ActionStatus, EventType, LifecycleEvent, Run, RunStatus } from './model';
+
+/** Every statement that changes the database. Journal records name these, so never change one's meaning. */
+export const WRITES = {
+  setMeta: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  insertAction: `INSERT INTO actions (id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since,
+      due_at, due_key, attempt, running, held, idempotency_key, upstream, hook, created_at, updated_at, last_run_id, reason)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /** The one way an action changes state: guarded by the status it leaves. */
+  updateAction: `UPDATE actions SET status = ?, next_at = ?, occurrence_at = ?, pending = ?, pending_since = ?, due_at = ?,
+      due_key = ?, attempt = ?, running = ?, held = ?, updated_at = ?, last_run_id = ?, reason = ?
+    WHERE id = ? AND status = ?`,
+  deleteAction: 'DELETE FROM actions WHERE id = ? AND status = ?',
+  insertRun: `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, cause, data, owner, deadline)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+  insertTrigger: 'INSERT INTO triggers (action_id, cause, data, created_at) VALUES (?, ?, ?, ?)',
+  deleteTrigger: 'DELETE FROM triggers WHERE id = ?',
+  deleteTriggersOf: 'DELETE FROM triggers WHERE action_id = ?',
+  finishRun: `UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, reason = ?, output_tail = ?
+    WHERE run_id = ? AND status = 'running'`,
+  insertEvent: 'INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, ?, ?, ?, ?)',
+  insertRequest: 'INSERT INTO requests (id, applied_at) VALUES (?, ?)',
+  pruneRunsBefore: `DELETE FROM runs WHERE run_id IN
+    (SELECT run_id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?)`,
+  pruneRunsBeyond: `DELETE FROM runs WHERE run_id IN
+    (SELECT run_id FROM runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ? OFFSET ?)`,
+  pruneEventsBefore: 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE ts < ? ORDER BY seq LIMIT ?)',
+  pruneEventsBelow: 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? ORDER BY seq LIMIT ?)',
+  pruneFinishedActions: `DELETE FROM actions WHERE id IN (SELECT id FROM actions
+    WHERE status IN ('succeeded', 'failed', 'cancelled') AND updated_at < ? LIMIT ?)`,
+  pruneRequests: 'DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE applied_at < ? LIMIT ?)',
+  clearRuns: "DELETE FROM runs WHERE status != 'running'",
+  clearFinishedActions: "DELETE FROM actions WHERE status IN ('succeeded', 'failed', 'cancelled')",
+} as const;
+export type WriteName = keyof typeof WRITES;
+export type Op = [WriteName, SqlValue[]];
+
+const ACTION_COLUMNS = `id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since, due_at, attempt,
+  running, held, idempotency_key, created_at, updated_at, last_run_id, reason`;
+const RUN_COLUMNS =
+  'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline';
+
+/** The action row with the columns the engine keeps but callers do not see. */
+export interface ActionRow extends Action {
+  nextAt: number | null;
+  occurrenceAt: number | null;
+  pendingSince: number | null;
+  held: boolean;
+}
+
+export interface RunRow extends Run {
+  scheduledFor: number | null;
+  /** Extra environment for the run from its trigger (a webhook delivery, an upstream run). */
+  data: Record<string, string>;
+  owner: string;
+  deadline: number | null;
+}
+
+type Row = Record<string, SqlValue>;
+
+function toAction(r: Row): ActionRow {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    status: r.status as ActionStatus,
+    trigger: JSON.parse(r.trigger as string),
+    run: JSON.parse(r.run as string),
+    policy: JSON.parse(r.policy as string),
+    nextAt: r.next_at as number | null,
+    occurrenceAt: r.occurrence_at as number | null,
+    pending: r.pending as number,
+    pendingSince: r.pending_since as number | null,
+    dueAt: r.due_at as number | null,
+    attempt: r.attempt as number,
+    running: r.running as number,
+    held: r.held === 1,
+    idempotencyKey: r.idempotency_key as string | null,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+    lastRunId: r.last_run_id as string | null,
+    reason: r.reason as string | null,
+  };
+}
+
+function toRun(r: Row): RunRow {
+  return {
+    runId: r.run_id as string,
+    actionId: r.action_id as string,
+    name: r.name as string,
+    runner: r.runner as string,
+    status: r.status as RunStatus,
+    attempt: r.attempt as number,
+    scheduledFor: r.scheduled_for as number | null,
+    startedAt: r.started_at as number,
+    endedAt: r.ended_at as number | null,
+    exitCode: r.exit_code as number | null,
+    reason: r.reason as string | null,
+    outputTail: r.output_tail as string,
+    cause: r.cause as string,
+    data: JSON.parse(r.data as string),
+    owner: r.owner as string,
+    deadline: r.deadline as number | null,
+  };
+}
+
+function toEvent(r: Row): LifecycleEvent {
+  return {
+    seq: r.seq as number,
+    ts: r.ts as number,
+    type: r.type as EventType,
+    actionId: r.action_id as string | null,
+    runId: r.run_id as string | null,
+    data: JSON.parse(r.data as string),
+  };
+}
+
+export class Store {
+  private readonly statements = new Map<string, Statement>();
+  private ops: Op[] | undefined;
+
+  constructor(readonly db: Database) {}
+
+  private prepared(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private all(sql: string, params: BindParams = []): Row[] {
+    const stmt = this.prepared(sql);
+    try {
+      stmt.bind(params);
+      const rows: Row[] = [];
+      while (stmt.step()) rows.push(stmt.getAsObject() as Row);
+      return rows;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private one(sql: string, params: BindParams = []): Row | undefined {
+    return this.all(sql, params)[0];
+  }
+
+  // ---- transactions and writes ----
+
+  get inTransaction(): boolean {
+    return this.ops !== undefined;
+  }
+
+  /** Begins a transaction on the first write, so a tick that changes nothing costs no commit. */
+  write(name: WriteName, params: SqlValue[]): number {
+    if (!this.ops) {
+      this.db.exec('BEGIN');
+      this.ops = [];
+    }
+    const changes = this.execute(name, params);
+    if (changes > 0) this.ops.push([name, params]);
+    return changes;
+  }
+
+  /**
+   * Runs `fn` so that if it throws, its writes (and their journal ops) are undone while the
+   * rest of the transaction stands: one bad request must not spoil a tick.
+   */
+  savepoint<T>(fn: () => T): T {
+    if (!this.ops) {
+      this.db.exec('BEGIN');
+      this.ops = [];
+    }
+    const mark = this.ops.length;
+    this.db.exec('SAVEPOINT step');
+    try {
+      const result = fn();
+      this.db.exec('RELEASE step');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK TO step');
+      this.db.exec('RELEASE step');
+      this.ops.length = mark;
+      throw err;
+    }
+  }
+
+  /** Runs a named write without recording it: used to replay the journal. */
+  execute(name: WriteName, params: SqlValue[]): number {
+    const stmt = this.prepared(WRITES[name]);
+    try {
+      stmt.run(params);
+    } finally {
+      stmt.reset();
+    }
+    return this.db.getRowsModified();
+  }
+
+  /** The ops of the open transaction (empty when nothing was written). */
+  pendingOps(): Op[] {
+    return this.ops ?? [];
+  }
+
+  commit(): void {
+    if (!this.ops) return;
+    this.ops = undefined;
+    this.db.exec('COMMIT');
+  }
+
+  rollback(): void {
+    if (!this.ops) return;
+    this.ops = undefined;
+    this.db.exec('ROLLBACK');
+  }
+
+  close(): void {
+    if (this.ops) this.rollback();
+    for (const stmt of this.statements.values()) stmt.free();
+    this.statements.clear();
+    this.db.close();
+  }
+
+  // ---- meta ----
+
+  getMeta(key: string): string | undefined {
+    return this.one('SELECT value FROM meta WHERE key = ?', [key])?.value as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.write('setMeta', [key, value]);
+  }
+
+  // ---- actions ----
+
+  getAction(id: string): ActionRow | undefined {
+    const r = this.one(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`, [id]);
+    return r && toAction(r);
+  }
+
+  /** By id, or else by exact name (the most recently created active one first). */
+  findAction(idOrName: string): ActionRow | undefined {
+    return (
+      this.getAction(idOrName) ??
+      ((r) => r && toAction(r))(
+        this.one(
+          `SELECT ${ACTION_COLUMNS} FROM actions WHERE name = ?
+           ORDER BY status IN ('succeeded', 'failed', 'cancelled'), created_at DESC LIMIT 1`,
+          [idOrName],
+        ),
+      )
+    );
+  }
+
+  getActionByKey(key: string): ActionRow | undefined {
+    const r = this.one(`SELECT ${ACTION_COLUMNS} FROM actions WHERE idempotency_key = ?`, [key]);
+    return r && toAction(r);
+  }
+
+  /** Everything due at `now`, oldest first: one range scan over the due-key index. */
+  dueActions(now: number, limit: number): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE due_key <= ? ORDER BY due_key LIMIT ?`, [dueKeyUpperBound(now), limit]).map(toAction);
+  }
+
+  /** The earliest due time after `now` (for the loop's sleep), or null. */
+  nextDueAfter(now: number): number | null {
+    const r = this.one('SELECT due_at FROM actions WHERE due_key > ? ORDER BY due_key LIMIT 1', [dueKeyUpperBound(now)]);
+    return r ? (r.due_at as number) : null;
+  }
+
+  /** Actions not finished: running first, then by due time, then waiting, then paused. */
+  activeActions(): ActionRow[] {
+    return this.all(
+      `SELECT ${ACTION_COLUMNS} FROM actions WHERE status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')
+       ORDER BY CASE status WHEN 'running' THEN 0 WHEN 'scheduled' THEN 1 WHEN 'retrying' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END,
+         due_at IS NULL, due_at, created_at`,
+    ).map(toAction);
+  }
+
+  allActions(limit = 10_000): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions ORDER BY created_at DESC LIMIT ?`, [limit]).map(toAction);
+  }
+
+  dependentsOf(upstreamId: string): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE upstream = ?`, [upstreamId]).map(toAction);
+  }
+
+  actionsOnHook(hook: string): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE hook = ?`, [hook]).map(toAction);
+  }
+
+  /** Counts of active actions by status, for status displays and --exit-when-idle. */
+  countsByStatus(): Partial<Record<ActionStatus, number>> {
+    const out: Partial<Record<ActionStatus, number>> = {};
+    for (const r of this.all("SELECT status, count(*) AS n FROM actions WHERE status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused') GROUP BY status")) {
+      out[r.status as ActionStatus] = r.n as number;
+    }
+    return out;
+  }
+
+  // ---- runs ----
+
+  getRun(runId: string): RunRow | undefined {
+    const r = this.one(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`, [runId]);
+    return r && toRun(r);
+  }
+
+  runningRuns(): RunRow[] {
+    return this.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at`).map(toRun);
+  }
+
+  /** Finished runs, latest first; `beforeEndedAt` pages back through history. */
+  history(limit: number, beforeEndedAt?: number): RunRow[] {
+    return this.all(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at DESC LIMIT ?`,
+      [beforeEndedAt ?? Number.MAX_SAFE_INTEGER, limit],
+    ).map(toRun);
+  }
+
+  runsOf(actionId: string, limit = 100): RunRow[] {
+    return this.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE action_id = ? ORDER BY started_at DESC LIMIT ?`, [actionId, limit]).map(toRun);
+  }
+
+  // ---- events ----
+
+  addEvent(ts: number, type: EventType, actionId: string | null, runId: string | null, data: Record<string, unknown> = {}): void {
+    this.write('insertEvent', [ts, type, actionId, runId, JSON.stringify(data)]);
+  }
+
+  eventsSince(seq: number, limit = 1000): LifecycleEvent[] {
+    return this.all('SELECT seq, ts, type, action_id, run_id, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [seq, limit]).map(toEvent);
+  }
+
+  eventsOf(actionId: string, limit = 500): LifecycleEvent[] {
+    return this.all('SELECT seq, ts, type, action_id, run_id, data FROM events WHERE action_id = ? ORDER BY seq DESC LIMIT ?', [actionId, limit])
+      .map(toEvent)
+      .reverse();
+  }
+
+  lastSeq(): number {
+    return (this.one('SELECT max(seq) AS s FROM events')?.s as number | null) ?? 0;
+  }
+
+  countRows(table: 'runs' | 'events' | 'actions'): number {
+    return this.one(`SELECT count(*) AS n FROM ${table}`)!.n as number;
+  }
+
+  // ---- queued triggers ----
+
+  /** The oldest queued trigger of an action. */
+  nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string> } | undefined {
+    const r = this.one('SELECT id, cause, data FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
+    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string) };
+  }
+
+  // ---- requests from other processes ----
+
+  requestApplied(id: string): boolean {
+    return this.one('SELECT 1 AS x FROM requests WHERE id = ?', [id]) !== undefined;
+  }
+}

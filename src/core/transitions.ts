@@ -1,0 +1,406 @@
+// Every change of an action's or a run's state, as functions over the store inside an open
+// transaction. Each writes the new row guarded by the status it leaves and records the
+// lifecycle event after the fact. The caller commits (one fsync) and then dispatches.
+import { v4 as uuidv4 } from 'uuid';
+import { dueKey } from './dueKey';
+import { formatDuration } from './duration';
+import { NotFoundError, ValidationError } from './errors';
+import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus } from './model';
+import type { RunOutcome } from './runner';
+import { nextOccurrence, planRecurring } from './schedule';
+import type { ActionRow, RunRow, Store } from './store';
+import type { ValidatedAction } from './validate';
+
+export interface Retention {
+  /** Finished runs, events and finished actions older than this are pruned. */
+  maxAgeMs: number;
+  /** At most this many finished runs are kept. */
+  maxRuns: number;
+  /** At most this many events are kept. */
+  maxEvents: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { maxAgeMs: 30 * 86_400_000, maxRuns: 10_000, maxEvents: 100_000 };
+
+/** A run marked running in this tick, to be handed to its runner after the commit. */
+export interface Claim {
+  run: RunRow;
+  action: ActionRow;
+}
+
+const isFinished = (s: ActionStatus) => FINISHED_ACTION_STATES.includes(s);
+
+export class Transitions {
+  constructor(
+    private readonly store: Store,
+    /** This engine instance: runs record who started them. */
+    private readonly owner: string,
+    /** A recurring occurrence later than this is "missed" (catch-up policy 'skip'). */
+    private readonly graceMs: () => number,
+  ) {}
+
+  // ---- the one place an action's row is written ----
+
+  /** An `after` action has nothing more to wait for once its upstream is finished or gone. */
+  private exhausted(a: ActionRow): boolean {
+    if (a.trigger.kind !== 'after') return false;
+    const up = this.store.getAction(a.trigger.after);
+    return !up || isFinished(up.status);
+  }
+
+  /**
+   * Derives the status from what the action still has to do, computes its due key, and
+   * writes it guarded by the status it had. `finalStatus` is where it ends if nothing is left.
+   */
+  private save(before: ActionRow, a: ActionRow, now: number, opts: { retrying?: boolean; finalStatus?: ActionStatus } = {}): ActionRow {
+    const hasWork = a.nextAt !== null || a.pending > 0;
+    const canWait = isEventTriggered(a.trigger) && !this.exhausted(a);
+    let status: ActionStatus;
+    if (a.running > 0) status = 'running';
+    else if (!hasWork && !canWait) status = opts.finalStatus ?? (isFinished(a.status) ? a.status : 'succeeded');
+    else if (a.held) status = 'paused';
+    else if (hasWork) status = opts.retrying ? 'retrying' : 'scheduled';
+    else status = 'waiting';
+    if (isFinished(status)) {
+      a.nextAt = null;
+      a.occurrenceAt = null;
+    }
+    // The due key holds only what can start now: not held, below its concurrency limit.
+    let dueAt: number | null = null;
+    if (!isFinished(status) && !a.held && a.running < a.policy.concurrency) {
+      const candidates = [a.nextAt, a.pending > 0 ? a.pendingSince : null].filter((t): t is number => t !== null);
+      dueAt = candidates.length ? Math.max(0, Math.min(...candidates)) : null;
+    }
+    const next: ActionRow = { ...a, status, dueAt, updatedAt: now };
+    const changed = this.store.write('updateAction', [
+      status,
+      next.nextAt,
+      next.occurrenceAt,
+      next.pending,
+      next.pending > 0 ? next.pendingSince : null,
+      dueAt,
+      dueAt === null ? null : dueKey(dueAt, a.id),
+      next.attempt,
+      next.running,
+      next.held ? 1 : 0,
+      now,
+      next.lastRunId,
+      next.reason,
+      a.id,
+      before.status,
+    ]);
+    if (changed !== 1) throw new Error(`action ${a.id} changed underneath (expected status ${before.status})`);
+    if (next.nextAt !== null && next.nextAt !== before.nextAt && !opts.retrying) {
+      this.store.addEvent(now, 'task.scheduled', a.id, null, { dueAt: new Date(next.nextAt).toISOString() });
+    }
+    return next;
+  }
+
+  private mustGet(id: string): ActionRow {
+    const a = this.store.findAction(id);
+    if (!a) throw new NotFoundError(id);
+    return a;
+  }
+
+  // ---- creating ----
+
+  accept(actions: ValidatedAction[], now: number): ActionRow[] {
+    return actions.map((v) => {
+      const status: ActionStatus = v.dueAt !== null ? 'scheduled' : 'waiting';
+      const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
+      const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+      this.store.write('insertAction', [
+        v.id, v.name, status, JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy),
+        v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, 0, null,
+        v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
+      ]);
+      this.store.addEvent(now, 'task.accepted', v.id, null, {
+        name: v.name,
+        trigger: v.trigger,
+        runner: v.run.runner,
+        ...(v.dueAt !== null ? { dueAt: new Date(v.dueAt).toISOString() } : {}),
+      });
+      return this.store.getAction(v.id)!;
+    });
+  }
+
+  // ---- claiming ----
+
+  /**
+   * Marks everything due at `now` running, oldest first, up to `slots` runs. Recurring
+   * occurrences that were missed follow the action's catch-up policy.
+   */
+  claimDue(now: number, slots: number): Claim[] {
+    const claims: Claim[] = [];
+    if (slots <= 0) return claims;
+    for (const a of this.store.dueActions(now, slots)) {
+      const claim = this.claimOne(a, now);
+      if (claim) claims.push(claim);
+      if (claims.length >= slots) break;
+    }
+    return claims;
+  }
+
+  private claimOne(before: ActionRow, now: number): Claim | undefined {
+    const a: ActionRow = { ...before };
+    const timeRun = a.nextAt !== null && a.nextAt <= now;
+    const retry = timeRun && before.status === 'retrying';
+    let cause: string;
+    let data: Record<string, string> = {};
+    let scheduledFor: number | null = null;
+    if (timeRun) {
+      scheduledFor = a.occurrenceAt ?? a.nextAt;
+      if (isRecurring(a.trigger) && !retry) {
+        const plan = planRecurring(a.trigger, a.nextAt!, now, a.policy.catchUp, a.policy.catchUpLimit, this.graceMs());
+        if (plan.kind === 'skip') {
+          a.nextAt = a.occurrenceAt = plan.next;
+          this.store.addEvent(now, 'task.skipped', a.id, null, {
+            missed: plan.missed,
+            reason: 'missed while nothing was running (catch-up: skip)',
+            ...(plan.next !== null ? { next: new Date(plan.next).toISOString() } : {}),
+          });
+          this.save(before, a, now, { finalStatus: 'succeeded' });
+          return undefined;
+        }
+        if (plan.missed > 0) {
+          this.store.addEvent(now, 'task.skipped', a.id, null, {
+            missed: plan.missed,
+            reason: a.policy.catchUp === 'once' ? 'missed occurrences run once (catch-up: once)' : `more than ${a.policy.catchUpLimit} missed (catch-up: all)`,
+          });
+        }
+        scheduledFor = plan.occurrence;
+      }
+      if (retry) {
+        const previous = a.lastRunId ? this.store.getRun(a.lastRunId) : undefined;
+        cause = 'retry';
+        data = previous?.data ?? {};
+        a.attempt += 1;
+      } else {
+        cause = 'schedule';
+        a.attempt = 1;
+      }
+      a.nextAt = null;
+    } else {
+      const trigger = this.store.nextTrigger(a.id);
+      if (!trigger) {
+        // A pending count without a queued trigger cannot happen; repair rather than loop.
+        a.pending = 0;
+        this.save(before, a, now);
+        return undefined;
+      }
+      this.store.write('deleteTrigger', [trigger.id]);
+      cause = trigger.cause;
+      data = trigger.data;
+      a.pending -= 1;
+      a.pendingSince = a.pending > 0 ? now : null;
+      a.attempt = 1;
+    }
+    const runId = uuidv4();
+    const deadline = a.policy.timeoutMs !== undefined ? now + a.policy.timeoutMs : null;
+    this.store.write('insertRun', [runId, a.id, a.name, a.run.runner, a.attempt, scheduledFor, now, cause, JSON.stringify(data), this.owner, deadline]);
+    a.running += 1;
+    a.lastRunId = runId;
+    a.reason = null;
+    if (isRecurring(a.trigger) && timeRun) a.occurrenceAt = scheduledFor;
+    const saved = this.save(before, a, now);
+    this.store.addEvent(now, 'task.started', a.id, runId, {
+      attempt: a.attempt,
+      cause,
+      runner: a.run.runner,
+      ...(scheduledFor !== null ? { scheduledFor: new Date(scheduledFor).toISOString(), lateMs: now - scheduledFor } : {}),
+    });
+    return { run: this.store.getRun(runId)!, action: saved };
+  }
+
+  // ---- finishing ----
+
+  /** Records a run's end and decides what its action does next. Ignores runs already settled. */
+  finish(runId: string, outcome: RunOutcome, now: number): void {
+    const run = this.store.getRun(runId);
+    if (!run || run.status !== 'running') return;
+    const reason = outcome.status === 'succeeded' ? null : (outcome.reason ?? (outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : 'failed'));
+    this.store.write('finishRun', [outcome.status, now, outcome.exitCode, reason, outcome.outputTail ?? '', runId]);
+    const type = outcome.status === 'succeeded' ? 'task.completed' : outcome.status === 'cancelled' ? 'task.cancelled' : 'task.failed';
+    this.store.addEvent(now, type, run.actionId, runId, {
+      exitCode: outcome.exitCode,
+      durationMs: now - run.startedAt,
+      attempt: run.attempt,
+      ...(reason ? { reason } : {}),
+    });
+    const before = this.store.getAction(run.actionId);
+    if (!before) return; // deleted meanwhile
+    const a: ActionRow = { ...before, running: Math.max(0, before.running - 1) };
+    const timeRun = run.cause === 'schedule' || run.cause === 'retry';
+
+    if (outcome.status === 'succeeded') {
+      a.attempt = 0;
+      this.scheduleNext(a, run, timeRun);
+      const saved = this.save(before, a, now, { finalStatus: 'succeeded' });
+      this.triggerDependents(saved, run, now);
+      return;
+    }
+    if (outcome.status === 'cancelled') {
+      a.attempt = 0;
+      this.scheduleNext(a, run, timeRun);
+      this.settleDependents(this.save(before, a, now, { finalStatus: 'cancelled' }), now);
+      return;
+    }
+    // Failed: retry, or give up on this occurrence.
+    if (outcome.interrupted && a.policy.onInterrupted === 'retry' && a.nextAt === null) {
+      // An interruption is not the command's fault: the same attempt runs again.
+      a.attempt = Math.max(0, a.attempt - 1);
+      a.nextAt = now;
+      if (!timeRun) a.occurrenceAt = null;
+      this.store.addEvent(now, 'task.retried', a.id, runId, { reason: reason ?? 'interrupted', delayMs: 0 });
+      this.save(before, a, now, { retrying: true });
+      return;
+    }
+    if (a.attempt < a.policy.maxAttempts && a.nextAt === null && !outcome.interrupted) {
+      const delay = Math.min(a.policy.backoffMs * 2 ** (a.attempt - 1), a.policy.maxBackoffMs);
+      a.nextAt = now + delay;
+      if (!timeRun) a.occurrenceAt = null;
+      this.store.addEvent(now, 'task.retried', a.id, runId, { attempt: a.attempt + 1, of: a.policy.maxAttempts, delayMs: delay, reason });
+      this.save(before, a, now, { retrying: true });
+      return;
+    }
+    a.attempt = 0;
+    a.reason = reason;
+    this.scheduleNext(a, run, timeRun);
+    this.settleDependents(this.save(before, a, now, { finalStatus: 'failed' }), now);
+  }
+
+  /** After an occurrence is done (succeeded or given up), a recurring action gets its next one. */
+  private scheduleNext(a: ActionRow, run: RunRow, timeRun: boolean): void {
+    if (!timeRun || !isRecurring(a.trigger)) return;
+    const next = nextOccurrence(a.trigger, run.scheduledFor ?? run.startedAt);
+    a.nextAt = next;
+    a.occurrenceAt = next;
+  }
+
+  /** Each success of an action queues one run of every action that runs after it. */
+  private triggerDependents(upstream: ActionRow, run: RunRow, now: number): void {
+    for (const d of this.store.dependentsOf(upstream.id)) {
+      if (isFinished(d.status)) continue;
+      this.enqueue(d, `after:${run.runId}`, { SDLC_UPSTREAM_ACTION_ID: upstream.id, SDLC_UPSTREAM_RUN_ID: run.runId }, now);
+    }
+    this.settleDependents(upstream, now);
+  }
+
+  /**
+   * When an action is finished for good, its waiting dependents can never be triggered
+   * again: they end too (cancelled if it did not succeed), and so on down the chain.
+   */
+  private settleDependents(upstream: ActionRow, now: number): void {
+    if (!isFinished(upstream.status)) return;
+    for (const d of this.store.dependentsOf(upstream.id)) {
+      if (d.status !== 'waiting' && d.status !== 'paused') continue;
+      if (d.running > 0 || d.pending > 0) continue;
+      const why = upstream.status === 'succeeded' ? null : `upstream "${upstream.name}" ${upstream.status}`;
+      const saved = this.save(d, { ...d, reason: why }, now, { finalStatus: why ? 'cancelled' : 'succeeded' });
+      if (why) this.store.addEvent(now, 'task.cancelled', d.id, null, { reason: why });
+      this.settleDependents(saved, now);
+    }
+  }
+
+  /** Queues one triggered run of an action (a webhook delivery, an upstream success, run now). */
+  enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number): ActionRow {
+    this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
+    const a: ActionRow = { ...before, pending: before.pending + 1, pendingSince: before.pending > 0 ? before.pendingSince : now, reason: null };
+    if (isFinished(before.status)) a.attempt = 0;
+    const saved = this.save(before, a, now);
+    this.store.addEvent(now, 'task.triggered', a.id, null, { cause, pending: saved.pending });
+    return saved;
+  }
+
+  // ---- user requests ----
+
+  runNow(idOrName: string, now: number): ActionRow {
+    const a = this.mustGet(idOrName);
+    if (a.held) throw new ValidationError('id', `action "${a.name}" is paused; resume it first`);
+    return this.enqueue(a, 'manual', {}, now);
+  }
+
+  /** Cancels an action and its runs in flight; returns the run ids the caller must stop. */
+  cancel(idOrName: string, now: number, reason = 'cancelled by user'): string[] {
+    const before = this.mustGet(idOrName);
+    if (isFinished(before.status)) throw new ValidationError('id', `action "${before.name}" is already ${before.status}`);
+    const runIds = this.store.runsOf(before.id, 1000).filter((r) => r.status === 'running').map((r) => r.runId);
+    for (const runId of runIds) {
+      this.store.write('finishRun', ['cancelled', now, null, reason, '', runId]);
+      this.store.addEvent(now, 'task.cancelled', before.id, runId, { reason });
+    }
+    this.store.write('deleteTriggersOf', [before.id]);
+    const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
+    const saved = this.save(before, a, now, { finalStatus: 'cancelled' });
+    this.store.addEvent(now, 'task.cancelled', before.id, null, { reason });
+    this.settleDependents(saved, now);
+    return runIds;
+  }
+
+  /** Removes an action (cancelling what runs); its finished runs stay in history. */
+  remove(idOrName: string, now: number): string[] {
+    const a = this.mustGet(idOrName);
+    const runIds = isFinished(a.status) ? [] : this.cancel(a.id, now, 'deleted by user');
+    const current = this.store.getAction(a.id)!;
+    this.store.write('deleteTriggersOf', [a.id]);
+    this.store.write('deleteAction', [a.id, current.status]);
+    this.store.addEvent(now, 'task.deleted', a.id, null, { name: a.name });
+    for (const d of this.store.dependentsOf(a.id)) {
+      if (d.status === 'waiting' || d.status === 'paused') {
+        const why = `upstream "${a.name}" was deleted`;
+        const saved = this.save(d, { ...d, reason: why }, now, { finalStatus: 'cancelled' });
+        this.store.addEvent(now, 'task.cancelled', d.id, null, { reason: why });
+        this.settleDependents(saved, now);
+      }
+    }
+    return runIds;
+  }
+
+  setHeld(idOrName: string, held: boolean, now: number): ActionRow {
+    const before = this.mustGet(idOrName);
+    if (isFinished(before.status)) throw new ValidationError('id', `action "${before.name}" is already ${before.status}`);
+    if (before.held === held) return before;
+    const saved = this.save(before, { ...before, held }, now, { retrying: before.status === 'retrying' });
+    this.store.addEvent(now, held ? 'task.paused' : 'task.resumed', before.id, null, {});
+    return saved;
+  }
+
+  // ---- recovery and retention ----
+
+  /**
+   * Runs left `running` by an engine that is gone (started before `startedBefore`, not in
+   * flight here) are resolved: failed with "recovered from restart", or retried, per policy.
+   */
+  recoverInterrupted(now: number, startedBefore: number, live: ReadonlySet<string>): number {
+    let n = 0;
+    for (const run of this.store.runningRuns()) {
+      if (live.has(run.runId) || run.startedAt > startedBefore) continue;
+      this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, { startedAt: new Date(run.startedAt).toISOString(), owner: run.owner });
+      this.finish(run.runId, { status: 'failed', exitCode: null, reason: 'recovered from restart', interrupted: true }, now);
+      n++;
+    }
+    return n;
+  }
+
+  /** Removes a bounded batch of old history, so one call never takes long. */
+  prune(now: number, r: Retention, batch = 500): number {
+    const cutoff = now - r.maxAgeMs;
+    let removed = this.store.write('pruneRunsBefore', [cutoff, batch]);
+    removed += this.store.write('pruneRunsBeyond', [batch, r.maxRuns]);
+    removed += this.store.write('pruneFinishedActions', [cutoff, batch]);
+    const events = this.store.write('pruneEventsBefore', [cutoff, batch]) + this.store.write('pruneEventsBelow', [this.store.lastSeq() - r.maxEvents, batch]);
+    this.store.write('pruneRequests', [now - 86_400_000, batch]);
+    if (removed + events > 0) this.store.addEvent(now, 'history.pruned', null, null, { runsAndActions: removed, events });
+    return removed + events;
+  }
+
+  clearHistory(now: number): void {
+    const runs = this.store.write('clearRuns', []);
+    const actions = this.store.write('clearFinishedActions', []);
+    this.store.addEvent(now, 'history.cleared', null, null, { runs, actions });
+  }
+
+  describeDelay(ms: number): string {
+    return formatDuration(ms);
+  }
+}

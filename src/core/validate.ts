@@ -1,0 +1,205 @@
+// Turns what a caller asked for into a well-formed action, or a ValidationError that names
+// the bad value and says what to write instead. Nothing is stored before this passes.
+import { v4 as uuidv4, validate as isUuid } from 'uuid';
+import { parseDuration } from './duration';
+import { ValidationError } from './errors';
+import { DEFAULT_POLICY, type ActionInput, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger } from './model';
+import { nextOccurrence, validateCron } from './schedule';
+
+export const LIMITS = { name: 200, command: 64 * 1024, hook: 100, key: 200, envEntries: 200 };
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
+const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const RUNNER_NAME = /^[a-z][a-z0-9_-]*$/;
+
+/** What validation needs to know about actions that already exist. */
+export interface ExistingActions {
+  /** The action with this id, or with this exact name if no id matches. */
+  find(idOrName: string): { id: string; name: string; status: string; trigger: Trigger } | undefined;
+}
+
+export interface ValidatedAction {
+  id: string;
+  name: string;
+  trigger: Trigger;
+  run: RunSpec;
+  policy: Policy;
+  dueAt: number | null;
+  idempotencyKey: string | null;
+}
+
+export interface ValidateOptions {
+  now: number;
+  defaultRunner?: string;
+  defaultCatchUp?: CatchUpPolicy;
+  /** How far in the past an `at` time may be (a request queued by another process arrives late). */
+  pastToleranceMs?: number;
+}
+
+function int(value: unknown, field: string, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ValidationError(field, `${field} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new ValidationError(field, `${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return value as T;
+}
+
+export function parseIsoTime(text: string, field = 'at'): number {
+  const s = String(text ?? '').trim();
+  const ms = ISO_8601.test(s) ? Date.parse(s.replace(' ', 'T')) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new ValidationError(field, `"${text}" is not an ISO 8601 time; write e.g. 2026-05-01T09:30:00Z or 2026-05-01T09:30+02:00`);
+  }
+  return ms;
+}
+
+function validateTrigger(input: Trigger | undefined, opts: ValidateOptions, id: string, existing: ExistingActions, batch: Map<string, Trigger>): { trigger: Trigger; dueAt: number | null } {
+  if (!input || typeof input !== 'object') throw new ValidationError('trigger', 'say when to run: --at, --in, --cron, --every, --webhook, --after or --manual');
+  const { now } = opts;
+  switch (input.kind) {
+    case 'at': {
+      const at = parseIsoTime(input.at, 'at');
+      if (at < now - (opts.pastToleranceMs ?? 0)) {
+        throw new ValidationError('at', `time ${input.at} is in the past (now is ${new Date(now).toISOString()}); pick a later time, or use --in for a delay`);
+      }
+      return { trigger: { kind: 'at', at: new Date(at).toISOString() }, dueAt: Math.max(at, 0) };
+    }
+    case 'delay': {
+      const ms = parseDuration(input.delay, 'delay');
+      return { trigger: { kind: 'delay', delay: String(input.delay).trim() }, dueAt: now + ms };
+    }
+    case 'cron': {
+      const tz = input.tz === undefined || input.tz === '' ? undefined : String(input.tz);
+      const cron = String(input.cron ?? '').trim();
+      const [first] = validateCron(cron, tz, now, 1);
+      const trigger: Trigger = tz ? { kind: 'cron', cron, tz } : { kind: 'cron', cron };
+      return { trigger, dueAt: first };
+    }
+    case 'every': {
+      const every = String(input.every ?? '').trim();
+      const ms = parseDuration(every, 'every');
+      if (ms < 10) throw new ValidationError('every', `interval ${every} is too short; use 10ms or more`);
+      const trigger: Trigger = { kind: 'every', every };
+      return { trigger, dueAt: nextOccurrence(trigger, now) };
+    }
+    case 'webhook': {
+      const hook = String(input.hook ?? '').trim();
+      if (!HOOK_NAME.test(hook) || hook.length > LIMITS.hook) {
+        throw new ValidationError('webhook', `webhook name "${input.hook}" is not valid; use letters, digits, ".", "_" and "-" (at most ${LIMITS.hook})`);
+      }
+      return { trigger: { kind: 'webhook', hook }, dueAt: null };
+    }
+    case 'after': {
+      const ref = String(input.after ?? '').trim();
+      if (!ref) throw new ValidationError('after', 'say which action this one follows: --after ACTION_ID');
+      const found = batch.has(ref) ? undefined : existing.find(ref);
+      const upstreamId = batch.has(ref) ? ref : found?.id;
+      if (!upstreamId) throw new ValidationError('after', `no action "${ref}" to run after; list actions with "sdlc-orchestrator list"`);
+      if (found && ['succeeded', 'failed', 'cancelled'].includes(found.status)) {
+        throw new ValidationError('after', `action "${found.name}" is already ${found.status} and will not run again, so nothing would trigger this one`);
+      }
+      if (upstreamId === id) throw new ValidationError('after', `an action cannot run after itself (${ref})`);
+      return { trigger: { kind: 'after', after: upstreamId }, dueAt: null };
+    }
+    case 'manual':
+      return { trigger: { kind: 'manual' }, dueAt: null };
+    default:
+      throw new ValidationError('trigger', `unknown trigger kind ${JSON.stringify((input as { kind: unknown }).kind)}`);
+  }
+}
+
+function validateRun(input: ActionInput['run'] | undefined, opts: ValidateOptions): RunSpec {
+  const command = typeof input?.command === 'string' ? input.command : '';
+  if (!command.trim()) throw new ValidationError('run', 'the command is empty; say what to run, e.g. --run "npm test"');
+  if (command.length > LIMITS.command) throw new ValidationError('run', `the command is ${command.length} characters; the limit is ${LIMITS.command}`);
+  const runner = input?.runner ?? opts.defaultRunner ?? 'process';
+  if (!RUNNER_NAME.test(runner)) throw new ValidationError('runner', `runner "${runner}" is not valid; use process, task or terminal`);
+  const spec: RunSpec = { runner, command };
+  if (input?.cwd !== undefined && input.cwd !== '') spec.cwd = String(input.cwd);
+  if (input?.env !== undefined) {
+    if (typeof input.env !== 'object' || input.env === null || Array.isArray(input.env)) throw new ValidationError('env', 'env must be an object of NAME: value strings');
+    const entries = Object.entries(input.env);
+    if (entries.length > LIMITS.envEntries) throw new ValidationError('env', `env has ${entries.length} entries; the limit is ${LIMITS.envEntries}`);
+    for (const [k, v] of entries) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ValidationError('env', `environment variable name "${k}" is not valid`);
+      if (typeof v !== 'string') throw new ValidationError('env', `environment variable ${k} must be a string`);
+    }
+    spec.env = { ...input.env };
+  }
+  return spec;
+}
+
+function validatePolicy(input: ActionInput['policy'], opts: ValidateOptions): Policy {
+  const p: Policy = { ...DEFAULT_POLICY, catchUp: opts.defaultCatchUp ?? DEFAULT_POLICY.catchUp };
+  if (!input) return p;
+  if (input.timeout !== undefined) p.timeoutMs = parseDuration(input.timeout, 'timeout');
+  else if (input.timeoutMs !== undefined) p.timeoutMs = int(input.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  if (input.maxAttempts !== undefined) p.maxAttempts = int(input.maxAttempts, 'max-attempts', 1, 100);
+  if (input.backoff !== undefined) p.backoffMs = parseDuration(input.backoff, 'backoff');
+  else if (input.backoffMs !== undefined) p.backoffMs = int(input.backoffMs, 'backoffMs', 1, 2 ** 31 - 1);
+  if (input.maxBackoffMs !== undefined) p.maxBackoffMs = int(input.maxBackoffMs, 'maxBackoffMs', 1, 2 ** 31 - 1);
+  if (input.concurrency !== undefined) p.concurrency = int(input.concurrency, 'concurrency', 1, 1000);
+  if (input.onInterrupted !== undefined) p.onInterrupted = oneOf<InterruptedPolicy>(input.onInterrupted, 'on-interrupted', ['fail', 'retry']);
+  if (input.catchUp !== undefined) p.catchUp = oneOf<CatchUpPolicy>(input.catchUp, 'catch-up', ['skip', 'once', 'all']);
+  if (input.catchUpLimit !== undefined) p.catchUpLimit = int(input.catchUpLimit, 'catch-up-limit', 1, 1000);
+  return p;
+}
+
+/**
+ * Validates a batch of new actions together, so that a batch may refer to its own members
+ * (`after` by id or name) and a dependency cycle is refused with its path named.
+ */
+export function validateActions(inputs: ActionInput[], existing: ExistingActions, opts: ValidateOptions): ValidatedAction[] {
+  const ids = inputs.map((input) => {
+    if (input.id !== undefined && !isUuid(input.id)) throw new ValidationError('id', `id "${input.id}" is not a uuid`);
+    return input.id ?? uuidv4();
+  });
+  // Names inside the batch resolve to the batch's ids.
+  const batch = new Map<string, Trigger>();
+  inputs.forEach((input, i) => batch.set(ids[i], input.trigger));
+  const byName = new Map<string, string>();
+  inputs.forEach((input, i) => input.name && byName.set(input.name.trim(), ids[i]));
+  const out = inputs.map((input, i): ValidatedAction => {
+    const run = validateRun(input.run, opts);
+    const name = (input.name ?? '').trim() || run.command.trim().split('\n')[0].slice(0, 60);
+    if (name.length > LIMITS.name) throw new ValidationError('name', `name is ${name.length} characters; the limit is ${LIMITS.name}`);
+    let triggerInput = input.trigger;
+    if (triggerInput?.kind === 'after' && byName.has(String(triggerInput.after).trim())) {
+      triggerInput = { kind: 'after', after: byName.get(String(triggerInput.after).trim())! };
+    }
+    const { trigger, dueAt } = validateTrigger(triggerInput, opts, ids[i], existing, batch);
+    const key = input.idempotencyKey === undefined || input.idempotencyKey === '' ? null : String(input.idempotencyKey);
+    if (key !== null && key.length > LIMITS.key) throw new ValidationError('key', `idempotency key is ${key.length} characters; the limit is ${LIMITS.key}`);
+    return { id: ids[i], name, trigger, run, policy: validatePolicy(input.policy, opts), dueAt, idempotencyKey: key };
+  });
+  out.forEach((a) => batch.set(a.id, a.trigger));
+  assertNoCycle(out, existing, batch);
+  return out;
+}
+
+/** Follows each new action's `after` chain; coming back to where it started is a cycle. */
+function assertNoCycle(actions: ValidatedAction[], existing: ExistingActions, batch: Map<string, Trigger>): void {
+  const upstreamOf = (id: string): string | undefined => {
+    const t = batch.get(id) ?? existing.find(id)?.trigger;
+    return t?.kind === 'after' ? t.after : undefined;
+  };
+  const names = new Map(actions.map((a) => [a.id, a.name] as const));
+  for (const start of actions) {
+    const path = [start.id];
+    const seen = new Set(path);
+    for (let cur = upstreamOf(start.id); cur !== undefined; cur = upstreamOf(cur)) {
+      path.push(cur);
+      if (seen.has(cur)) {
+        const shown = path.slice(path.indexOf(cur)).map((id) => names.get(id) ?? id);
+        throw new ValidationError('after', `dependency cycle: ${shown.join(' → ')}; an action cannot (indirectly) wait for itself`);
+      }
+      seen.add(cur);
+    }
+  }
+}
