@@ -61,13 +61,13 @@ export class Lease {
     fs.mkdirSync(this.paths.dir, { recursive: true });
     const owner = readOwner(this.paths);
     const ownerDead = owner !== undefined && owner.host === os.hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
+    if (ownerDead) this.removeDeadOwnersLock(owner);
     try {
       this.releaseFn = await lockfile.lock(this.paths.dir, {
         lockfilePath: this.paths.lease,
         realpath: false,
         retries: 0,
-        // A dead owner's lock is taken after the library's minimum (2 s); a live one's after staleMs.
-        stale: ownerDead ? 2000 : this.opts.staleMs,
+        stale: this.opts.staleMs,
         update: 1000,
         onCompromised: (err) => {
           this.releaseFn = undefined;
@@ -80,8 +80,24 @@ export class Lease {
     }
     const info: OwnerInfo = { pid: process.pid, host: os.hostname(), instance: this.opts.instance, label: this.opts.label, since: Date.now() };
     writeFileAtomic(this.paths.owner, JSON.stringify(info));
-    if (owner && ownerDead) this.opts.log.info(`took over the folder from ${owner.label} (pid ${owner.pid}), which is no longer running`);
     return true;
+  }
+
+  /**
+   * The owner's process is gone (killed, crashed): its lock need not go stale first. The lock
+   * is renamed aside before removal, so of several processes doing this at once only one
+   * removes it; the owner file is re-read just before, so a lock a new owner took is kept.
+   */
+  private removeDeadOwnersLock(dead: OwnerInfo): void {
+    if (readOwner(this.paths)?.instance !== dead.instance) return;
+    const aside = `${this.paths.lease}.dead-${process.pid}-${Date.now()}`;
+    try {
+      fs.renameSync(this.paths.lease, aside);
+    } catch {
+      return; // no lock, or another process moved it first
+    }
+    fs.rmSync(aside, { recursive: true, force: true });
+    this.opts.log.info(`the previous owner, ${dead.label} (pid ${dead.pid}), is no longer running; taking over`);
   }
 
   /** After a long stall, checks synchronously that nobody took the folder over meanwhile. */

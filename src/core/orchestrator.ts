@@ -42,6 +42,8 @@ export interface OrchestratorOptions {
   defaultCatchUp?: CatchUpPolicy;
   /** How long a follower waits for the owner to answer a request. */
   requestTimeoutMs?: number;
+  /** How often retention prunes old history (a bounded batch each time). */
+  pruneEveryMs?: number;
 }
 
 /** Roles, in order. A follower becomes the owner when the lease frees; an owner that loses it follows. */
@@ -308,7 +310,7 @@ export class Orchestrator {
       if (!this.paused) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
       if (now >= this.nextPruneAt) {
         t.prune(now, this.retention);
-        this.nextPruneAt = now + 60_000;
+        this.nextPruneAt = now + (this.opts.pruneEveryMs ?? 60_000);
       }
       db.commit(); // the one fsync of this tick: everything above is durable before anything runs
     } catch (err) {

@@ -1,0 +1,76 @@
+// Shared test helpers: temp folders, waiting for a condition, running the real CLI.
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DurableDatabase } from '../../src/core/database';
+import { silentLogger } from '../../src/core/log';
+import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
+import { sdlcPaths } from '../../src/core/paths';
+import { ProcessRunner } from '../../src/core/processRunner';
+import { loadSqlJs } from '../../src/core/sqljs';
+
+export const REPO = path.resolve(__dirname, '../../..');
+export const CLI = path.join(REPO, 'bin', 'sdlc-orchestrator.js');
+
+const made: string[] = [];
+export function tmpWorkspace(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdlc-test-'));
+  made.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], opts: { cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cliJson<T = unknown>(args: string[]): T {
+  const r = cli([...args, '--json']);
+  if (r.code !== 0) throw new Error(`sdlc-orchestrator ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export function spawnCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export async function engine(workspace: string, opts: Partial<OrchestratorOptions> = {}): Promise<Orchestrator> {
+  const o = await Orchestrator.create({ workspace, runners: { process: new ProcessRunner() }, tickMs: 100, log: silentLogger, ...opts });
+  await o.start();
+  return o;
+}
+
+/** Reads the folder's state as a separate reader would (snapshot + journal). */
+export async function readFolder<T>(workspace: string, read: (db: DurableDatabase) => T): Promise<T> {
+  const db = DurableDatabase.open(await loadSqlJs(), sdlcPaths(workspace), { mode: 'reader', log: silentLogger, now: Date.now });
+  try {
+    return read(db);
+  } finally {
+    db.close({ snapshot: false });
+  }
+}
+
+export function lines(file: string): string[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
