@@ -1,0 +1,200 @@
+// Crash safety with the real CLI as a child process: SIGKILL at random moments, restart,
+// and check that nothing fired twice, nothing was lost, and the database is sound.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readOwner } from '../../src/core/lease';
+import { sdlcPaths } from '../../src/core/paths';
+import { cli, cliJson, engine, lines, readFolder, sleep, spawnCli, tmpWorkspace, waitFor } from './helpers';
+import type { ChildProcess } from 'child_process';
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+/** Waits until the child owns the folder (it is ticking), or gives up. */
+async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 8000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (readOwner(sdlcPaths(ws))?.pid === child.pid) return true;
+    if (child.exitCode !== null) return false;
+    await sleep(5);
+  }
+  return false;
+}
+
+describe('crash safety (SIGKILL the CLI at random moments)', function () {
+  this.timeout(180_000);
+
+  it('never fires an action twice, records every interrupted run as recovered, and leaves a sound database', async () => {
+    const ws = tmpWorkspace();
+    const out = path.join(ws, 'fired.txt');
+    const N = 60;
+    // One-shot actions spread over ~6 s; each takes a little while, so kills land mid-run too.
+    const specs = Array.from({ length: N }, (_, i) => ({
+      name: `job-${i}`,
+      trigger: { kind: 'delay', delay: `${200 + i * 100}ms` },
+      run: { command: `sleep 0.${1 + (i % 3)}; echo "$SDLC_ACTION_ID $SDLC_RUN_ID" >> fired.txt` },
+    }));
+    fs.writeFileSync(path.join(ws, 'actions.json'), JSON.stringify(specs));
+    const added = cliJson<{ id: string }[]>(['apply', '--workspace', ws, '--file', path.join(ws, 'actions.json')]);
+    assert.strictEqual(added.length, N);
+
+    let kills = 0;
+    for (let round = 0; round < 40 && kills < 15; round++) {
+      const child = spawnCli(['run', '--workspace', ws, '--tick', '50', '--quiet']);
+      if (!(await untilOwner(ws, child))) {
+        child.kill('SIGKILL');
+        await exited(child);
+        continue;
+      }
+      await sleep(Math.floor(Math.random() * 500));
+      child.kill('SIGKILL');
+      await exited(child);
+      kills++;
+      const left = cliJson<unknown[]>(['list', '--workspace', ws]).length;
+      if (left === 0) break;
+    }
+    assert.ok(kills >= 5, `only ${kills} kills happened`);
+
+    // Let the last orchestrator finish everything, then let stray children finish writing.
+    const final = spawnSync(process.execPath, [path.resolve(__dirname, '../../../bin/sdlc-orchestrator.js'), 'run', '--workspace', ws, '--tick', '50', '--exit-when-idle', '--quiet'], {
+      timeout: 60_000,
+    });
+    assert.strictEqual(final.status, 0, String(final.stderr));
+    await sleep(800);
+
+    const fired = lines(out).map((l) => l.split(' '));
+    const actionIds = fired.map(([a]) => a);
+    const runIds = fired.map(([, r]) => r);
+    assert.strictEqual(new Set(actionIds).size, actionIds.length, 'an action fired twice');
+    assert.strictEqual(new Set(runIds).size, runIds.length, 'a run fired twice');
+
+    const state = await readFolder(ws, (db) => ({
+      actions: db.store.allActions(),
+      runs: db.store.history(10_000),
+      events: db.store.eventsSince(0, 100_000),
+      running: db.store.runningRuns().length,
+      integrity: db.store.db.exec('PRAGMA integrity_check')[0].values[0][0],
+    }));
+    assert.strictEqual(state.integrity, 'ok');
+    assert.strictEqual(state.running, 0, 'a run is still marked running');
+    assert.strictEqual(state.actions.length, N, 'an action was lost');
+    const recovered = state.runs.filter((r) => r.reason === 'recovered from restart');
+    const recoveredEvents = state.events.filter((e) => e.type === 'task.recovered');
+    assert.deepStrictEqual(recoveredEvents.map((e) => e.runId).sort(), recovered.map((r) => r.runId).sort());
+    for (const a of state.actions) {
+      const runs = state.runs.filter((r) => r.actionId === a.id);
+      assert.strictEqual(runs.length, 1, `action ${a.name} has ${runs.length} runs`);
+      const [run] = runs;
+      if (run.status === 'succeeded') {
+        assert.strictEqual(a.status, 'succeeded');
+        assert.ok(runIds.includes(run.runId), `succeeded run ${run.runId} left no line`);
+      } else {
+        // Interrupted by a kill: failed, recovered, never started again.
+        assert.strictEqual(run.reason, 'recovered from restart', `${a.name}: ${run.status} ${run.reason}`);
+        assert.strictEqual(a.status, 'failed');
+      }
+    }
+    // Every line belongs to a recorded run: nothing ran that the database does not know about.
+    const known = new Set(state.runs.map((r) => r.runId));
+    for (const r of runIds) assert.ok(known.has(r), `line for unknown run ${r}`);
+    // And the snapshot on disk is a database the sqlite3 tool can open, when it is installed.
+    const sqlite = spawnSync('sqlite3', [path.join(ws, '.sdlc', 'orchestrator.db'), 'PRAGMA integrity_check;'], { encoding: 'utf8' });
+    if (!sqlite.error) assert.strictEqual(sqlite.stdout.trim(), 'ok');
+    console.log(`      ${kills} kills, ${fired.length} runs fired, ${recovered.length} recovered after a kill`);
+  });
+
+  it('a run interrupted by a kill is run again when its policy says retry', async () => {
+    const ws = tmpWorkspace();
+    cliJson(['add', '--workspace', ws, '--name', 'resilient', '--in', '100ms', '--on-interrupted', 'retry', '--run', 'echo "$SDLC_RUN_ID" >> started.txt; sleep 1; echo done >> done.txt']);
+    const child = spawnCli(['run', '--workspace', ws, '--tick', '50', '--quiet']);
+    await waitFor(() => lines(path.join(ws, 'started.txt')).length === 1, 8000, 'the first run to start');
+    child.kill('SIGKILL');
+    await exited(child);
+    const r = cli(['run', '--workspace', ws, '--tick', '50', '--exit-when-idle', '--quiet']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const runs = cliJson<{ status: string; reason?: string }[]>(['history', '--workspace', ws]);
+    assert.deepStrictEqual(runs.map((x) => x.status).sort(), ['failed', 'succeeded']);
+    assert.ok(runs.some((x) => x.reason === 'recovered from restart'));
+    const events = cliJson<{ type: string }[]>(['events', '--workspace', ws]).map((e) => e.type);
+    assert.ok(events.includes('task.recovered') && events.includes('task.retried'));
+  });
+});
+
+describe('two orchestrators on one folder', function () {
+  this.timeout(60_000);
+
+  it('one owns and ticks, the other follows and forwards requests; each action fires exactly once', async () => {
+    const ws = tmpWorkspace();
+    const a = await engine(ws, { label: 'window-a' });
+    const b = await engine(ws, { label: 'window-b' });
+    try {
+      assert.strictEqual(a.currentRole, 'owner');
+      assert.strictEqual(b.currentRole, 'follower');
+      const cmd = 'echo "$SDLC_ACTION_NAME" >> fired.txt';
+      for (let i = 0; i < 10; i++) {
+        const via = i % 2 ? a : b;
+        await via.add({ name: `job-${i}`, trigger: { kind: 'delay', delay: `${100 + i * 30}ms` }, run: { command: cmd } });
+      }
+      await waitFor(() => lines(path.join(ws, 'fired.txt')).length >= 10, 10_000, 'ten runs');
+      // The follower's view catches up from the owner's journal.
+      await waitFor(() => b.history(100).length === 10, 3000, 'the follower to see the history');
+      // The owner goes away; the follower takes over and keeps going.
+      await a.stop();
+      await waitFor(() => b.currentRole === 'owner', 5000, 'the follower to take over');
+      for (let i = 10; i < 15; i++) await b.add({ name: `job-${i}`, trigger: { kind: 'delay', delay: '50ms' }, run: { command: cmd } });
+      await waitFor(() => lines(path.join(ws, 'fired.txt')).length >= 15, 10_000, 'fifteen runs');
+      await sleep(300);
+      const fired = lines(path.join(ws, 'fired.txt')).sort();
+      assert.deepStrictEqual(fired, Array.from({ length: 15 }, (_, i) => `job-${i}`).sort());
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('the CLI and an engine in another process: the follower takes over at once when the owner is killed', async () => {
+    const ws = tmpWorkspace();
+    const owner = spawnCli(['run', '--workspace', ws, '--tick', '50', '--quiet']);
+    assert.ok(await untilOwner(ws, owner), 'the CLI did not take the folder');
+    const follower = await engine(ws, { label: 'vscode' });
+    try {
+      assert.strictEqual(follower.currentRole, 'follower');
+      const cmd = 'echo "$SDLC_ACTION_NAME" >> fired.txt';
+      await follower.add([
+        { name: 'soon', trigger: { kind: 'delay', delay: '100ms' }, run: { command: cmd } },
+        { name: 'later', trigger: { kind: 'delay', delay: '2500ms' }, run: { command: cmd } },
+      ]);
+      await waitFor(() => lines(path.join(ws, 'fired.txt')).length === 1, 5000, 'the first run by the CLI');
+      owner.kill('SIGKILL');
+      await exited(owner);
+      const killedAt = Date.now();
+      await waitFor(() => follower.currentRole === 'owner', 5000, 'takeover');
+      const takeoverMs = Date.now() - killedAt;
+      assert.ok(takeoverMs < 1500, `takeover took ${takeoverMs} ms`);
+      await waitFor(() => lines(path.join(ws, 'fired.txt')).length === 2, 5000, 'the second run by the new owner');
+      await sleep(300);
+      assert.deepStrictEqual(lines(path.join(ws, 'fired.txt')), ['soon', 'later']);
+    } finally {
+      if (owner.exitCode === null) owner.kill('SIGKILL');
+      await follower.stop();
+    }
+  });
+
+  it('losing the lease pauses ticking without crashing', async () => {
+    const ws = tmpWorkspace();
+    const o = await engine(ws);
+    try {
+      fs.rmSync(sdlcPaths(ws).lease, { recursive: true, force: true }); // someone broke our lock
+      await waitFor(() => o.warnings.some((w) => /lost ownership/.test(w)), 5000, 'the loss to be noticed');
+      // It follows, then takes the (now free) folder back and works again.
+      await waitFor(() => o.currentRole === 'owner', 5000, 'ownership again');
+      await o.add({ name: 'after', trigger: { kind: 'delay', delay: '10ms' }, run: { command: 'true' } });
+      await waitFor(() => o.history().length === 1, 3000, 'a run');
+    } finally {
+      await o.stop();
+    }
+  });
+});
