@@ -171,7 +171,17 @@ async function runLoop(values: Values): Promise<number> {
   const workspace = workspaceOf(values);
   const opts = engineOptions(values, workspace);
   const orch = await Orchestrator.create({ ...opts, keepAlive: true });
-  if (!values.quiet) orch.onEvents((events) => events.forEach((e) => process.stderr.write(`${eventText(e)}\n`)));
+  if (!values.quiet) {
+    orch.onEvents((events) => {
+      for (const e of events) {
+        process.stderr.write(`${eventText(e)}\n`);
+        // Show what the command printed, under the event that ends its run.
+        const ended = e.runId && (e.type === 'task.completed' || e.type === 'task.failed');
+        const tail = ended ? orch.store.getRun(e.runId!)?.outputTail.trimEnd() : '';
+        if (tail) process.stderr.write(`${tail.split('\n').map((l) => `         | ${l}`).join('\n')}\n`);
+      }
+    });
+  }
   await orch.start();
   for (const w of orch.warnings) process.stderr.write(`warning: ${w}\n`);
   return new Promise<number>((resolve) => {
