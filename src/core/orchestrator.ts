@@ -180,6 +180,8 @@ export class Orchestrator {
     });
     this.db = db;
     for (const w of db.warnings) this.warn(w);
+    // Subscribers get what happens from now on; history is read with eventsSince().
+    if (this.publishedSeq === 0) this.publishedSeq = db.store.lastSeq();
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
     this.role = 'owner';
     this.error = undefined;
@@ -189,7 +191,6 @@ export class Orchestrator {
     this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
     this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
     db.commit();
-    this.publishedSeq = Math.max(0, this.publishedSeq);
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
   }
@@ -198,6 +199,7 @@ export class Orchestrator {
     this.role = 'follower';
     try {
       this.db = DurableDatabase.open(this.SQL, this.paths, { mode: 'reader', log: this.log, now: () => this.clock.now() });
+      if (this.publishedSeq === 0) this.publishedSeq = this.db.store.lastSeq();
       this.error = undefined;
     } catch (err) {
       this.error = (err as Error).message;
@@ -289,6 +291,7 @@ export class Orchestrator {
     const replies: { id: string; reply: Reply }[] = [];
     const applied: string[] = [];
     let claims: Claim[] = [];
+    let committed = false;
     try {
       for (const { file, msg } of readInbox(this.paths)) {
         applied.push(file);
@@ -312,7 +315,7 @@ export class Orchestrator {
         t.prune(now, this.retention);
         this.nextPruneAt = now + (this.opts.pruneEveryMs ?? 60_000);
       }
-      db.commit(); // the one fsync of this tick: everything above is durable before anything runs
+      committed = db.commit(); // the one fsync of this tick: everything above is durable before anything runs
     } catch (err) {
       db.rollback();
       this.finished = finished.concat(this.finished); // nothing was recorded; try again next tick
@@ -322,7 +325,7 @@ export class Orchestrator {
     for (const file of applied) fs.rmSync(file, { force: true });
     if (applied.length) pruneReplies(this.paths, 60_000, now);
     this.dispatch(claims);
-    this.publish();
+    if (committed) this.publish(); // an idle tick has no events to push
     db.maybeSnapshot(now);
     let next = this.store.nextDueAfter(now);
     for (const live of this.live.values()) if (live.deadline !== null && (next === null || live.deadline < next)) next = live.deadline;
@@ -384,7 +387,13 @@ export class Orchestrator {
   /** Pushes events committed since the last push to subscribers (own commits and followed ones). */
   private publish(): void {
     if (!this.db) return;
-    if (this.publishedSeq > this.store.lastSeq()) this.publishedSeq = 0; // history cleared or db replaced
+    this.pausedFlag = this.store.getMeta('paused') === '1';
+    const last = this.store.lastSeq();
+    if (this.publishedSeq > last) this.publishedSeq = 0; // history cleared or db replaced
+    if (!this.eventListeners.size) {
+      this.publishedSeq = last;
+      return;
+    }
     for (;;) {
       const events = this.store.eventsSince(this.publishedSeq, 1000);
       if (!events.length) return;
@@ -439,6 +448,7 @@ export class Orchestrator {
         const paused = request.op === 'pause';
         if (this.paused !== paused) {
           this.store.setMeta('paused', paused ? '1' : '0');
+          this.pausedFlag = paused;
           this.store.addEvent(now, paused ? 'orchestrator.paused' : 'orchestrator.resumed', null, null, {});
         }
         return { paused };
@@ -511,9 +521,11 @@ export class Orchestrator {
 
   // ---- reading ----
 
+  /** Kept in memory (read from the database when it is opened or followed), not queried each tick. */
   get paused(): boolean {
-    return this.db?.store.getMeta('paused') === '1';
+    return this.pausedFlag;
   }
+  private pausedFlag = false;
 
   listActions(): Action[] {
     return this.store.activeActions().map(publicAction);
@@ -532,7 +544,10 @@ export class Orchestrator {
     return this.store.eventsSince(seq, limit);
   }
 
-  /** Subscribes to lifecycle events as they are committed (or followed). Returns an unsubscribe. */
+  /**
+   * Subscribes to lifecycle events committed (or followed) from now on; read earlier ones with
+   * eventsSince(). Returns an unsubscribe.
+   */
   onEvents(listener: (events: LifecycleEvent[]) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
