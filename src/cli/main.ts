@@ -186,16 +186,19 @@ async function runLoop(values: Values): Promise<number> {
   for (const w of orch.warnings) process.stderr.write(`warning: ${w}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const finish = async (code: number) => {
+    const finish = async (code: number, graceMs = 0) => {
       if (stopping) return;
       stopping = true;
-      await orch.stop({ graceMs: values['exit-when-idle'] ? 0 : 5000 });
+      await orch.stop({ graceMs });
       resolve(code);
     };
+    // Ctrl-C stops at once: runs in flight are recorded as interrupted (failed, or retried on
+    // the next start, per their policy). Waiting instead would keep running without the lease,
+    // which the lockfile library gives up as soon as the signal arrives.
     const onSignal = () => {
-      if (stopping) process.exit(130); // a second Ctrl-C: do not wait any longer
-      opts.log?.info('stopping: waiting up to 5 s for runs in flight');
-      void finish(0);
+      if (stopping) process.exit(130);
+      opts.log?.info('stopping');
+      void finish(0, 0);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

@@ -207,7 +207,7 @@ export class Orchestrator {
     }
     const owner = readOwner(this.paths);
     this.log.info(`following ${owner ? `${owner.label} (pid ${owner.pid})` : 'another orchestrator'} on ${this.paths.workspace}`);
-    this.nextLeaseTryAt = this.clock.now() + 1000;
+    this.nextLeaseTryAt = this.clock.now() + 500;
     this.publish();
   }
 
@@ -273,7 +273,7 @@ export class Orchestrator {
   private tickFollower(now: number): void {
     if (this.db?.refresh()) this.publish();
     if (now >= this.nextLeaseTryAt) {
-      this.nextLeaseTryAt = now + Math.min(1000, this.leaseStaleMs / 4);
+      this.nextLeaseTryAt = now + Math.min(500, this.leaseStaleMs / 4);
       void this.tryTakeOver();
     }
   }

@@ -3,7 +3,6 @@
 // lifecycle event after the fact. The caller commits (one fsync) and then dispatches.
 import { v4 as uuidv4 } from 'uuid';
 import { dueKey } from './dueKey';
-import { formatDuration } from './duration';
 import { NotFoundError, ValidationError } from './errors';
 import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus } from './model';
 import type { RunOutcome } from './runner';
@@ -345,14 +344,8 @@ export class Transitions {
     this.store.write('deleteTriggersOf', [a.id]);
     this.store.write('deleteAction', [a.id, current.status]);
     this.store.addEvent(now, 'task.deleted', a.id, null, { name: a.name });
-    for (const d of this.store.dependentsOf(a.id)) {
-      if (d.status === 'waiting' || d.status === 'paused') {
-        const why = `upstream "${a.name}" was deleted`;
-        const saved = this.save(d, { ...d, reason: why }, now, { finalStatus: 'cancelled' });
-        this.store.addEvent(now, 'task.cancelled', d.id, null, { reason: why });
-        this.settleDependents(saved, now);
-      }
-    }
+    // Its waiting dependents were settled when it finished (or by the cancel above); those
+    // with runs queued or in flight end after them, their upstream being gone.
     return runIds;
   }
 
@@ -398,9 +391,5 @@ export class Transitions {
     const runs = this.store.write('clearRuns', []);
     const actions = this.store.write('clearFinishedActions', []);
     this.store.addEvent(now, 'history.cleared', null, null, { runs, actions });
-  }
-
-  describeDelay(ms: number): string {
-    return formatDuration(ms);
   }
 }

@@ -209,3 +209,26 @@ describe('engine', function () {
     assert.match(o.history(1)[0].reason!, /no "task" runner in this orchestrator/);
   });
 });
+
+describe('engine: deleting', function () {
+  this.timeout(20_000);
+  it('deleting an action cancels its run and its waiting dependents; its history stays', async () => {
+    const ws = tmpWorkspace();
+    const o = await engine(ws);
+    try {
+      const { actions } = await o.add([
+        { name: 'up', trigger: { kind: 'delay', delay: '10ms' }, run: { command: 'sleep 30' } },
+        { name: 'down', trigger: { kind: 'after', after: 'up' }, run: { command: 'true' } },
+      ]);
+      await waitFor(() => o.getAction(actions[0].id)?.status === 'running', 5000, 'the run');
+      await o.remove('up');
+      assert.strictEqual(o.getAction(actions[0].id), undefined);
+      assert.strictEqual(o.getAction(actions[1].id)!.status, 'cancelled');
+      assert.match(o.getAction(actions[1].id)!.reason!, /upstream "up" cancelled/);
+      assert.strictEqual(o.history(10)[0].status, 'cancelled');
+      assert.ok(o.eventsSince(0).some((e) => e.type === 'task.deleted' && e.actionId === actions[0].id));
+    } finally {
+      await o.stop();
+    }
+  });
+});
