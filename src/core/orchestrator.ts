@@ -134,13 +134,10 @@ export class Orchestrator {
     const o = await Orchestrator.create(opts);
     if (!(await o.lease.tryAcquire())) return sendToOwner(o.paths, o.instance, request, opts.requestTimeoutMs ?? 10_000, o.clock.now());
     try {
-      o.db = DurableDatabase.open(o.SQL, o.paths, { mode: 'owner', log: o.log, now: () => o.clock.now(), snapshotPolicy: opts.snapshotPolicy });
-      for (const w of o.db.warnings) o.warn(w);
-      o.transitions = new Transitions(o.db.store, o.instance, () => Math.max(2 * o.tickMs, 1000));
-      o.role = 'owner';
+      const db = await o.openAsOwner();
       const now = o.clock.now();
       const reply = o.applyGuarded(request, now, now);
-      o.db.commit();
+      db.commit();
       if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
       return reply.result;
     } finally {
@@ -153,7 +150,7 @@ export class Orchestrator {
   /** Takes the folder if it is free, otherwise follows its owner; then starts the loop. */
   async start(): Promise<void> {
     if (this.role !== 'starting') return;
-    if (await this.lease.tryAcquire()) this.becomeOwner();
+    if (await this.lease.tryAcquire()) await this.becomeOwner();
     else this.becomeFollower();
     this.loop.start();
   }
@@ -169,25 +166,36 @@ export class Orchestrator {
 
   // ---- roles ----
 
-  private becomeOwner(): void {
+  /**
+   * With the lease held: opens the database for writing. If it cannot be opened (a newer
+   * schema, a disk error), the lease is given back so that the folder is not held by an
+   * owner that cannot work, and the error is thrown.
+   */
+  private async openAsOwner(): Promise<DurableDatabase> {
     this.db?.close({ snapshot: false });
     this.db = undefined;
-    const db = DurableDatabase.open(this.SQL, this.paths, {
-      mode: 'owner',
-      log: this.log,
-      now: () => this.clock.now(),
-      snapshotPolicy: this.opts.snapshotPolicy,
-    });
+    let db: DurableDatabase;
+    try {
+      db = DurableDatabase.open(this.SQL, this.paths, { mode: 'owner', log: this.log, now: () => this.clock.now(), snapshotPolicy: this.opts.snapshotPolicy });
+    } catch (err) {
+      await this.lease.release();
+      throw err;
+    }
     this.db = db;
     for (const w of db.warnings) this.warn(w);
-    // Subscribers get what happens from now on; history is read with eventsSince().
-    if (this.publishedSeq === 0) this.publishedSeq = db.store.lastSeq();
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
     this.role = 'owner';
+    return db;
+  }
+
+  private async becomeOwner(): Promise<void> {
+    const db = await this.openAsOwner();
+    // Subscribers get what happens from now on; history is read with eventsSince().
+    if (this.publishedSeq === 0) this.publishedSeq = db.store.lastSeq();
     this.error = undefined;
     const now = this.clock.now();
     // Runs a previous owner left running: those older than two ticks now, the rest after two ticks.
-    this.transitions.recoverInterrupted(now, now - 2 * this.tickMs, new Set(this.live.keys()));
+    this.transitions!.recoverInterrupted(now, now - 2 * this.tickMs, new Set(this.live.keys()));
     this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
     this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
     db.commit();
@@ -216,11 +224,13 @@ export class Orchestrator {
     this.takingOver = true;
     try {
       if ((await this.lease.tryAcquire()) && this.role === 'follower') {
-        this.becomeOwner();
+        await this.becomeOwner();
         this.loop.notify();
       }
     } catch (err) {
-      this.log.warn(`could not take over the folder: ${(err as Error).message}`);
+      this.error = (err as Error).message;
+      this.log.error('could not take over the folder', err);
+      if (!this.db) this.becomeFollower(); // the reader was closed to open for writing; read again
     } finally {
       this.takingOver = false;
     }

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sdlcPaths } from '../../src/core/paths';
+import { loadSqlJs } from '../../src/core/sqljs';
 import { cli, cliJson, engine, readFolder, sleep, tmpWorkspace, waitFor } from './helpers';
 
 const add = (ws: string, name: string) => cliJson<{ id: string }>(['add', '--workspace', ws, '--name', name, '--manual', '--run', 'true']);
@@ -83,6 +84,24 @@ describe('durability', function () {
       await o.stop();
     }
     assert.match(fs.readFileSync(p.db).subarray(0, 16).toString('latin1'), /^SQLite format 3/);
+  });
+
+  it('refuses a database from a newer version with a clear message, changes nothing and leaves the folder free', async () => {
+    const ws = tmpWorkspace();
+    const p = sdlcPaths(ws);
+    add(ws, 'keep');
+    await (await engine(ws)).stop();
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(fs.readFileSync(p.db));
+    db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    fs.writeFileSync(p.db, db.export());
+    db.close();
+    const before = fs.readFileSync(p.db);
+    const r = cli(['add', '--workspace', ws, '--name', 'x', '--manual', '--run', 'true']);
+    assert.notStrictEqual(r.code, 0);
+    assert.match(r.stderr, /schema version 99, newer than this program's \d+; update the extension or CLI/);
+    assert.deepStrictEqual(fs.readFileSync(p.db), before);
+    assert.ok(!fs.existsSync(p.lease), 'the lease was left held');
   });
 
   it('snapshots when idle, so the .db file alone holds the current state', async () => {
