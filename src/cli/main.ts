@@ -30,7 +30,8 @@ usage:
   sdlc-orchestrator run-now --workspace DIR ACTION
   sdlc-orchestrator delete  --workspace DIR ACTION
   sdlc-orchestrator pause | resume --workspace DIR
-  sdlc-orchestrator run     --workspace DIR [--tick MS] [--exit-when-idle] [--max-concurrent N] [--quiet]
+  sdlc-orchestrator run     --workspace DIR [--tick MS] [--exit-when-idle] [--max-concurrent N]
+                            [--keep-days N] [--keep-runs N] [--quiet]
 
 ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
 --workspace defaults to the current folder.
@@ -68,6 +69,8 @@ const OPTIONS = {
   'exit-when-idle': { type: 'boolean' },
   'max-concurrent': { type: 'string' },
   'lease-stale': { type: 'string' },
+  'keep-days': { type: 'string' },
+  'keep-runs': { type: 'string' },
   quiet: { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -143,6 +146,10 @@ function engineOptions(values: Values, workspace: string): OrchestratorOptions {
     tickMs: intOption(values, 'tick', 1),
     maxConcurrent: intOption(values, 'max-concurrent', 1),
     leaseStaleMs: intOption(values, 'lease-stale', 2000),
+    retention: {
+      ...(values['keep-days'] !== undefined ? { maxAgeMs: intOption(values, 'keep-days', 1)! * 86_400_000 } : {}),
+      ...(values['keep-runs'] !== undefined ? { maxRuns: intOption(values, 'keep-runs', 1) } : {}),
+    },
   };
 }
 

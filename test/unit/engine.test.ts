@@ -47,6 +47,18 @@ describe('engine', function () {
     }
   });
 
+  it('claims a burst of due actions in one tick: one journal record, one fsync, before any of them runs', async () => {
+    o = await engine(ws, { maxConcurrent: 100 });
+    const journal = path.join(ws, '.sdlc', 'orchestrator.journal');
+    const at = new Date(Date.now() + 400).toISOString();
+    await o.add(Array.from({ length: 50 }, (_, i) => ({ name: `b${i}`, trigger: { kind: 'at' as const, at }, run: { command: 'sleep 1' } })));
+    const recordsBefore = lines(journal).length;
+    await waitFor(() => o!.listActions().filter((a) => a.status === 'running').length === 50, 5000, 'all fifty running');
+    assert.strictEqual(lines(journal).length - recordsBefore, 1, 'the claim took more than one journal record');
+    const started = o.eventsSince(0).filter((e) => e.type === 'task.started');
+    assert.strictEqual(new Set(started.map((e) => e.ts)).size, 1, 'all were marked running in the same tick');
+  });
+
   it('retries a failing run with exponential backoff, then gives up with the reason', async () => {
     o = await engine(ws);
     const { actions } = await o.add({ name: 'flaky', trigger: { kind: 'delay', delay: '10ms' }, run: { command: 'exit 3' }, policy: { maxAttempts: 3, backoff: '150ms' } });
