@@ -165,7 +165,8 @@ async function readState<T>(workspace: string, read: (db: DurableDatabase) => T)
 
 async function send(values: Values, request: Request): Promise<unknown> {
   const workspace = workspaceOf(values);
-  return Orchestrator.requestOnce({ ...engineOptions(values, workspace), log: silentLogger }, request);
+  // Only warnings (a database moved aside, a damaged journal) are worth saying here.
+  return Orchestrator.requestOnce({ ...engineOptions(values, workspace), log: streamLogger(process.stderr, 'warn') }, request);
 }
 
 function positional(positionals: string[], what: string): string {

@@ -110,14 +110,6 @@ export class DurableDatabase {
     return self;
   }
 
-  get isOwner(): boolean {
-    return this.opts.mode === 'owner';
-  }
-
-  get lastJournalRecord(): number {
-    return this.journalN;
-  }
-
   private loadedSnapshot = '';
 
   private load(): void {
@@ -168,7 +160,9 @@ export class DurableDatabase {
         opts.log.info(`ignored a torn last journal record (${read.badBytes} bytes) left by a crash`);
       }
       this.journal = new JournalWriter(paths.journal, read.goodBytes, read.records);
-      if (fresh || migrated || !existed) this.snapshot();
+      // After damage, a snapshot holds everything that applied and empties the journal, so
+      // new records never land behind records that can no longer be replayed.
+      if (fresh || migrated || !existed || read.damaged) this.snapshot();
     }
   }
 
@@ -285,10 +279,6 @@ export class DurableDatabase {
     if (!long && !idleAndCheap) return false;
     this.snapshot();
     return true;
-  }
-
-  get journalRecords(): number {
-    return this.journal?.recordCount ?? 0;
   }
 
   /**

@@ -349,10 +349,6 @@ export class Store {
     return (this.one('SELECT max(seq) AS s FROM events')?.s as number | null) ?? 0;
   }
 
-  countRows(table: 'runs' | 'events' | 'actions'): number {
-    return this.one(`SELECT count(*) AS n FROM ${table}`)!.n as number;
-  }
-
   // ---- queued triggers ----
 
   /** The oldest queued trigger of an action. */

@@ -58,6 +58,21 @@ describe('durability', function () {
     }
   });
 
+  it('after a gap in the journal, keeps what came before it and records new changes where they will be read', async () => {
+    const ws = tmpWorkspace();
+    const p = sdlcPaths(ws);
+    for (const name of ['a', 'b', 'c', 'd']) add(ws, name);
+    const recs = fs.readFileSync(p.journal, 'utf8').split('\n');
+    recs.splice(2, 1); // record 3 is missing: 'd' cannot be applied without it
+    fs.writeFileSync(p.journal, recs.join('\n'));
+    // A one-off CLI change: it exits without a snapshot, so its record must be readable after the gap.
+    const r = cli(['add', '--workspace', ws, '--name', 'new', '--manual', '--run', 'true']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /journal .* was damaged after record 2; .*saved the whole journal to/);
+    const names = await readFolder(ws, (db) => db.store.activeActions().map((a) => a.name).sort());
+    assert.deepStrictEqual(names, ['a', 'b', 'new']);
+  });
+
   it('moves a corrupted database aside with a clear message and never overwrites it', async () => {
     const ws = tmpWorkspace();
     const p = sdlcPaths(ws);
