@@ -17,6 +17,8 @@ export type TriggerKind = Trigger['kind'];
 export interface RunSpec {
   runner: string; // 'process' | 'task' | 'terminal' | anything a host registers
   command: string;
+  /** For the `task` runner: run this tasks.json task (by label) instead of `command`. */
+  task?: string;
   cwd?: string; // relative to the workspace folder, or absolute
   env?: Record<string, string>;
 }
@@ -40,7 +42,7 @@ export interface ActionInput {
   id?: string;
   name?: string;
   trigger: Trigger;
-  run: { runner?: string; command: string; cwd?: string; env?: Record<string, string> };
+  run: { runner?: string; command: string; task?: string; cwd?: string; env?: Record<string, string> };
   policy?: Partial<Policy> & { timeout?: string; backoff?: string };
   idempotencyKey?: string;
 }

@@ -366,6 +366,7 @@ export class Orchestrator {
             name: action.name,
             attempt: run.attempt,
             command: action.run.command,
+            task: action.run.task,
             cwd,
             workspace: this.paths.workspace,
             env: {

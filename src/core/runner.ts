@@ -7,6 +7,8 @@ export interface RunRequest {
   name: string;
   attempt: number;
   command: string;
+  /** A tasks.json task's label, for runners that know tasks. */
+  task?: string;
   /** Absolute working folder. */
   cwd: string;
   /** The action's own environment plus SDLC_* variables describing the run. */

@@ -121,6 +121,10 @@ function validateRun(input: ActionInput['run'] | undefined, opts: ValidateOption
   const runner = input?.runner ?? opts.defaultRunner ?? 'process';
   if (!RUNNER_NAME.test(runner)) throw new ValidationError('runner', `runner "${runner}" is not valid; use process, task or terminal`);
   const spec: RunSpec = { runner, command };
+  if (input?.task !== undefined && input.task !== '') {
+    if (runner !== 'task') throw new ValidationError('task', `a tasks.json task runs only with the "task" runner (got "${runner}")`);
+    spec.task = String(input.task);
+  }
   if (input?.cwd !== undefined && input.cwd !== '') spec.cwd = String(input.cwd);
   if (input?.env !== undefined) {
     if (typeof input.env !== 'object' || input.env === null || Array.isArray(input.env)) throw new ValidationError('env', 'env must be an object of NAME: value strings');

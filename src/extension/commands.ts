@@ -1,0 +1,129 @@
+// Every command, in one table, registered in one loop under the `sdlc.` prefix. The palette
+// titles (package.json) are the user's words: "Schedule Action", "Run Action Now", …
+import * as vscode from 'vscode';
+import type { Action } from '../core/model';
+import type { Ctx } from './ctx';
+import type { FolderHost } from './folderHost';
+import type { TreeNode } from './model/treeModel';
+import { openPanelPlaceholder } from './panel';
+import { scheduleActionWizard } from './scheduleWizard';
+
+type Handler = (ctx: Ctx) => (node?: TreeNode) => unknown;
+
+/** The action a command is about: the tree row it was invoked on, or one the user picks. */
+async function targetAction(ctx: Ctx, node: TreeNode | undefined, placeholder: string, filter: (a: Action) => boolean = () => true): Promise<{ host: FolderHost; id: string; name: string } | undefined> {
+  const host = await ctx.hostFor(node?.folder);
+  if (!host?.orchestrator) return undefined;
+  if (node?.actionId) return { host, id: node.actionId, name: node.label };
+  const actions = host.orchestrator.listActions().filter(filter);
+  if (!actions.length) {
+    void vscode.window.showInformationMessage('There is no action for that here.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    actions.map((a) => ({ label: a.name, description: a.status, detail: a.run.command, id: a.id })),
+    { placeHolder: placeholder },
+  );
+  return picked && { host, id: picked.id, name: picked.label };
+}
+
+async function attempt(what: Promise<unknown>): Promise<void> {
+  try {
+    await what;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`SDLC: ${(err as Error).message}`);
+  }
+}
+
+export const COMMANDS: Record<string, Handler> = {
+  scheduleAction: (ctx) => async (node) => {
+    const host = await ctx.hostFor(node?.folder);
+    if (!host?.orchestrator) return;
+    await attempt(scheduleActionWizard(host.folder, host.orchestrator, ctx.settings.defaultRunner));
+  },
+  runNow: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Run which action now?', (a) => a.status !== 'paused');
+    if (t) await attempt(t.host.orchestrator!.runNow(t.id));
+  },
+  rerun: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Run which action again?');
+    if (!t) return;
+    if (!t.host.orchestrator!.getAction(t.id)) {
+      void vscode.window.showWarningMessage(`"${t.name}" was deleted; schedule it again to run it.`);
+      return;
+    }
+    await attempt(t.host.orchestrator!.runNow(t.id));
+  },
+  cancel: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Cancel which action?');
+    if (t) await attempt(t.host.orchestrator!.cancel(t.id));
+  },
+  delete: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Delete which action?');
+    if (!t) return;
+    const ok = await vscode.window.showWarningMessage(`Delete "${t.name}"? A run in progress is cancelled; its history stays.`, { modal: true }, 'Delete');
+    if (ok) await attempt(t.host.orchestrator!.remove(t.id));
+  },
+  pauseAction: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Pause which action?', (a) => a.status !== 'paused');
+    if (t) await attempt(t.host.orchestrator!.pauseAction(t.id));
+  },
+  resumeAction: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Resume which action?', (a) => a.status === 'paused');
+    if (t) await attempt(t.host.orchestrator!.resumeAction(t.id));
+  },
+  showOutput: (ctx) => async (node) => {
+    const host = await ctx.hostFor(node?.folder);
+    const orch = host?.orchestrator;
+    if (!host || !orch) return;
+    const runId = node?.runId ?? (node?.actionId ? orch.getAction(node.actionId)?.lastRunId : orch.history(1)[0]?.runId);
+    if (!runId) {
+      void vscode.window.showInformationMessage('No run to show yet.');
+      return;
+    }
+    await ctx.showRunOutput(host.folder.uri.fsPath, { runId, name: node?.label ?? 'run' });
+  },
+  pause: (ctx) => async () => {
+    await ctx.startAll();
+    for (const h of ctx.hosts.values()) if (h.orchestrator) await attempt(h.orchestrator.pause());
+    ctx.renderStatus();
+  },
+  resume: (ctx) => async () => {
+    await ctx.startAll();
+    for (const h of ctx.hosts.values()) if (h.orchestrator) await attempt(h.orchestrator.resume());
+    ctx.renderStatus();
+  },
+  clearHistory: (ctx) => async (node) => {
+    const host = await ctx.hostFor(node?.folder);
+    if (!host?.orchestrator) return;
+    const ok = await vscode.window.showWarningMessage(`Clear the history of ${host.folder.name}? Finished runs and finished actions are removed.`, { modal: true }, 'Clear History');
+    if (ok) await attempt(host.orchestrator.clearHistory());
+  },
+  openPanel: (ctx) => async () => {
+    await ctx.startAll();
+    const s = ctx.statusState();
+    const summary = s.kind === 'ticking' ? `${s.queued} queued, ${s.running} running.` : s.kind === 'untrusted' ? 'This workspace is not trusted: nothing runs.' : `State: ${s.kind}.`;
+    openPanelPlaceholder(summary);
+  },
+  showLog: (ctx) => () => ctx.channel.show(),
+  statusMenu: (ctx) => async () => {
+    const s = ctx.statusState();
+    const items: (vscode.QuickPickItem & { command: string })[] = [];
+    if (s.kind === 'untrusted') items.push({ label: '$(workspace-trusted) Manage Workspace Trust', command: 'workbench.trust.manage' });
+    else if (s.kind === 'paused') items.push({ label: '$(debug-start) Resume Orchestrator', command: 'sdlc.resume' });
+    else items.push({ label: '$(debug-pause) Pause Orchestrator', command: 'sdlc.pause' });
+    items.push(
+      { label: '$(add) Schedule Action', command: 'sdlc.scheduleAction' },
+      { label: '$(window) Open Orchestrator Panel', command: 'sdlc.openPanel' },
+      { label: '$(output) Show Log', command: 'sdlc.showLog' },
+    );
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'SDLC Orchestrator' });
+    if (picked) await vscode.commands.executeCommand(picked.command);
+  },
+};
+
+export function registerCommands(ctx: Ctx): void {
+  for (const [name, handler] of Object.entries(COMMANDS)) {
+    ctx.subscriptions.push(vscode.commands.registerCommand(`sdlc.${name}`, handler(ctx)));
+  }
+}

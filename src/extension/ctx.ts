@@ -1,0 +1,237 @@
+// The one owner of lifetimes. The extension's own (commands, views, listeners) lives in
+// `subscriptions`; each folder's orchestrator run lives in `hosts`, restarted when settings
+// that need it change, started when the workspace is trusted, stopped on deactivate.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import type { LifecycleEvent } from '../core/model';
+import { sdlcPaths } from '../core/paths';
+import { ProcessRunner } from '../core/processRunner';
+import type { RunRow } from '../core/store';
+import { FolderHost } from './folderHost';
+import { channelLogger } from './log';
+import { buildTree, type FolderView, type TreeNode } from './model/treeModel';
+import type { StatusState } from './model/statusModel';
+import { RUN_SCHEME, RunOutputProvider, runUri } from './runOutput';
+import { TaskRunner } from './runners/taskRunner';
+import { TerminalRunner } from './runners/terminalRunner';
+import { Settings } from './settings';
+import { StatusBar } from './statusBar';
+import { OrchestratorTree } from './treeView';
+
+export class Ctx implements vscode.Disposable {
+  readonly subscriptions: vscode.Disposable[] = [];
+  readonly hosts = new Map<string, FolderHost>();
+  readonly settings = new Settings();
+  readonly channel = vscode.window.createOutputChannel('SDLC Orchestrator', { log: true });
+  readonly log: Logger = channelLogger(this.channel);
+  private readonly terminalRunner = new TerminalRunner();
+  private readonly runners = { task: new TaskRunner(), terminal: this.terminalRunner, process: new ProcessRunner() };
+  readonly tree = new OrchestratorTree(() => this.buildTree());
+  private readonly statusBar = new StatusBar();
+  private treeView: vscode.TreeView<TreeNode> | undefined;
+  private lastTreeRefresh = 0;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.subscriptions.push(this.channel, this.tree, this.statusBar);
+  }
+
+  activate(): void {
+    this.treeView = vscode.window.createTreeView('sdlc.orchestrator', { treeDataProvider: this.tree, showCollapseAll: true });
+    this.subscriptions.push(
+      this.treeView,
+      // Opening the view is a use of the product: start the folders' orchestrators.
+      this.treeView.onDidChangeVisibility((e) => e.visible && void this.startAll()),
+      vscode.workspace.registerTextDocumentContentProvider(RUN_SCHEME, new RunOutputProvider((folder, runId) => this.findRun(folder, runId))),
+    );
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders(), null, this.subscriptions);
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startAll(), null, this.subscriptions);
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => {
+        if (this.settings.needsRestart(e)) void this.restart();
+      },
+      null,
+      this.subscriptions,
+    );
+    this.syncFolders();
+    this.renderStatus();
+    // A folder that already has a database starts at once; others when the user first asks.
+    if (vscode.workspace.isTrusted) {
+      for (const host of this.hosts.values()) if (fs.existsSync(sdlcPaths(host.folder.uri.fsPath).db)) void host.start().catch(() => undefined);
+    }
+    if (this.treeView.visible) void this.startAll();
+  }
+
+  get wasmPath(): string {
+    return path.join(this.extension.extensionPath, 'dist', 'sql-wasm.wasm');
+  }
+
+  /** Keeps one host per workspace folder (multi-root workspaces get one each). */
+  private syncFolders(): void {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const keep = new Set(folders.map((f) => f.uri.fsPath));
+    for (const [key, host] of this.hosts) {
+      if (!keep.has(key)) {
+        host.dispose();
+        this.hosts.delete(key);
+      }
+    }
+    for (const folder of folders) {
+      if (folder.uri.scheme !== 'file' || this.hosts.has(folder.uri.fsPath)) continue;
+      const host = new FolderHost(folder, this.settings, channelLogger(this.channel, folder.name), this.runners, this.wasmPath);
+      host.onDidChange(() => this.tree.refresh());
+      host.onDidTick(() => this.onTick());
+      host.onDidCommitEvents((events) => this.notifyFailures(host, events));
+      this.hosts.set(folder.uri.fsPath, host);
+    }
+    this.tree.refresh();
+  }
+
+  /** Starts every folder's orchestrator, unless the workspace is not trusted. */
+  async startAll(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.tree.refresh();
+      this.renderStatus();
+      return;
+    }
+    await Promise.all([...this.hosts.values()].map((h) => h.start().catch(() => undefined)));
+    this.renderStatus();
+  }
+
+  async restart(): Promise<void> {
+    this.log.info('settings changed: restarting the orchestrators');
+    const started = [...this.hosts.values()].filter((h) => h.started);
+    await Promise.all(started.map((h) => h.stop()));
+    await Promise.all(started.map((h) => h.start().catch(() => undefined)));
+  }
+
+  /**
+   * The host to act on: the one for `folder`, the only one, or the user's pick. Starts it.
+   * Undefined (with a message) when nothing may run here.
+   */
+  async hostFor(folder?: string): Promise<FolderHost | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showWarningMessage('This workspace is not trusted, so SDLC Orchestrator runs nothing here.', 'Manage Workspace Trust');
+      if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    let host = folder ? this.hosts.get(folder) : undefined;
+    if (!host) {
+      const hosts = [...this.hosts.values()];
+      if (hosts.length === 0) {
+        void vscode.window.showWarningMessage('Open a folder first: SDLC Orchestrator works on a workspace folder.');
+        return undefined;
+      }
+      if (hosts.length === 1) host = hosts[0];
+      else {
+        const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder?' });
+        host = picked && this.hosts.get(picked.uri.fsPath);
+      }
+    }
+    if (!host) return undefined;
+    try {
+      await host.start();
+    } catch (err) {
+      void vscode.window.showErrorMessage(`SDLC Orchestrator could not start for ${host.folder.name}: ${(err as Error).message}`, 'Show Log').then((a) => a && this.channel.show());
+      return undefined;
+    }
+    return host;
+  }
+
+  findRun(folder: string, runId: string): RunRow | undefined {
+    try {
+      return this.hosts.get(folder)?.orchestrator?.store.getRun(runId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async showRunOutput(folder: string, run: { runId: string; name: string }): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(runUri(folder, run));
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  private buildTree(): TreeNode[] {
+    const untrusted = !vscode.workspace.isTrusted;
+    const views: FolderView[] = [...this.hosts.values()].map((h) =>
+      h.view(
+        100,
+        untrusted
+          ? { text: 'Workspace not trusted: nothing runs here. Click to manage trust.', icon: 'workspace-untrusted', command: 'workbench.trust.manage' }
+          : !h.started && !h.error
+            ? { text: 'Not started. Schedule Action adds work.', icon: 'circle-outline', command: 'sdlc.scheduleAction' }
+            : undefined,
+      ),
+    );
+    this.lastTreeRefresh = Date.now();
+    return buildTree(views, Date.now());
+  }
+
+  private onTick(): void {
+    this.renderStatus();
+    // Relative times ("in 3 min") age: refresh the visible tree now and then, not every tick.
+    if (this.treeView?.visible && Date.now() - this.lastTreeRefresh > 10_000) this.tree.refresh();
+  }
+
+  /** Folds every folder's state into the one value the status bar renders. */
+  statusState(): StatusState {
+    if (!vscode.workspace.isTrusted) return { kind: 'untrusted' };
+    const hosts = [...this.hosts.values()];
+    const failed = hosts.find((h) => h.error);
+    if (failed) return { kind: 'error', message: `${failed.folder.name}: ${failed.error}` };
+    const statuses = hosts.map((h) => h.orchestrator?.status()).filter((s) => s !== undefined);
+    if (!statuses.length) return { kind: 'inactive' };
+    const sum = (f: (s: (typeof statuses)[number]) => number) => statuses.reduce((n, s) => n + f(s), 0);
+    const running = sum((s) => s.counts.running ?? 0);
+    const queued = sum((s) => (s.counts.scheduled ?? 0) + (s.counts.retrying ?? 0) + (s.counts.waiting ?? 0) + (s.counts.paused ?? 0));
+    const owned = statuses.filter((s) => s.role === 'owner');
+    if (!owned.length) {
+      const owner = statuses.find((s) => s.owner)?.owner;
+      return { kind: 'following', owner: owner ? `${owner.label}, pid ${owner.pid}` : 'another window', running, queued };
+    }
+    if (owned.every((s) => s.paused)) return { kind: 'paused', queued };
+    const dues = owned.map((s) => s.nextDueAt).filter((t): t is number => t !== null);
+    return {
+      kind: 'ticking',
+      tick: owned[0].ticks,
+      tickMs: owned[0].tickMs,
+      lastTickMs: Math.max(...owned.map((s) => s.lastTickMs)),
+      running,
+      queued,
+      nextDueAt: dues.length ? Math.min(...dues) : null,
+      folders: statuses.length,
+    };
+  }
+
+  renderStatus(): void {
+    this.statusBar.render(this.statusState());
+  }
+
+  /** Tells the user when a run fails for good (not when a retry follows), if they want that. */
+  private notifyFailures(host: FolderHost, events: LifecycleEvent[]): void {
+    if (!this.settings.notifyOnFailure || host.orchestrator?.currentRole !== 'owner') return;
+    for (const e of events) {
+      if (e.type !== 'task.failed' || !e.runId) continue;
+      if (events.some((x) => x.type === 'task.retried' && x.runId === e.runId)) continue;
+      const run = this.findRun(host.folder.uri.fsPath, e.runId);
+      if (!run) continue;
+      void vscode.window.showErrorMessage(`SDLC: "${run.name}" failed: ${run.reason ?? 'unknown reason'}`, 'Show Output', 'Re-run').then(async (choice) => {
+        if (choice === 'Show Output') await this.showRunOutput(host.folder.uri.fsPath, run);
+        if (choice === 'Re-run') await host.orchestrator?.runNow(run.actionId).catch((err: Error) => vscode.window.showErrorMessage(err.message));
+      });
+    }
+  }
+
+  /** Deactivation: each folder's tick in flight finishes, its state is durable, its lease released. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.stop()));
+  }
+
+  dispose(): void {
+    for (const h of this.hosts.values()) h.dispose();
+    this.hosts.clear();
+    this.terminalRunner.dispose();
+    this.subscriptions.forEach((d) => d.dispose());
+  }
+}

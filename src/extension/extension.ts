@@ -1,0 +1,21 @@
+// Entry point: activation builds the one context object; deactivation stops every folder's
+// orchestrator cleanly (tick in flight finished, state durable, lease released).
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Ctx } from './ctx';
+
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  ctx = new Ctx(context);
+  registerCommands(ctx);
+  ctx.activate();
+  context.subscriptions.push({ dispose: () => ctx?.dispose() });
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  await c?.stop();
+  c?.dispose();
+}

@@ -1,0 +1,125 @@
+// One workspace folder's orchestrator inside the extension host: the engine with the task,
+// terminal and process runners, started lazily, stopped cleanly, its changes announced.
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import type { LifecycleEvent } from '../core/model';
+import { Orchestrator, type EngineStatus } from '../core/orchestrator';
+import type { Runner } from '../core/runner';
+import type { FolderView } from './model/treeModel';
+import type { Settings } from './settings';
+
+export class FolderHost implements vscode.Disposable {
+  private orch: Orchestrator | undefined;
+  private starting: Promise<Orchestrator> | undefined;
+  private unsubscribe: (() => void)[] = [];
+  private startError: string | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly ticked = new vscode.EventEmitter<EngineStatus>();
+  private readonly eventsEmitter = new vscode.EventEmitter<LifecycleEvent[]>();
+  /** The folder's state changed (an event was committed or followed). */
+  readonly onDidChange = this.changed.event;
+  /** Every tick, with the loop's state: the status bar's heartbeat. */
+  readonly onDidTick = this.ticked.event;
+  readonly onDidCommitEvents = this.eventsEmitter.event;
+
+  constructor(
+    readonly folder: vscode.WorkspaceFolder,
+    private readonly settings: Settings,
+    private readonly log: Logger,
+    private readonly runners: Record<string, Runner>,
+    private readonly wasmPath: string,
+  ) {}
+
+  get orchestrator(): Orchestrator | undefined {
+    return this.orch;
+  }
+
+  get started(): boolean {
+    return this.orch !== undefined;
+  }
+
+  get error(): string | undefined {
+    return this.startError ?? this.orch?.status().error;
+  }
+
+  /** Starts the folder's orchestrator (owning or following); safe to call repeatedly. */
+  start(): Promise<Orchestrator> {
+    if (this.orch) return Promise.resolve(this.orch);
+    this.starting ??= (async () => {
+      try {
+        const s = this.settings;
+        const orch = await Orchestrator.create({
+          workspace: this.folder.uri.fsPath,
+          runners: this.runners,
+          label: 'vscode',
+          log: this.log,
+          wasmPath: this.wasmPath,
+          tickMs: s.tickIntervalMs,
+          maxConcurrent: s.maxConcurrentRuns,
+          retention: { maxAgeMs: s.historyRetentionDays * 86_400_000, maxRuns: s.historyRetentionRuns },
+          defaultRunner: s.defaultRunner,
+          defaultCatchUp: s.catchUpDefault,
+        });
+        this.unsubscribe.push(
+          orch.onEvents((events) => {
+            this.eventsEmitter.fire(events);
+            this.changed.fire();
+          }),
+          orch.onTick((status) => this.ticked.fire(status)),
+        );
+        await orch.start();
+        for (const w of orch.warnings) void vscode.window.showWarningMessage(`SDLC Orchestrator (${this.folder.name}): ${w}`);
+        this.orch = orch;
+        this.startError = undefined;
+        this.changed.fire();
+        return orch;
+      } catch (err) {
+        this.startError = (err as Error).message;
+        this.log.error(`could not start the orchestrator for ${this.folder.name}`, err);
+        this.changed.fire();
+        throw err;
+      } finally {
+        this.starting = undefined;
+      }
+    })();
+    return this.starting;
+  }
+
+  /** Stops cleanly: the tick in flight finishes, state is made durable, the lease released. */
+  async stop(): Promise<void> {
+    const orch = this.orch ?? (await this.starting?.catch(() => undefined));
+    this.orch = undefined;
+    this.unsubscribe.forEach((u) => u());
+    this.unsubscribe = [];
+    await orch?.stop();
+    this.changed.fire();
+  }
+
+  /** What the tree shows for this folder. */
+  view(historyLimit: number, notice?: FolderView['notice']): FolderView {
+    const base = { name: this.folder.name, path: this.folder.uri.fsPath, actions: [], history: [] };
+    if (notice) return { ...base, notice };
+    if (this.startError) return { ...base, notice: { text: `Could not start: ${this.startError}`, icon: 'error', command: 'sdlc.showLog' } };
+    const orch = this.orch;
+    if (!orch) return { ...base, notice: { text: 'Starting…', icon: 'loading~spin' } };
+    try {
+      const role = orch.currentRole;
+      const status = role === 'follower' ? orch.status() : undefined;
+      return {
+        ...base,
+        following: status?.owner ? `${status.owner.label} (pid ${status.owner.pid})` : role === 'follower' ? 'another window' : undefined,
+        actions: orch.listActions(),
+        history: orch.history(historyLimit),
+      };
+    } catch (err) {
+      return { ...base, notice: { text: `Cannot read the state: ${(err as Error).message}`, icon: 'error', command: 'sdlc.showLog' } };
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.changed.dispose();
+    this.ticked.dispose();
+    this.eventsEmitter.dispose();
+  }
+}

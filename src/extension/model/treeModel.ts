@@ -1,0 +1,188 @@
+// What the sidebar tree shows: rows, their order, labels, icons and menus, computed from the
+// engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
+import { describeTrigger, type Action, type Run } from '../../core/model';
+import { relativeTime, shortDuration } from './relativeTime';
+
+export interface TreeNode {
+  /** Stable across refreshes, so expansion and selection survive. */
+  id: string;
+  kind: 'folder' | 'group' | 'action' | 'run' | 'message';
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** A codicon id and an optional theme color id. */
+  icon?: { id: string; color?: string };
+  /** Drives the inline and context menus (package.json `view/item/context`). */
+  contextValue?: string;
+  expanded?: boolean;
+  children?: TreeNode[];
+  folder?: string;
+  actionId?: string;
+  runId?: string;
+  /** A command run on click (the message rows use it). */
+  command?: string;
+}
+
+export interface FolderView {
+  name: string;
+  path: string;
+  /** Why nothing runs here, when nothing does (untrusted, not started, an error). */
+  notice?: { text: string; command?: string; icon: string };
+  following?: string;
+  actions: Action[];
+  history: Run[];
+}
+
+const ACTION_ICON: Record<string, { id: string; color?: string }> = {
+  running: { id: 'sync~spin', color: 'charts.blue' },
+  scheduled: { id: 'clock' },
+  retrying: { id: 'debug-restart', color: 'charts.yellow' },
+  waiting: { id: 'watch' },
+  paused: { id: 'debug-pause', color: 'disabledForeground' },
+};
+
+const RUN_ICON: Record<string, { id: string; color?: string }> = {
+  succeeded: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+  running: { id: 'sync~spin', color: 'charts.blue' },
+};
+
+const QUEUE_ORDER: Record<string, number> = { running: 0, scheduled: 1, retrying: 1, waiting: 2, paused: 3 };
+
+/** Running first, then by due time, then those waiting on webhooks or dependencies, then paused. */
+export function queueOrder(actions: Action[]): Action[] {
+  return [...actions].sort(
+    (a, b) =>
+      (QUEUE_ORDER[a.status] ?? 9) - (QUEUE_ORDER[b.status] ?? 9) ||
+      (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity) ||
+      a.createdAt - b.createdAt,
+  );
+}
+
+function actionDescription(a: Action, now: number, names: Map<string, string>): string {
+  switch (a.status) {
+    case 'running':
+      return a.running > 1 ? `running ×${a.running}` : 'running';
+    case 'retrying':
+      return `retry ${a.dueAt !== null ? relativeTime(a.dueAt, now) : ''} · attempt ${a.attempt + 1}/${a.policy.maxAttempts}`;
+    case 'scheduled':
+      return a.dueAt !== null ? relativeTime(a.dueAt, now) : 'scheduled';
+    case 'paused':
+      return 'paused';
+    default:
+      if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}`;
+      if (a.trigger.kind === 'after') return `after ${names.get(a.trigger.after) ?? a.trigger.after.slice(0, 8)}`;
+      if (a.trigger.kind === 'manual') return 'manual';
+      return a.status;
+  }
+}
+
+function actionTooltip(a: Action, names: Map<string, string>): string {
+  const trigger = a.trigger.kind === 'after' ? `after "${names.get(a.trigger.after) ?? a.trigger.after}"` : describeTrigger(a.trigger);
+  return [
+    a.name,
+    `Status: ${a.status}${a.reason ? ` (${a.reason})` : ''}`,
+    `When: ${trigger}`,
+    a.dueAt !== null ? `Due: ${new Date(a.dueAt).toLocaleString()}` : undefined,
+    `Runs ${a.run.task ? `task "${a.run.task}"` : a.run.command} as ${a.run.runner}`,
+    a.policy.maxAttempts > 1 ? `Attempts: up to ${a.policy.maxAttempts}` : undefined,
+    a.policy.timeoutMs ? `Timeout: ${shortDuration(a.policy.timeoutMs)}` : undefined,
+    `Id: ${a.id}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function runDescription(r: Run, now: number): string {
+  const parts: string[] = [];
+  if (r.endedAt !== null) parts.push(shortDuration(r.endedAt - r.startedAt));
+  parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : r.status) : `exit ${r.exitCode}`);
+  parts.push(relativeTime(r.endedAt ?? r.startedAt, now));
+  return parts.join(' · ');
+}
+
+function runTooltip(r: Run): string {
+  return [
+    `${r.name}: ${r.status}`,
+    r.reason ? `Why: ${r.reason}` : undefined,
+    `Started ${new Date(r.startedAt).toLocaleString()}${r.endedAt !== null ? `, took ${shortDuration(r.endedAt - r.startedAt)}` : ''}`,
+    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${r.cause}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function folderChildren(f: FolderView, now: number, historyLimit: number): TreeNode[] {
+  if (f.notice) {
+    return [{ id: `${f.path}#notice`, kind: 'message', label: f.notice.text, icon: { id: f.notice.icon }, command: f.notice.command, folder: f.path }];
+  }
+  const names = new Map(f.actions.map((a) => [a.id, a.name] as const));
+  for (const r of f.history) if (!names.has(r.actionId)) names.set(r.actionId, r.name);
+  const queue = queueOrder(f.actions).map(
+    (a): TreeNode => ({
+      id: `${f.path}#a:${a.id}`,
+      kind: 'action',
+      label: a.name,
+      description: actionDescription(a, now, names),
+      tooltip: actionTooltip(a, names),
+      icon: ACTION_ICON[a.status] ?? { id: 'circle-outline' },
+      contextValue: `action.${a.status}`,
+      folder: f.path,
+      actionId: a.id,
+    }),
+  );
+  const history = f.history.slice(0, historyLimit).map(
+    (r): TreeNode => ({
+      id: `${f.path}#r:${r.runId}`,
+      kind: 'run',
+      label: r.name,
+      description: runDescription(r, now),
+      tooltip: runTooltip(r),
+      icon: r.status === 'succeeded' && r.exitCode === null ? { id: 'question', color: 'charts.yellow' } : (RUN_ICON[r.status] ?? { id: 'circle-outline' }),
+      contextValue: `run.${r.status}`,
+      folder: f.path,
+      actionId: r.actionId,
+      runId: r.runId,
+    }),
+  );
+  const empty = (id: string, label: string): TreeNode[] => [{ id: `${f.path}#${id}`, kind: 'message', label, folder: f.path }];
+  return [
+    {
+      id: `${f.path}#queue`,
+      kind: 'group',
+      label: 'Queue',
+      description: f.following ? `${queue.length} · following ${f.following}` : String(queue.length),
+      icon: { id: 'list-ordered' },
+      expanded: true,
+      folder: f.path,
+      contextValue: 'queue',
+      children: queue.length ? queue : empty('queue-empty', 'Nothing queued. Schedule Action adds work.'),
+    },
+    {
+      id: `${f.path}#history`,
+      kind: 'group',
+      label: 'History',
+      description: String(history.length),
+      icon: { id: 'history' },
+      expanded: true,
+      folder: f.path,
+      contextValue: 'history',
+      children: history.length ? history : empty('history-empty', 'No runs yet.'),
+    },
+  ];
+}
+
+/** One folder: Queue and History at the top. Several: a row per folder, each with its own. */
+export function buildTree(folders: FolderView[], now: number, historyLimit = 100): TreeNode[] {
+  if (folders.length === 1) return folderChildren(folders[0], now, historyLimit);
+  return folders.map((f) => ({
+    id: `${f.path}#folder`,
+    kind: 'folder',
+    label: f.name,
+    icon: { id: 'root-folder' },
+    expanded: true,
+    folder: f.path,
+    children: folderChildren(f, now, historyLimit),
+  }));
+}

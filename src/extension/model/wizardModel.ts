@@ -1,0 +1,137 @@
+// The Schedule Action wizard's choices and the parsing and validation of what the user types
+// at each step. No vscode here: the wizard in ../scheduleWizard.ts shows these.
+import { parseDuration } from '../../core/duration';
+import { ValidationError } from '../../core/errors';
+import type { Trigger } from '../../core/model';
+import { validateCron } from '../../core/schedule';
+import { parseIsoTime } from '../../core/validate';
+
+export type RunKind = 'task' | 'terminal' | 'process' | 'tasksJson';
+
+export interface Choice<T> {
+  value: T;
+  label: string;
+  description?: string;
+  detail?: string;
+}
+
+export function runChoices(defaultRunner: string): Choice<RunKind>[] {
+  const mark = (r: string) => (r === defaultRunner ? ' (default)' : '');
+  return [
+    { value: 'task', label: '$(tools) Shell command as a VS Code task', description: mark('task'), detail: 'Runs in the terminal panel; its exit code is recorded.' },
+    { value: 'terminal', label: '$(terminal) Shell command in a terminal', description: mark('terminal'), detail: 'Runs in a named terminal that is reused for this action.' },
+    { value: 'process', label: '$(server-process) Shell command as a background process', description: mark('process'), detail: 'Runs hidden; its output is kept in the history.' },
+    { value: 'tasksJson', label: '$(checklist) A task from tasks.json', detail: 'Runs one of this folder’s tasks; its problem matchers feed the Problems panel.' },
+  ].sort((a, b) => (a.value === defaultRunner ? -1 : b.value === defaultRunner ? 1 : 0)) as Choice<RunKind>[];
+}
+
+export type WhenKind = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual';
+
+export const WHEN_CHOICES: Choice<WhenKind>[] = [
+  { value: 'in', label: '$(watch) In some minutes', detail: 'Once, after a delay: 10m, 30s, 2h' },
+  { value: 'at', label: '$(calendar) At a time', detail: 'Once, at a time: 17:30, or 2026-12-01T09:00' },
+  { value: 'cron', label: '$(history) On a cron schedule', detail: 'Repeatedly: "0 9 * * 1-5" is 9:00 on weekdays' },
+  { value: 'every', label: '$(sync) Every so often', detail: 'Repeatedly, at a fixed interval: 15m, 1h' },
+  { value: 'webhook', label: '$(plug) When a webhook arrives', detail: 'Each delivery to the named hook runs it' },
+  { value: 'after', label: '$(arrow-right) After another action succeeds', detail: 'Each success of that action runs it' },
+  { value: 'manual', label: '$(debug-start) Only when I run it', detail: 'Run it from the tree or with "Run Action Now"' },
+];
+
+export const WHEN_PROMPTS: Record<Exclude<WhenKind, 'after' | 'manual'>, { prompt: string; placeholder: string }> = {
+  in: { prompt: 'Run after how long? A number is minutes.', placeholder: '10m' },
+  at: { prompt: 'Run at what time? HH:MM (the next one), or a date and time.', placeholder: '17:30 or 2026-12-01T09:00' },
+  cron: { prompt: 'Cron expression: minute hour day month weekday (a 6th field first adds seconds).', placeholder: '0 9 * * 1-5' },
+  every: { prompt: 'Run how often?', placeholder: '15m' },
+  webhook: { prompt: 'Webhook name (letters, digits, ".", "_", "-").', placeholder: 'deploy' },
+};
+
+/** What a step's input box shows as you type: an error, or information about a good value. */
+export type Feedback = { ok: false; message: string } | { ok: true; trigger: Trigger; info?: string };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const day = d.toLocaleDateString('en-US', { weekday: 'short' });
+  return `${day} ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** "17:30" means the next 17:30 (today or tomorrow); otherwise an ISO date and time, local unless zoned. */
+export function parseAt(text: string, now: number): number {
+  const s = text.trim();
+  const hm = /^(\d{1,2}):(\d{2})$/.exec(s);
+  if (hm) {
+    const [h, m] = [Number(hm[1]), Number(hm[2])];
+    if (h > 23 || m > 59) throw new ValidationError('at', `"${s}" is not a time of day; write HH:MM, e.g. 17:30`);
+    const d = new Date(now);
+    d.setHours(h, m, 0, 0);
+    if (d.getTime() <= now) d.setDate(d.getDate() + 1);
+    return d.getTime();
+  }
+  // A date and time without a zone is the user's local time, as people mean it.
+  const local = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(s);
+  if (local) {
+    const [y, mo, d, h, mi, se] = local.slice(1).map((x) => Number(x ?? 0));
+    const ms = new Date(y, mo - 1, d, h, mi, se).getTime();
+    if (Number.isNaN(ms) || new Date(ms).getMonth() !== mo - 1) throw new ValidationError('at', `"${s}" is not a valid date and time`);
+    return ms;
+  }
+  return parseIsoTime(s, 'at');
+}
+
+/** Validates one "when" input as the user types it. */
+export function whenFeedback(kind: Exclude<WhenKind, 'after' | 'manual'>, text: string, now: number): Feedback {
+  try {
+    switch (kind) {
+      case 'in': {
+        const t = /^\s*\d+(\.\d+)?\s*$/.test(text) ? `${text.trim()}m` : text.trim();
+        const ms = parseDuration(t, 'delay');
+        return { ok: true, trigger: { kind: 'delay', delay: t }, info: `Runs once, ${localTime(now + ms)}` };
+      }
+      case 'at': {
+        if (!text.trim()) return { ok: false, message: 'Type a time: 17:30, or 2026-12-01T09:00' };
+        const at = parseAt(text, now);
+        if (at <= now) return { ok: false, message: `${localTime(at)} is in the past; pick a later time` };
+        return { ok: true, trigger: { kind: 'at', at: new Date(at).toISOString() }, info: `Runs once, ${localTime(at)}` };
+      }
+      case 'cron': {
+        const expr = text.trim();
+        const next = validateCron(expr, undefined, now, 3);
+        return { ok: true, trigger: { kind: 'cron', cron: expr }, info: `Next: ${next.map(localTime).join(' · ')}` };
+      }
+      case 'every': {
+        const t = /^\s*\d+(\.\d+)?\s*$/.test(text) ? `${text.trim()}m` : text.trim();
+        const ms = parseDuration(t, 'interval');
+        if (ms < 1000) return { ok: false, message: 'Use an interval of a second or more' };
+        return { ok: true, trigger: { kind: 'every', every: t }, info: `First run ${localTime(now + ms)}, then every ${t}` };
+      }
+      case 'webhook': {
+        const hook = text.trim();
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(hook) || hook.length > 100) {
+          return { ok: false, message: hook ? `"${hook}" is not a webhook name: use letters, digits, ".", "_" and "-"` : 'Name the webhook, e.g. deploy' };
+        }
+        return { ok: true, trigger: { kind: 'webhook', hook }, info: `Runs on each POST to /hooks/${hook}` };
+      }
+    }
+  } catch (err) {
+    const message = (err as Error).message.replace(/^delay /, '').replace(/^interval /, '');
+    return { ok: false, message: message.charAt(0).toUpperCase() + message.slice(1) };
+  }
+}
+
+export function commandFeedback(text: string): string | undefined {
+  if (!text.trim()) return 'Type the shell command to run, e.g. npm test';
+  if (text.length > 64 * 1024) return 'That command is too long (64 KiB at most)';
+  return undefined;
+}
+
+/** A name from the command: its first words, short enough for a tree row. */
+export function defaultName(command: string): string {
+  const first = command.trim().split('\n')[0];
+  return first.length > 40 ? `${first.slice(0, 39)}…` : first;
+}
+
+export function nameFeedback(text: string): string | undefined {
+  if (!text.trim()) return 'Give the action a name';
+  if (text.length > 200) return 'Keep the name under 200 characters';
+  return undefined;
+}

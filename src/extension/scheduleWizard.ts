@@ -1,0 +1,155 @@
+// Schedule Action: a short quick-input wizard. What to run, the command, when, a name.
+// Each step validates as you type; Escape at any step cancels with nothing written.
+import * as vscode from 'vscode';
+import type { ActionInput, Trigger } from '../core/model';
+import type { Orchestrator } from '../core/orchestrator';
+import { commandFeedback, defaultName, nameFeedback, runChoices, WHEN_CHOICES, WHEN_PROMPTS, whenFeedback, type Choice, type RunKind, type WhenKind } from './model/wizardModel';
+import { relativeTime } from './model/relativeTime';
+
+const TITLE = 'Schedule Action';
+
+function pick<T>(step: number, total: number, placeholder: string, choices: Choice<T>[]): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { value: T }>();
+    qp.title = TITLE;
+    qp.step = step;
+    qp.totalSteps = total;
+    qp.placeholder = placeholder;
+    qp.items = choices.map((c) => ({ label: c.label, description: c.description, detail: c.detail, value: c.value }));
+    qp.matchOnDetail = true;
+    let done = false;
+    qp.onDidAccept(() => {
+      const chosen = qp.selectedItems[0];
+      if (!chosen) return;
+      done = true;
+      resolve(chosen.value);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+interface InputOptions {
+  prompt: string;
+  placeholder?: string;
+  value?: string;
+  /** An error blocks the step; info is shown under a good value (e.g. the next run times). */
+  check: (text: string) => { error?: string; info?: string };
+}
+
+function input(step: number, total: number, opts: InputOptions): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const box = vscode.window.createInputBox();
+    box.title = TITLE;
+    box.step = step;
+    box.totalSteps = total;
+    box.prompt = opts.prompt;
+    box.placeholder = opts.placeholder;
+    box.value = opts.value ?? '';
+    let touched = false;
+    const validate = (text: string): boolean => {
+      const { error, info } = opts.check(text);
+      // Say nothing about an empty box the user has not typed in yet.
+      if (error && (touched || text)) box.validationMessage = { message: error, severity: vscode.InputBoxValidationSeverity.Error };
+      else if (info) box.validationMessage = { message: info, severity: vscode.InputBoxValidationSeverity.Info };
+      else box.validationMessage = undefined;
+      return !error;
+    };
+    validate(box.value);
+    let done = false;
+    box.onDidChangeValue((text) => {
+      touched = true;
+      validate(text);
+    });
+    box.onDidAccept(() => {
+      touched = true;
+      if (!validate(box.value)) return;
+      done = true;
+      resolve(box.value);
+      box.hide();
+    });
+    box.onDidHide(() => {
+      if (!done) resolve(undefined);
+      box.dispose();
+    });
+    box.show();
+  });
+}
+
+async function tasksJsonTasks(folder: vscode.WorkspaceFolder): Promise<Choice<string>[]> {
+  const tasks = await vscode.tasks.fetchTasks();
+  const own = tasks.filter((t) => typeof t.scope === 'object' && (t.scope as vscode.WorkspaceFolder).uri.toString() === folder.uri.toString());
+  return own.map((t) => ({ value: t.name, label: t.name, description: t.source, detail: t.detail }));
+}
+
+/**
+ * Runs the wizard against one folder's orchestrator. Returns the input it added, or
+ * undefined when the user cancelled (nothing is written then).
+ */
+export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch: Orchestrator, defaultRunner: string): Promise<ActionInput | undefined> {
+  const total = 5;
+  const kind = await pick<RunKind>(1, total, 'What should run?', runChoices(defaultRunner));
+  if (!kind) return undefined;
+
+  let command: string | undefined;
+  let task: string | undefined;
+  if (kind === 'tasksJson') {
+    const tasks = await tasksJsonTasks(folder);
+    if (!tasks.length) {
+      void vscode.window.showWarningMessage(`${folder.name} has no tasks in tasks.json. Choose a shell command instead, or add a task first.`, 'Configure Tasks').then((a) => {
+        if (a) void vscode.commands.executeCommand('workbench.action.tasks.configureTaskRunner');
+      });
+      return undefined;
+    }
+    task = await pick(2, total, 'Which task?', tasks);
+    if (!task) return undefined;
+    command = `task: ${task}`;
+  } else {
+    command = await input(2, total, { prompt: 'The shell command to run', placeholder: 'npm test', check: (t) => ({ error: commandFeedback(t) }) });
+    if (command === undefined) return undefined;
+  }
+
+  const when = await pick<WhenKind>(3, total, 'When should it run?', WHEN_CHOICES);
+  if (!when) return undefined;
+  let trigger: Trigger | undefined;
+  if (when === 'manual') trigger = { kind: 'manual' };
+  else if (when === 'after') {
+    const actions = orch.listActions();
+    if (!actions.length) {
+      void vscode.window.showWarningMessage('There is no action to run after yet. Schedule that one first.');
+      return undefined;
+    }
+    const after = await pick(4, total, 'After which action succeeds?', actions.map((a) => ({ value: a.id, label: a.name, description: a.status, detail: a.run.command })));
+    if (!after) return undefined;
+    trigger = { kind: 'after', after };
+  } else {
+    const { prompt, placeholder } = WHEN_PROMPTS[when];
+    const text = await input(4, total, {
+      prompt,
+      placeholder,
+      check: (t) => {
+        const f = whenFeedback(when, t, Date.now());
+        return f.ok ? { info: f.info } : { error: f.message };
+      },
+    });
+    if (text === undefined) return undefined;
+    const f = whenFeedback(when, text, Date.now());
+    if (!f.ok) return undefined;
+    trigger = f.trigger;
+  }
+
+  const name = await input(5, total, { prompt: 'A name for the action', value: task ?? defaultName(command), check: (t) => ({ error: nameFeedback(t) }) });
+  if (name === undefined) return undefined;
+
+  const runner = kind === 'tasksJson' ? 'task' : kind;
+  const added: ActionInput = { name: name.trim(), trigger, run: { runner, command, ...(task ? { task } : {}) } };
+  const { actions } = await orch.add(added);
+  const a = actions[0];
+  const whenText = a.dueAt !== null ? `next run ${relativeTime(a.dueAt, Date.now())}` : a.status === 'waiting' ? 'waiting for its trigger' : a.status;
+  void vscode.window.showInformationMessage(`Scheduled "${a.name}": ${whenText}.`);
+  return added;
+}

@@ -1,0 +1,44 @@
+// Every setting, read fresh through one typed class. RESTART_SETTINGS lists those the
+// orchestrators must be restarted for.
+import * as vscode from 'vscode';
+import type { CatchUpPolicy } from '../core/model';
+
+const SECTION = 'sdlcOrchestrator';
+
+export const RESTART_SETTINGS = ['tickIntervalMs', 'maxConcurrentRuns', 'historyRetentionDays', 'historyRetentionRuns', 'catchUpDefault', 'defaultRunner'] as const;
+
+export class Settings {
+  private get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+  get tickIntervalMs(): number {
+    return Math.max(50, this.config.get<number>('tickIntervalMs', 500));
+  }
+  get maxConcurrentRuns(): number {
+    return Math.max(1, this.config.get<number>('maxConcurrentRuns', 16));
+  }
+  get historyRetentionDays(): number {
+    return Math.max(1, this.config.get<number>('historyRetentionDays', 30));
+  }
+  get historyRetentionRuns(): number {
+    return Math.max(10, this.config.get<number>('historyRetentionRuns', 10_000));
+  }
+  get defaultRunner(): 'task' | 'terminal' | 'process' {
+    return this.config.get<'task' | 'terminal' | 'process'>('defaultRunner', 'task');
+  }
+  get notifyOnFailure(): boolean {
+    return this.config.get<boolean>('notifyOnFailure', true);
+  }
+  get catchUpDefault(): CatchUpPolicy {
+    return this.config.get<CatchUpPolicy>('catchUpDefault', 'once');
+  }
+
+  /** Whether a configuration change touches a setting the orchestrators must restart for. */
+  needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
+    return RESTART_SETTINGS.some((key) => e.affectsConfiguration(`${SECTION}.${key}`));
+  }
+
+  affects(e: vscode.ConfigurationChangeEvent): boolean {
+    return e.affectsConfiguration(SECTION);
+  }
+}
