@@ -1,0 +1,194 @@
+// The parts of the extension that need no editor: the wizard's parsing and validation, the
+// tree's rows (which, in what order, with what labels), the status bar's state → text.
+import * as assert from 'assert';
+import { DEFAULT_POLICY, type Action, type Run } from '../../src/core/model';
+import { relativeTime } from '../../src/extension/model/relativeTime';
+import { renderStatus } from '../../src/extension/model/statusModel';
+import { buildTree, queueOrder, type FolderView } from '../../src/extension/model/treeModel';
+import { commandFeedback, defaultName, parseAt, runChoices, whenFeedback } from '../../src/extension/model/wizardModel';
+
+const now = new Date(2026, 5, 1, 12, 0, 0).getTime(); // local noon
+
+function action(over: Partial<Action>): Action {
+  return {
+    id: over.name ?? 'id',
+    name: 'a',
+    status: 'scheduled',
+    trigger: { kind: 'delay', delay: '10m' },
+    run: { runner: 'task', command: 'npm test' },
+    policy: DEFAULT_POLICY,
+    dueAt: now + 60_000,
+    attempt: 0,
+    running: 0,
+    pending: 0,
+    idempotencyKey: null,
+    createdAt: now - 1000,
+    updatedAt: now - 1000,
+    lastRunId: null,
+    reason: null,
+    ...over,
+  };
+}
+
+function run(over: Partial<Run>): Run {
+  return {
+    runId: over.name ?? 'r',
+    actionId: 'x',
+    name: 'r',
+    runner: 'task',
+    status: 'succeeded',
+    attempt: 1,
+    startedAt: now - 120_000,
+    endedAt: now - 120_000 + 1234,
+    exitCode: 0,
+    reason: null,
+    outputTail: '',
+    cause: 'schedule',
+    ...over,
+  };
+}
+
+describe('Schedule Action wizard', () => {
+  it('offers the default runner first and marks it', () => {
+    const choices = runChoices('terminal');
+    assert.strictEqual(choices[0].value, 'terminal');
+    assert.match(choices[0].description ?? '', /default/);
+    assert.deepStrictEqual(choices.map((c) => c.value).sort(), ['process', 'task', 'tasksJson', 'terminal']);
+  });
+
+  it('reads a delay, a bare number as minutes, and says when it will run', () => {
+    const f = whenFeedback('in', '10', now);
+    assert.ok(f.ok && f.trigger.kind === 'delay' && f.trigger.delay === '10m');
+    assert.ok(f.ok && /Runs once, Mon 2026-06-01 12:10/.test(f.info ?? ''), JSON.stringify(f));
+    const bad = whenFeedback('in', 'soon', now);
+    assert.ok(!bad.ok && /"soon" is not a duration/.test(bad.message));
+  });
+
+  it('reads a time of day as the next one, and refuses a time in the past', () => {
+    assert.strictEqual(parseAt('13:30', now), new Date(2026, 5, 1, 13, 30).getTime());
+    assert.strictEqual(parseAt('09:00', now), new Date(2026, 5, 2, 9, 0).getTime()); // tomorrow
+    assert.strictEqual(parseAt('2026-06-03T08:15', now), new Date(2026, 5, 3, 8, 15).getTime()); // local
+    const past = whenFeedback('at', '2026-05-01T08:00', now);
+    assert.ok(!past.ok && /in the past/.test(past.message));
+    const nonsense = whenFeedback('at', '25:99', now);
+    assert.ok(!nonsense.ok && /not a time of day/.test(nonsense.message));
+  });
+
+  it('shows the next three run times of a cron expression as you type, or what is wrong', () => {
+    const f = whenFeedback('cron', '0 9 * * 1-5', now);
+    assert.ok(f.ok && f.trigger.kind === 'cron');
+    assert.ok(f.ok && f.info!.startsWith('Next: ') && f.info!.split(' · ').length === 3, f.ok ? f.info : '');
+    assert.ok(f.ok && /Tue 2026-06-02 09:00/.test(f.info!));
+    const partial = whenFeedback('cron', '0 9 *', now);
+    assert.ok(!partial.ok && /has 3 fields/.test(partial.message));
+    const bad = whenFeedback('cron', '0 25 * * *', now);
+    assert.ok(!bad.ok && /hour/i.test(bad.message));
+  });
+
+  it('validates intervals, webhook names and commands with messages that say what to do', () => {
+    assert.ok(!whenFeedback('every', '100ms', now).ok);
+    const every = whenFeedback('every', '15m', now);
+    assert.ok(every.ok && every.trigger.kind === 'every');
+    const hook = whenFeedback('webhook', 'not ok!', now);
+    assert.ok(!hook.ok && /not a webhook name/.test(hook.message));
+    assert.match(commandFeedback('   ')!, /Type the shell command/);
+    assert.strictEqual(commandFeedback('npm test'), undefined);
+    const long = defaultName('npm run build -- --watch --and --many --more --flags --here');
+    assert.deepStrictEqual([long.length, long.endsWith('…'), long.startsWith('npm run build')], [40, true, true]);
+    assert.strictEqual(defaultName('make\nmake install'), 'make');
+  });
+});
+
+describe('sidebar tree model', () => {
+  const folder = (actions: Action[], history: Run[] = []): FolderView => ({ name: 'proj', path: '/p', actions, history });
+
+  it('orders the queue: running, then scheduled by due time, then waiting, then paused', () => {
+    const ordered = queueOrder([
+      action({ name: 'paused', status: 'paused', dueAt: null }),
+      action({ name: 'later', dueAt: now + 600_000 }),
+      action({ name: 'hook', status: 'waiting', dueAt: null, trigger: { kind: 'webhook', hook: 'deploy' } }),
+      action({ name: 'soon', dueAt: now + 5_000 }),
+      action({ name: 'busy', status: 'running', dueAt: null, running: 1 }),
+      action({ name: 'retry', status: 'retrying', dueAt: now + 30_000, attempt: 1, policy: { ...DEFAULT_POLICY, maxAttempts: 3 } }),
+    ]);
+    assert.deepStrictEqual(ordered.map((a) => a.name), ['busy', 'soon', 'retry', 'later', 'hook', 'paused']);
+  });
+
+  it('labels queue rows with when they run and history rows with duration, exit code and age', () => {
+    const [queue, history] = buildTree(
+      [
+        folder(
+          [
+            action({ name: 'soon', dueAt: now + 180_000 }),
+            action({ name: 'hook', status: 'waiting', dueAt: null, trigger: { kind: 'webhook', hook: 'deploy' } }),
+            action({ name: 'retry', status: 'retrying', dueAt: now + 30_000, attempt: 1, policy: { ...DEFAULT_POLICY, maxAttempts: 3 } }),
+          ],
+          [run({ name: 'built' }), run({ name: 'broke', status: 'failed', exitCode: 2, reason: 'exit code 2', endedAt: now - 3_000 }), run({ name: 'sent', runner: 'terminal', exitCode: null })],
+        ),
+      ],
+      now,
+    );
+    assert.deepStrictEqual([queue.label, queue.description, history.label, history.description], ['Queue', '3', 'History', '3']);
+    const rows = queue.children!.map((n) => [n.label, n.description, n.icon?.id, n.contextValue]);
+    assert.deepStrictEqual(rows, [
+      ['retry', 'retry in 30 s · attempt 2/3', 'debug-restart', 'action.retrying'],
+      ['soon', 'in 3 min', 'clock', 'action.scheduled'],
+      ['hook', 'on webhook deploy', 'watch', 'action.waiting'],
+    ]);
+    const runs = history.children!.map((n) => [n.label, n.description, n.icon?.id, n.contextValue]);
+    assert.deepStrictEqual(runs, [
+      ['built', '1.2s · exit 0 · 2 min ago', 'pass', 'run.succeeded'],
+      ['broke', '1m 57s · exit 2 · 3 s ago', 'error', 'run.failed'],
+      ['sent', '1.2s · exit ? · 2 min ago', 'question', 'run.succeeded'],
+    ]);
+    assert.match(history.children![1].tooltip!, /Why: exit code 2/);
+  });
+
+  it('names the upstream of an "after" action, shows empty groups, and one row per folder when there are several', () => {
+    const up = action({ id: 'u1', name: 'build', status: 'waiting', dueAt: null, trigger: { kind: 'manual' } });
+    const down = action({ id: 'd1', name: 'deploy', status: 'waiting', dueAt: null, trigger: { kind: 'after', after: 'u1' } });
+    const [queue] = buildTree([folder([up, down])], now);
+    assert.strictEqual(queue.children!.find((n) => n.label === 'deploy')!.description, 'after build');
+    const [, empty] = buildTree([folder([])], now);
+    assert.deepStrictEqual(empty.children!.map((n) => n.label), ['No runs yet.']);
+    const multi = buildTree([folder([]), { ...folder([]), name: 'other', path: '/o' }], now);
+    assert.deepStrictEqual(multi.map((n) => [n.kind, n.label, n.children!.map((c) => c.label)]), [
+      ['folder', 'proj', ['Queue', 'History']],
+      ['folder', 'other', ['Queue', 'History']],
+    ]);
+    assert.notStrictEqual(multi[0].children![0].id, multi[1].children![0].id);
+  });
+
+  it('shows why nothing runs instead of the groups (untrusted, not started)', () => {
+    const [row] = buildTree([{ ...folder([]), notice: { text: 'Workspace not trusted: nothing runs here.', icon: 'workspace-untrusted', command: 'workbench.trust.manage' } }], now);
+    assert.deepStrictEqual([row.kind, row.label, row.command], ['message', 'Workspace not trusted: nothing runs here.', 'workbench.trust.manage']);
+  });
+});
+
+describe('status bar', () => {
+  const ticking = { kind: 'ticking' as const, tick: 10, tickMs: 500, lastTickMs: 0.31, running: 0, queued: 2, nextDueAt: now + 180_000, folders: 1 };
+  it('pulses with each tick and says what comes next', () => {
+    const a = renderStatus(ticking, now);
+    const b = renderStatus({ ...ticking, tick: 11 }, now);
+    assert.strictEqual(a.text, '$(circle-filled) SDLC: next in 3 min');
+    assert.strictEqual(b.text, '$(circle-outline) SDLC: next in 3 min');
+    assert.match(a.tooltip, /Tick every 500 ms · last tick took 0\.31 ms · tick #10/);
+    assert.match(a.tooltip, /2 queued · 0 running/);
+  });
+  it('renders running, idle, paused, following, untrusted and error', () => {
+    assert.match(renderStatus({ ...ticking, running: 2 }, now).text, /\$\(sync~spin\) 2 running/);
+    assert.match(renderStatus({ ...ticking, nextDueAt: null }, now).text, /SDLC: idle$/);
+    const paused = renderStatus({ kind: 'paused', queued: 3 }, now);
+    assert.deepStrictEqual([paused.text, paused.tone], ['$(debug-pause) SDLC: paused', 'warning']);
+    assert.match(renderStatus({ kind: 'following', owner: 'vscode, pid 42', running: 1, queued: 0 }, now).tooltip, /vscode, pid 42/);
+    const untrusted = renderStatus({ kind: 'untrusted' }, now);
+    assert.match(untrusted.tooltip, /not trusted, so nothing runs/);
+    const error = renderStatus({ kind: 'error', message: 'disk full' }, now);
+    assert.deepStrictEqual([error.tone, /disk full/.test(error.tooltip)], ['error', true]);
+  });
+  it('says times relative to now', () => {
+    assert.strictEqual(relativeTime(now + 45_000, now), 'in 45 s');
+    assert.strictEqual(relativeTime(now - 7_200_000, now), '2 h ago');
+    assert.strictEqual(relativeTime(now - 200, now), 'just now');
+  });
+});
