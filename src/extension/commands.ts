@@ -72,7 +72,8 @@ export const COMMANDS: Record<string, Handler> = {
     const t = await targetAction(ctx, node, 'Resume which action?', (a) => a.status === 'paused');
     if (t) await attempt(t.host.orchestrator!.resumeAction(t.id));
   },
-  showOutput: (ctx) => async (node) => {
+  showOutput: (ctx) => async (clicked) => {
+    const node = clicked ?? ctx.selectedNode;
     const host = await ctx.hostFor(node?.folder);
     const orch = host?.orchestrator;
     if (!host || !orch) return;

@@ -63,6 +63,11 @@ export class Ctx implements vscode.Disposable {
     if (this.treeView.visible) void this.startAll();
   }
 
+  /** The row a click command is about (click commands carry no arguments; see treeView.ts). */
+  get selectedNode(): TreeNode | undefined {
+    return this.treeView?.selection[0];
+  }
+
   get wasmPath(): string {
     return path.join(this.extension.extensionPath, 'dist', 'sql-wasm.wasm');
   }

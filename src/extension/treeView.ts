@@ -41,8 +41,11 @@ export class OrchestratorTree implements vscode.TreeDataProvider<TreeNode> {
     item.tooltip = node.tooltip;
     item.contextValue = node.contextValue;
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    // Click commands carry no arguments: VS Code registers a command with arguments through a
+    // temporary delegate that a refresh disposes, and a click racing a refresh then fails.
+    // Handlers read the selected row instead (Ctx.selectedNode).
     if (node.command) item.command = { command: node.command, title: node.label };
-    else if (node.kind === 'run') item.command = { command: 'sdlc.showOutput', title: 'Show Output', arguments: [node] };
+    else if (node.kind === 'run') item.command = { command: 'sdlc.showOutput', title: 'Show Output' };
     return item;
   }
 

@@ -40,9 +40,18 @@ export class TerminalRunner implements Runner {
     terminal.show(true);
     let settled = false;
     let stopped: string | undefined;
+    // A command that ends the shell (`exit 3`) closes the terminal: the run ends with it.
+    const closed = vscode.window.onDidCloseTerminal((t) => {
+      if (t !== terminal) return;
+      const code = t.exitStatus?.code ?? null;
+      if (stopped === 'cancel') finish({ status: 'cancelled', exitCode: code, reason: 'cancelled' });
+      else if (code === 0) finish({ status: 'succeeded', exitCode: 0, reason: 'the terminal closed' });
+      else finish({ status: 'failed', exitCode: code, reason: `the terminal closed${code !== null ? ` with exit code ${code}` : ''}` });
+    });
     const finish = (o: RunOutcome) => {
       if (!settled) {
         settled = true;
+        closed.dispose();
         done(o);
       }
     };
