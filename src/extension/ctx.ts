@@ -159,6 +159,8 @@ export class Ctx implements vscode.Disposable {
 
   private buildTree(): TreeNode[] {
     const untrusted = !vscode.workspace.isTrusted;
+    // The view's message wraps, where a row would be cut off in a narrow sidebar.
+    if (this.treeView) this.treeView.message = untrusted ? 'This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.' : undefined;
     const views: FolderView[] = [...this.hosts.values()].map((h) =>
       h.view(
         100,

@@ -14,6 +14,8 @@ const { launch, runCommand, step, answer, choose, statusText, REPO } = require('
   const vs = await launch({ vsix: path.join(REPO, 'sdlc-orchestrator.vsix'), folder });
   const { page } = vs;
   const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+  // Tight crops for the README: the sidebar with the status bar, the quick input.
+  const crop = (name, clip) => page.screenshot({ path: path.join(out, `readme-${name}.png`), clip });
   try {
     await page.waitForTimeout(2000);
     await page.locator('.activitybar [aria-label="SDLC Orchestrator"]').first().click();
@@ -42,11 +44,14 @@ const { launch, runCommand, step, answer, choose, statusText, REPO } = require('
     await page.locator('.quick-input-widget input').fill('*/5 * * * *');
     await page.waitForTimeout(400);
     await shot('05-wizard-cron');
+    await crop('wizard-cron', { x: 380, y: 0, width: 640, height: 110 });
     await page.keyboard.press('Enter');
     await answer(page, 'every five minutes', 'A name');
     for (let i = 0; i < 40 && !fs.existsSync(path.join(folder, 'hello.txt')); i++) await page.waitForTimeout(250);
     await page.waitForTimeout(1500);
     await shot('06-ran');
+    await crop('tree', { x: 0, y: 30, width: 360, height: 150 });
+    await crop('status', { x: 0, y: 826, width: 360, height: 24 });
     console.log('hello.txt:', fs.existsSync(path.join(folder, 'hello.txt')) ? fs.readFileSync(path.join(folder, 'hello.txt'), 'utf8').trim() : 'missing');
     console.log('status bar:', await statusText(page));
     const rows = await page.locator('.pane:has(.title:text-matches("SDLC Orchestrator", "i")) .monaco-list-row').allInnerTexts();

@@ -115,7 +115,7 @@ function runTooltip(r: Run): string {
 
 function folderChildren(f: FolderView, now: number, historyLimit: number): TreeNode[] {
   if (f.notice) {
-    return [{ id: `${f.path}#notice`, kind: 'message', label: f.notice.text, icon: { id: f.notice.icon }, command: f.notice.command, folder: f.path }];
+    return [{ id: `${f.path}#notice`, kind: 'message', label: f.notice.text, tooltip: f.notice.text, icon: { id: f.notice.icon }, command: f.notice.command, folder: f.path }];
   }
   const names = new Map(f.actions.map((a) => [a.id, a.name] as const));
   for (const r of f.history) if (!names.has(r.actionId)) names.set(r.actionId, r.name);
