@@ -7,10 +7,12 @@ import { Ctx } from './ctx';
 let ctx: Ctx | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
   ctx = new Ctx(context);
   registerCommands(ctx);
-  ctx.activate();
+  ctx.activate(); // starts orchestrators in the background: nothing heavy before returning
   context.subscriptions.push({ dispose: () => ctx?.dispose() });
+  ctx.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
 }
 
 export async function deactivate(): Promise<void> {

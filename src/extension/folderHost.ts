@@ -107,7 +107,7 @@ export class FolderHost implements vscode.Disposable {
       const status = role === 'follower' ? orch.status() : undefined;
       return {
         ...base,
-        following: status?.owner ? `${status.owner.label} (pid ${status.owner.pid})` : role === 'follower' ? 'another window' : undefined,
+        following: role !== 'follower' ? undefined : status?.owner?.label === 'cli' ? 'the CLI' : 'another window',
         actions: orch.listActions(),
         history: orch.history(historyLimit),
       };
