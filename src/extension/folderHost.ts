@@ -13,6 +13,7 @@ export class FolderHost implements vscode.Disposable {
   private starting: Promise<Orchestrator> | undefined;
   private unsubscribe: (() => void)[] = [];
   private startError: string | undefined;
+  private snapshot: { role: string; limit: number; following: string | undefined; actions: FolderView['actions']; history: FolderView['history'] } | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly ticked = new vscode.EventEmitter<EngineStatus>();
   private readonly eventsEmitter = new vscode.EventEmitter<LifecycleEvent[]>();
@@ -62,6 +63,7 @@ export class FolderHost implements vscode.Disposable {
         });
         this.unsubscribe.push(
           orch.onEvents((events) => {
+            this.snapshot = undefined; // the change feed is the only thing that invalidates it
             this.eventsEmitter.fire(events);
             this.changed.fire();
           }),
@@ -92,6 +94,7 @@ export class FolderHost implements vscode.Disposable {
     this.unsubscribe.forEach((u) => u());
     this.unsubscribe = [];
     await orch?.stop();
+    this.snapshot = undefined;
     this.changed.fire();
   }
 
@@ -103,14 +106,21 @@ export class FolderHost implements vscode.Disposable {
     const orch = this.orch;
     if (!orch) return { ...base, notice: { text: 'Starting…', icon: 'loading~spin' } };
     try {
+      // Re-rendering for the clock ("in 3 min" ages) reuses what was read; only the change
+      // feed (or a role change) makes the tree read the database again.
       const role = orch.currentRole;
-      const status = role === 'follower' ? orch.status() : undefined;
-      return {
-        ...base,
-        following: role !== 'follower' ? undefined : status?.owner?.label === 'cli' ? 'the CLI' : 'another window',
-        actions: orch.listActions(),
-        history: orch.history(historyLimit),
-      };
+      if (!this.snapshot || this.snapshot.role !== role || this.snapshot.limit !== historyLimit) {
+        const owner = role === 'follower' ? orch.status().owner : undefined;
+        this.snapshot = {
+          role,
+          limit: historyLimit,
+          following: role !== 'follower' ? undefined : owner?.label === 'cli' ? 'the CLI' : 'another window',
+          actions: orch.listActions(),
+          history: orch.history(historyLimit),
+        };
+      }
+      const { following, actions, history } = this.snapshot;
+      return { ...base, following, actions, history };
     } catch (err) {
       return { ...base, notice: { text: `Cannot read the state: ${(err as Error).message}`, icon: 'error', command: 'sdlc.showLog' } };
     }
