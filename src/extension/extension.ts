@@ -12,7 +12,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerCommands(ctx);
   ctx.activate(); // starts orchestrators in the background: nothing heavy before returning
   context.subscriptions.push({ dispose: () => ctx?.dispose() });
-  ctx.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
+  ctx.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (${vscode.workspace.workspaceFolders?.length ?? 0} folders, trusted: ${vscode.workspace.isTrusted})`);
 }
 
 export async function deactivate(): Promise<void> {

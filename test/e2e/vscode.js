@@ -33,10 +33,10 @@ function answers(url) {
 }
 
 /**
- * Starts code-server with the extension installed on `folder` and opens it in Chromium.
+ * Starts code-server with the extension installed on `folder` (or a `workspace` file) and opens it in Chromium.
  * `settings` are user settings; Workspace Trust is off unless `trust: true` keeps it on.
  */
-async function launch({ vsix, folder, settings = {}, trust = false, theme }) {
+async function launch({ vsix, folder, workspace, settings = {}, trust = false, theme }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sdlc-vscode-'));
   const ext = path.join(root, 'extensions');
   const user = path.join(root, 'user-data');
@@ -75,7 +75,8 @@ async function launch({ vsix, folder, settings = {}, trust = false, theme }) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-  await page.goto(`${url}?folder=${encodeURIComponent(folder)}`);
+  // `workspace` opens a multi-root .code-workspace file instead of a folder.
+  await page.goto(workspace ? `${url}?workspace=${encodeURIComponent(workspace)}` : `${url}?folder=${encodeURIComponent(folder)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   return {
     page,
