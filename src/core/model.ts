@@ -60,7 +60,6 @@ export interface ActionInput {
 export const ACTION_STATES = ['waiting', 'scheduled', 'retrying', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 export type ActionStatus = (typeof ACTION_STATES)[number];
 export const FINISHED_ACTION_STATES: readonly ActionStatus[] = ['succeeded', 'failed', 'cancelled'];
-export const ACTIVE_ACTION_STATES: readonly ActionStatus[] = ['waiting', 'scheduled', 'retrying', 'running', 'paused'];
 
 export const RUN_STATES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATES)[number];

@@ -293,9 +293,6 @@ export class Store {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE upstream = ?`, [upstreamId]).map(toAction);
   }
 
-  actionsOnHook(hook: string): ActionRow[] {
-    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE hook = ?`, [hook]).map(toAction);
-  }
 
   /** Counts of active actions by status, for status displays and --exit-when-idle. */
   countsByStatus(): Partial<Record<ActionStatus, number>> {
@@ -339,11 +336,6 @@ export class Store {
     return this.all('SELECT seq, ts, type, action_id, run_id, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [seq, limit]).map(toEvent);
   }
 
-  eventsOf(actionId: string, limit = 500): LifecycleEvent[] {
-    return this.all('SELECT seq, ts, type, action_id, run_id, data FROM events WHERE action_id = ? ORDER BY seq DESC LIMIT ?', [actionId, limit])
-      .map(toEvent)
-      .reverse();
-  }
 
   lastSeq(): number {
     return (this.one('SELECT max(seq) AS s FROM events')?.s as number | null) ?? 0;

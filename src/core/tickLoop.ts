@@ -26,10 +26,6 @@ export class TickLoop {
     this.maxSleepMs = opts.maxSleepMs ?? 30_000;
   }
 
-  get active(): boolean {
-    return this.running;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;

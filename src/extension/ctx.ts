@@ -187,7 +187,7 @@ export class Ctx implements vscode.Disposable {
     const hosts = [...this.hosts.values()];
     const failed = hosts.find((h) => h.error);
     if (failed) return { kind: 'error', message: `${failed.folder.name}: ${failed.error}` };
-    const statuses = hosts.map((h) => h.orchestrator?.status()).filter((s) => s !== undefined);
+    const statuses = hosts.filter((h) => h.orchestrator).map((h) => h.lastStatus ?? h.orchestrator!.status());
     if (!statuses.length) return { kind: 'inactive' };
     const sum = (f: (s: (typeof statuses)[number]) => number) => statuses.reduce((n, s) => n + f(s), 0);
     const running = sum((s) => s.counts.running ?? 0);

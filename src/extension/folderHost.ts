@@ -13,6 +13,8 @@ export class FolderHost implements vscode.Disposable {
   private starting: Promise<Orchestrator> | undefined;
   private unsubscribe: (() => void)[] = [];
   private startError: string | undefined;
+  /** What the engine reported at its last tick: the status bar renders from it, no re-query. */
+  lastStatus: EngineStatus | undefined;
   private snapshot: { role: string; limit: number; following: string | undefined; actions: FolderView['actions']; history: FolderView['history'] } | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly ticked = new vscode.EventEmitter<EngineStatus>();
@@ -67,7 +69,10 @@ export class FolderHost implements vscode.Disposable {
             this.eventsEmitter.fire(events);
             this.changed.fire();
           }),
-          orch.onTick((status) => this.ticked.fire(status)),
+          orch.onTick((status) => {
+            this.lastStatus = status;
+            this.ticked.fire(status);
+          }),
         );
         await orch.start();
         for (const w of orch.warnings) void vscode.window.showWarningMessage(`SDLC Orchestrator (${this.folder.name}): ${w}`);
@@ -95,6 +100,7 @@ export class FolderHost implements vscode.Disposable {
     this.unsubscribe = [];
     await orch?.stop();
     this.snapshot = undefined;
+    this.lastStatus = undefined;
     this.changed.fire();
   }
 
