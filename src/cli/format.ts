@@ -1,5 +1,5 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
-import { describeTrigger, type Action, type LifecycleEvent } from '../core/model';
+import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
 import type { RunRow } from '../core/store';
 import { formatDuration } from '../core/duration';
 
@@ -87,4 +87,31 @@ export function runsText(runs: RunRow[]): string {
 export function eventText(e: LifecycleEvent): string {
   const data = Object.keys(e.data).length ? ` ${JSON.stringify(e.data)}` : '';
   return `${String(e.seq).padStart(6)} ${iso(e.ts)} ${e.type.padEnd(20)} ${e.actionId ?? ''}${e.runId ? ` run ${e.runId}` : ''}${data}`;
+}
+
+export function deliveryJson(d: Delivery): Record<string, unknown> {
+  return {
+    id: d.id,
+    hook: d.hook,
+    status: d.status,
+    receivedAt: iso(d.receivedAt),
+    processedAt: iso(d.processedAt),
+    externalId: d.externalId,
+    source: d.source,
+    size: d.size,
+    sha256: d.sha256,
+    replayOf: d.replayOf,
+    actions: d.actions,
+    headers: d.headers,
+  };
+}
+
+export function deliveriesText(list: Delivery[], now: number): string {
+  if (!list.length) return 'no webhook deliveries\n';
+  return list
+    .map((d) => {
+      const what = d.status === 'received' ? 'received, not yet processed' : d.actions.length ? `ran ${d.actions.map((a) => a.name).join(', ')}` : 'no action on this hook';
+      return `${d.id}  ${d.hook.padEnd(16)} ${formatDuration(Math.max(0, now - d.receivedAt))} ago  ${String(d.size).padStart(7)} B  ${what}${d.replayOf ? ` (replay of ${d.replayOf})` : ''}\n`;
+    })
+    .join('');
 }

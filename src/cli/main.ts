@@ -11,7 +11,9 @@ import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
 import { loadSqlJs } from '../core/sqljs';
-import { actionJson, actionsText, eventJson, eventText, runJson, runsText } from './format';
+import { postDelivery } from '../core/webhookClient';
+import { readWebhookInfo } from '../core/webhookFiles';
+import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText } from './format';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
 
@@ -32,7 +34,15 @@ usage:
   sdlc-orchestrator pause | resume --workspace DIR
   sdlc-orchestrator run     --workspace DIR [--tick MS] [--exit-when-idle] [--max-concurrent N]
                             [--keep-days N] [--keep-runs N] [--quiet]
+                            [--webhook-port N] [--webhook-host ADDR] [--no-webhooks]
+  sdlc-orchestrator hook    --workspace DIR HOOK [--data TEXT | --data @FILE | --data -]
+                            [--content-type TYPE] [--id DELIVERY_ID] [--json]
+                            post a delivery to the running orchestrator's webhook listener
+  sdlc-orchestrator deliveries --workspace DIR [--limit N] [--json]   the webhook inbox
+  sdlc-orchestrator replay  --workspace DIR DELIVERY_ID     deliver a stored delivery again
 
+Webhooks: the running orchestrator listens on 127.0.0.1 (an ephemeral port unless
+--webhook-port is given) and writes its URL and the folder's secret to .sdlc/webhook.json.
 ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
 --workspace defaults to the current folder.
 `;
@@ -72,6 +82,12 @@ const OPTIONS = {
   'keep-days': { type: 'string' },
   'keep-runs': { type: 'string' },
   quiet: { type: 'boolean' },
+  'webhook-port': { type: 'string' },
+  'webhook-host': { type: 'string' },
+  'no-webhooks': { type: 'boolean' },
+  data: { type: 'string' },
+  'content-type': { type: 'string' },
+  id: { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -150,6 +166,7 @@ function engineOptions(values: Values, workspace: string): OrchestratorOptions {
       ...(values['keep-days'] !== undefined ? { maxAgeMs: intOption(values, 'keep-days', 1)! * 86_400_000 } : {}),
       ...(values['keep-runs'] !== undefined ? { maxRuns: intOption(values, 'keep-runs', 1) } : {}),
     },
+    webhook: values['no-webhooks'] ? false : { port: intOption(values, 'webhook-port', 0), host: values['webhook-host'] },
   };
 }
 
@@ -216,6 +233,67 @@ async function runLoop(values: Values): Promise<number> {
       });
     }
   });
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
+}
+
+/** `hook NAME`: posts to the owner's listener, found through .sdlc/webhook.json, signed with the secret there. */
+async function postHook(values: Values, positionals: string[]): Promise<number> {
+  const hook = positionals[1];
+  if (!hook) throw new UsageError('say which hook to post to: sdlc-orchestrator hook --workspace DIR HOOK [--data ...]');
+  const workspace = workspaceOf(values);
+  const paths = sdlcPaths(workspace);
+  let body: Buffer = Buffer.alloc(0);
+  const data = values.data;
+  if (data === '-') body = await readAll(process.stdin);
+  else if (data?.startsWith('@')) {
+    try {
+      body = fs.readFileSync(data.slice(1));
+    } catch (err) {
+      throw new UsageError(`cannot read ${data.slice(1)}: ${(err as Error).message}`);
+    }
+  } else if (data !== undefined) body = Buffer.from(data);
+  let contentType = values['content-type'];
+  if (!contentType) {
+    try {
+      JSON.parse(body.toString('utf8'));
+      contentType = 'application/json';
+    } catch {
+      contentType = body.length ? 'application/octet-stream' : 'application/json';
+    }
+  }
+  const info = readWebhookInfo(paths);
+  const notServed = `no orchestrator is serving webhooks for ${workspace}; start one with "sdlc-orchestrator run --workspace ${workspace}" or open the folder in VS Code`;
+  if (!info?.url) {
+    process.stderr.write(`sdlc-orchestrator: ${notServed}\n`);
+    return 1;
+  }
+  let res;
+  try {
+    res = await postDelivery(info.url, hook, body, { secret: info.secret, contentType, deliveryId: values.id });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    process.stderr.write(`sdlc-orchestrator: ${code === 'ECONNREFUSED' ? notServed : `posting to ${info.url}: ${(err as Error).message}`}\n`);
+    return 1;
+  }
+  let parsed: { id?: string; error?: string } = {};
+  try {
+    parsed = JSON.parse(res.body);
+  } catch {
+    // not ours; shown raw below
+  }
+  if (values.json) out(`${JSON.stringify({ status: res.status, ...parsed, duplicate: res.headers['x-sdlc-duplicate'] === 'true' })}\n`);
+  if (res.status === 202) {
+    const dup = res.headers['x-sdlc-duplicate'] === 'true';
+    if (!values.json) out(`${dup ? 'already delivered' : 'delivered'}: ${parsed.id} to hook ${hook}${dup ? ' (same --id; not run again)' : ''}\n`);
+    return 0;
+  }
+  process.stderr.write(`sdlc-orchestrator: hook ${hook}: ${res.status} ${parsed.error ?? res.body.trim()}\n`);
+  return 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -285,6 +363,21 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         return await runLoop(values);
+      case 'hook':
+        return await postHook(values, positionals);
+      case 'deliveries': {
+        const limit = intOption(values, 'limit', 1) ?? 50;
+        const list = await readState(workspaceOf(values), (db) => db.store.deliveries(limit));
+        out(values.json ? `${JSON.stringify(list.map(deliveryJson))}\n` : deliveriesText(list, now));
+        return 0;
+      }
+      case 'replay': {
+        const id = positionals[1];
+        if (!id) throw new UsageError('say which delivery to replay: sdlc-orchestrator replay --workspace DIR DELIVERY_ID (see "deliveries")');
+        const result = (await send(values, { op: 'replayDelivery', id })) as { id: string; hook: string };
+        out(values.json ? `${JSON.stringify(result)}\n` : `replayed ${id} as ${result.id} (hook ${result.hook}); it is processed on the next tick\n`);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"; run "sdlc-orchestrator help"`);
     }

@@ -18,7 +18,8 @@ export type Request =
   | { op: 'resumeAction'; id: string }
   | { op: 'pause' }
   | { op: 'resume' }
-  | { op: 'clearHistory' };
+  | { op: 'clearHistory' }
+  | { op: 'replayDelivery'; id: string };
 
 export interface InboxMessage {
   id: string;

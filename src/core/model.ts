@@ -115,6 +115,8 @@ export interface Run {
  * - orchestrator.paused / orchestrator.resumed    the whole folder was held or released
  * - history.pruned  retention removed old runs and events
  * - history.cleared the user cleared the history
+ * - webhook.received  a delivery was stored (before its 202 answer), or replayed
+ * - webhook.processed a stored delivery queued a run of each action on its hook
  */
 export const EVENT_TYPES = [
   'task.accepted',
@@ -136,8 +138,30 @@ export const EVENT_TYPES = [
   'orchestrator.resumed',
   'history.pruned',
   'history.cleared',
+  'webhook.received',
+  'webhook.processed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * One webhook delivery as stored on arrival: the body bytes are in a file of their own
+ * (`.sdlc/webhooks/<id>.body`), byte for byte; `headers` leave out credentials.
+ */
+export interface Delivery {
+  id: string;
+  hook: string;
+  externalId: string | null;
+  status: 'received' | 'processed';
+  receivedAt: number;
+  processedAt: number | null;
+  source: string;
+  headers: Record<string, string>;
+  size: number;
+  sha256: string;
+  replayOf: string | null;
+  /** The actions it queued a run for, when processed. */
+  actions: { id: string; name: string }[];
+}
 
 export interface LifecycleEvent {
   seq: number;

@@ -20,6 +20,10 @@ import type { ActionRow, RunRow, Store } from './store';
 import { DEFAULT_RETENTION, Transitions, type Claim, type Retention } from './transitions';
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
+import { newSecret } from './webhookAuth';
+import { bodyFile, copyBody, readBody, readWebhookInfo, removeBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
+import { isLoopback, WebhookRefusal, WebhookServer, type IncomingDelivery, type WebhookOptions } from './webhookServer';
+import type { Delivery } from './model';
 
 export interface OrchestratorOptions {
   workspace: string;
@@ -44,6 +48,8 @@ export interface OrchestratorOptions {
   requestTimeoutMs?: number;
   /** How often retention prunes old history (a bounded batch each time). */
   pruneEveryMs?: number;
+  /** The webhook listener the owner serves; `false` serves none. */
+  webhook?: (WebhookOptions & { enabled?: boolean }) | false;
 }
 
 /** Roles, in order. A follower becomes the owner when the lease frees; an owner that loses it follows. */
@@ -61,6 +67,8 @@ export interface EngineStatus {
   nextDueAt: number | null;
   owner: OwnerInfo | undefined;
   error: string | undefined;
+  /** Where this orchestrator takes webhook deliveries, when it serves them. */
+  webhookUrl: string | undefined;
 }
 
 interface LiveRun {
@@ -92,6 +100,13 @@ export class Orchestrator {
   private recoverAt: { at: number; startedBefore: number } | undefined;
   private error: string | undefined;
   private drained: (() => void) | undefined;
+  private webhooks: WebhookServer | undefined;
+  private webhookSecret = '';
+  /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
+  private deliveriesPending = false;
+  private readonly deliveriesInFlight = new Map<string, Promise<{ id: string; duplicate: boolean }>>();
+  /** Body files of deliveries removed by the open transaction, deleted once it commits. */
+  private bodiesToRemove: string[] = [];
   readonly warnings: string[] = [];
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -199,8 +214,10 @@ export class Orchestrator {
     this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
     this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
     db.commit();
+    this.deliveriesPending = this.store.receivedDeliveries(1).length > 0;
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
+    await this.startWebhooks();
   }
 
   private becomeFollower(): void {
@@ -242,6 +259,7 @@ export class Orchestrator {
     this.warn(`lost ownership of ${this.paths.workspace} (${err.message}); pausing and following the new owner`);
     for (const live of this.live.values()) live.handle?.stop('lease-lost');
     this.live.clear();
+    void this.stopWebhooks(false);
     this.finished = [];
     try {
       this.db?.close({ snapshot: false });
@@ -320,17 +338,21 @@ export class Orchestrator {
         t.recoverInterrupted(now, this.recoverAt.startedBefore, new Set(this.live.keys()));
         this.recoverAt = undefined;
       }
+      if (this.deliveriesPending) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
       if (!this.paused) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
       if (now >= this.nextPruneAt) {
         t.prune(now, this.retention);
+        this.bodiesToRemove.push(...t.pruneDeliveries(now, this.retention));
         this.nextPruneAt = now + (this.opts.pruneEveryMs ?? 60_000);
       }
       committed = db.commit(); // the one fsync of this tick: everything above is durable before anything runs
     } catch (err) {
       db.rollback();
+      this.bodiesToRemove = [];
       this.finished = finished.concat(this.finished); // nothing was recorded; try again next tick
       throw err;
     }
+    this.removeCommittedBodies();
     for (const { id, reply } of replies) writeReply(this.paths, id, reply);
     for (const file of applied) fs.rmSync(file, { force: true });
     if (applied.length) pruneReplies(this.paths, 60_000, now);
@@ -465,8 +487,10 @@ export class Orchestrator {
         return { paused };
       }
       case 'clearHistory':
-        t.clearHistory(now);
+        this.bodiesToRemove.push(...t.clearHistory(now));
         return null;
+      case 'replayDelivery':
+        return this.replayNow(request.id, now);
     }
   }
 
@@ -492,7 +516,13 @@ export class Orchestrator {
     if (this.role === 'owner') {
       const now = this.clock.now();
       const reply = this.applyGuarded(request, now, now);
-      this.db!.commit();
+      try {
+        this.db!.commit();
+      } catch (err) {
+        this.bodiesToRemove = [];
+        throw err;
+      }
+      this.removeCommittedBodies();
       this.publish();
       this.loop.notify();
       if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
@@ -528,6 +558,150 @@ export class Orchestrator {
   }
   clearHistory(): Promise<unknown> {
     return this.request({ op: 'clearHistory' });
+  }
+  /** Stores a copy of a delivery as a new one; the next tick processes it like any other. */
+  replayDelivery(id: string): Promise<{ id: string; hook: string }> {
+    return this.request({ op: 'replayDelivery', id }) as Promise<{ id: string; hook: string }>;
+  }
+
+  // ---- webhooks ----
+
+  private async startWebhooks(): Promise<void> {
+    const w = this.opts.webhook;
+    if (w === false || w?.enabled === false || this.webhooks) return;
+    try {
+      const previous = readWebhookInfo(this.paths);
+      this.webhookSecret = previous?.secret ?? newSecret();
+      const host = w?.host ?? '127.0.0.1';
+      if (!isLoopback(host)) {
+        this.warn(`the webhook listener binds to ${host}, not loopback: other machines can reach it (they still need the secret)`);
+      }
+      const server = new WebhookServer({ secret: () => this.webhookSecret, hookIsKnown: (h) => this.hookIsKnown(h), receive: (d) => this.receiveDelivery(d) }, { ...w, host }, () =>
+        this.clock.now(),
+      );
+      // With no port configured, keep the one used last time when it is free, so URLs handed out stay valid.
+      const lastPort = previous?.url ? Number(new URL(previous.url).port) : 0;
+      const url = w?.port ? await server.start(w.port) : await server.start(lastPort, true);
+      if (this.role !== 'owner') {
+        await server.stop();
+        return;
+      }
+      this.webhooks = server;
+      writeWebhookInfo(this.paths, { url, secret: this.webhookSecret, pid: process.pid, label: this.opts.label ?? 'engine', updatedAt: new Date(this.clock.now()).toISOString() });
+      this.log.info(`webhooks: POST ${url}/hooks/<name> (secret in ${path.relative(this.paths.workspace, this.paths.webhookInfo)})`);
+    } catch (err) {
+      this.warn(`webhooks are not served: ${(err as Error).message}`);
+    }
+  }
+
+  private async stopWebhooks(clearUrl: boolean): Promise<void> {
+    const server = this.webhooks;
+    this.webhooks = undefined;
+    if (!server) return;
+    await server.stop();
+    if (clearUrl) {
+      try {
+        const info = readWebhookInfo(this.paths);
+        if (info && info.pid === process.pid) writeWebhookInfo(this.paths, { ...info, url: null, pid: null, updatedAt: new Date(this.clock.now()).toISOString() });
+      } catch (err) {
+        this.log.warn(`could not update ${this.paths.webhookInfo}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private hookIsKnown(hook: string): boolean {
+    return this.role === 'owner' && this.store.hookIsKnown(hook);
+  }
+
+  /** Stores a delivery durably (its body file, then its row and event in one journaled commit). */
+  private async receiveDelivery(d: IncomingDelivery): Promise<{ id: string; duplicate: boolean }> {
+    if (this.role !== 'owner') throw notOwner();
+    if (d.externalId === null) return this.storeDelivery(d);
+    const known = this.store.deliveryByExternalId(d.hook, d.externalId);
+    if (known) return { id: known.id, duplicate: true };
+    // The same delivery twice at once (a sender's retry racing the first): one stores, both answer alike.
+    const key = `${d.hook}\n${d.externalId}`;
+    const inFlight = this.deliveriesInFlight.get(key);
+    if (inFlight) return { id: (await inFlight).id, duplicate: true };
+    const storing = this.storeDelivery(d);
+    this.deliveriesInFlight.set(key, storing);
+    try {
+      return await storing;
+    } finally {
+      this.deliveriesInFlight.delete(key);
+    }
+  }
+
+  private async storeDelivery(d: IncomingDelivery): Promise<{ id: string; duplicate: boolean }> {
+    const id = uuidv4();
+    await writeBody(this.paths, id, d.body);
+    if (this.role !== 'owner' || !this.db) {
+      removeBodies(this.paths, [id]);
+      throw notOwner();
+    }
+    const now = this.clock.now();
+    try {
+      this.store.savepoint(() =>
+        this.transitions!.receiveDelivery(
+          { id, hook: d.hook, externalId: d.externalId, source: d.source, headers: d.headers, size: d.body.length, sha256: sha256Hex(d.body), replayOf: null },
+          now,
+        ),
+      );
+      this.db.commit();
+    } catch (err) {
+      this.db.rollback();
+      removeBodies(this.paths, [id]);
+      throw err;
+    }
+    this.deliveriesPending = true;
+    this.publish();
+    this.loop.notify();
+    return { id, duplicate: false };
+  }
+
+  private replayNow(id: string, now: number): { id: string; hook: string } {
+    const original = this.store.getDelivery(id);
+    if (!original) throw new NotFoundError(`no webhook delivery ${id}`);
+    const copy = uuidv4();
+    copyBody(this.paths, original.id, copy);
+    try {
+      this.transitions!.receiveDelivery(
+        { ...original, id: copy, externalId: null, source: `replay of ${original.id}`, replayOf: original.id },
+        now,
+      );
+    } catch (err) {
+      removeBodies(this.paths, [copy]);
+      throw err;
+    }
+    this.deliveriesPending = true;
+    return { id: copy, hook: original.hook };
+  }
+
+  private removeCommittedBodies(): void {
+    if (!this.bodiesToRemove.length) return;
+    removeBodies(this.paths, this.bodiesToRemove);
+    this.bodiesToRemove = [];
+  }
+
+  get webhookUrl(): string | undefined {
+    return this.webhooks?.url;
+  }
+
+  deliveries(limit = 100, beforeReceivedAt?: number): Delivery[] {
+    return this.store.deliveries(limit, beforeReceivedAt);
+  }
+
+  getDelivery(id: string): Delivery | undefined {
+    return this.store.getDelivery(id);
+  }
+
+  runsOfDelivery(id: string): RunRow[] {
+    return this.store.runsOfDelivery(id);
+  }
+
+  /** The raw body as received, byte for byte. */
+  deliveryBody(id: string): Buffer | undefined {
+    return readBody(this.paths, id);
   }
 
   // ---- reading ----
@@ -583,12 +757,13 @@ export class Orchestrator {
       nextDueAt: store ? store.nextDueAfter(0) : null,
       owner: this.role === 'owner' ? undefined : readOwner(this.paths),
       error: this.error,
+      webhookUrl: this.webhooks?.url,
     };
   }
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
   isIdle(): boolean {
-    if (this.role !== 'owner' || this.live.size || this.finished.length) return false;
+    if (this.role !== 'owner' || this.live.size || this.finished.length || this.deliveriesPending || this.deliveriesInFlight.size) return false;
     const c = this.store.countsByStatus();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
     return readInbox(this.paths).length === 0;
@@ -614,6 +789,8 @@ export class Orchestrator {
     }
     this.loop.stop();
     const wasOwner = this.role === 'owner';
+    // No new deliveries once stopping: they would get a 202 from an engine that no longer ticks.
+    await this.stopWebhooks(true);
     this.role = 'stopped';
     if (wasOwner && this.db) {
       const now = this.clock.now();
@@ -653,6 +830,10 @@ export async function sendToOwner(paths: SdlcPaths, from: string, request: Reque
   }
   if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
   return reply.result;
+}
+
+function notOwner(): Error {
+  return new WebhookRefusal(503, 'this orchestrator is handing the folder over; deliver again in a moment', { 'Retry-After': '1' });
 }
 
 /** The action as callers see it: the engine's bookkeeping columns left out. */

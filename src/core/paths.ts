@@ -11,6 +11,8 @@ export interface SdlcPaths {
   owner: string; // who holds the lease: pid, host, instance
   inbox: string; // requests from followers and other processes
   replies: string; // the owner's answers to them
+  webhooks: string; // raw webhook bodies, one file per delivery
+  webhookInfo: string; // the listener's URL and the folder's secret (owner-only file)
 }
 
 export function sdlcPaths(workspace: string): SdlcPaths {
@@ -25,6 +27,8 @@ export function sdlcPaths(workspace: string): SdlcPaths {
     owner: path.join(dir, 'orchestrator.owner.json'),
     inbox: path.join(dir, 'inbox'),
     replies: path.join(dir, 'inbox', 'replies'),
+    webhooks: path.join(dir, 'webhooks'),
+    webhookInfo: path.join(dir, 'webhook.json'),
   };
 }
 

@@ -76,6 +76,27 @@ const MIGRATIONS: string[] = [
   CREATE INDEX requests_applied ON requests(applied_at);
   INSERT INTO meta (key, value) VALUES ('journal_n', '0'), ('paused', '0');
   `,
+  `
+  CREATE TABLE deliveries (   -- the webhook inbox: stored raw on arrival, processed on the next tick
+    id TEXT PRIMARY KEY,
+    hook TEXT NOT NULL,
+    external_id TEXT,         -- the sender's delivery id (X-GitHub-Delivery, Idempotency-Key)
+    status TEXT NOT NULL,     -- received | processed
+    received_at INTEGER NOT NULL,
+    processed_at INTEGER,
+    source TEXT NOT NULL,     -- the client's address, or who replayed it
+    headers TEXT NOT NULL,    -- as received, credentials left out
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    replay_of TEXT,
+    actions TEXT NOT NULL DEFAULT '[]'  -- the actions it queued a run for
+  );
+  CREATE UNIQUE INDEX deliveries_external ON deliveries(hook, external_id) WHERE external_id IS NOT NULL;
+  CREATE INDEX deliveries_received ON deliveries(received_at);
+  CREATE INDEX deliveries_pending ON deliveries(received_at) WHERE status = 'received';
+  ALTER TABLE runs ADD COLUMN delivery_id TEXT;
+  CREATE INDEX runs_delivery ON runs(delivery_id) WHERE delivery_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@
 // Prepared statements are cached and all freed on close.
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { dueKeyUpperBound } from './dueKey';
-import type { Action, ActionStatus, EventType, LifecycleEvent, Run, RunStatus } from './model';
+import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus } from './model';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
 export const WRITES = {
@@ -36,6 +36,12 @@ export const WRITES = {
   pruneRequests: 'DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE applied_at < ? LIMIT ?)',
   clearRuns: "DELETE FROM runs WHERE status != 'running'",
   clearFinishedActions: "DELETE FROM actions WHERE status IN ('succeeded', 'failed', 'cancelled')",
+  // ---- the webhook inbox (schema 2) ----
+  insertDelivery: `INSERT INTO deliveries (id, hook, external_id, status, received_at, source, headers, size, sha256, replay_of)
+    VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
+  processDelivery: "UPDATE deliveries SET status = 'processed', processed_at = ?, actions = ? WHERE id = ? AND status = 'received'",
+  deleteDelivery: "DELETE FROM deliveries WHERE id = ? AND status = 'processed'",
+  setRunDelivery: 'UPDATE runs SET delivery_id = ? WHERE run_id = ?',
 } as const;
 export type WriteName = keyof typeof WRITES;
 export type Op = [WriteName, SqlValue[]];
@@ -105,6 +111,25 @@ function toRun(r: Row): RunRow {
     data: JSON.parse(r.data as string),
     owner: r.owner as string,
     deadline: r.deadline as number | null,
+  };
+}
+
+const DELIVERY_COLUMNS = 'id, hook, external_id, status, received_at, processed_at, source, headers, size, sha256, replay_of, actions';
+
+function toDelivery(r: Row): Delivery {
+  return {
+    id: r.id as string,
+    hook: r.hook as string,
+    externalId: r.external_id as string | null,
+    status: r.status as Delivery['status'],
+    receivedAt: r.received_at as number,
+    processedAt: r.processed_at as number | null,
+    source: r.source as string,
+    headers: JSON.parse(r.headers as string),
+    size: r.size as number,
+    sha256: r.sha256 as string,
+    replayOf: r.replay_of as string | null,
+    actions: JSON.parse(r.actions as string),
   };
 }
 
@@ -347,6 +372,60 @@ export class Store {
   nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string> } | undefined {
     const r = this.one('SELECT id, cause, data FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
     return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string) };
+  }
+
+  // ---- the webhook inbox ----
+
+  getDelivery(id: string): Delivery | undefined {
+    const r = this.one(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`, [id]);
+    return r && toDelivery(r);
+  }
+
+  deliveryByExternalId(hook: string, externalId: string): Delivery | undefined {
+    const r = this.one(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE hook = ? AND external_id = ?`, [hook, externalId]);
+    return r && toDelivery(r);
+  }
+
+  /** Deliveries stored but not yet turned into runs, oldest first. */
+  receivedDeliveries(limit: number): Delivery[] {
+    return this.all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE status = 'received' ORDER BY received_at LIMIT ?`, [limit]).map(toDelivery);
+  }
+
+  /** The inbox, latest first; `beforeReceivedAt` pages back. */
+  deliveries(limit: number, beforeReceivedAt?: number): Delivery[] {
+    return this.all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE received_at < ? ORDER BY received_at DESC LIMIT ?`, [
+      beforeReceivedAt ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    ]).map(toDelivery);
+  }
+
+  /** Processed deliveries to prune: older than `before`, or beyond the newest `keep`. */
+  prunableDeliveries(before: number, keep: number, limit: number): string[] {
+    return this.all(
+      `SELECT id FROM deliveries WHERE status = 'processed' AND (received_at < ? OR id IN
+         (SELECT id FROM deliveries ORDER BY received_at DESC LIMIT -1 OFFSET ?)) LIMIT ?`,
+      [before, keep, limit],
+    ).map((r) => r.id as string);
+  }
+
+  processedDeliveryIds(limit: number): string[] {
+    return this.all("SELECT id FROM deliveries WHERE status = 'processed' LIMIT ?", [limit]).map((r) => r.id as string);
+  }
+
+  runsOfDelivery(deliveryId: string): RunRow[] {
+    return this.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE delivery_id = ? ORDER BY started_at`, [deliveryId]).map(toRun);
+  }
+
+  /** Actions a delivery to `hook` queues a run for: those not finished. */
+  actionsOnHook(hook: string): ActionRow[] {
+    return this.all(
+      `SELECT ${ACTION_COLUMNS} FROM actions WHERE hook = ? AND status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY created_at`,
+      [hook],
+    ).map(toAction);
+  }
+
+  hookIsKnown(hook: string): boolean {
+    return this.one("SELECT 1 AS x FROM actions WHERE hook = ? AND status NOT IN ('succeeded', 'failed', 'cancelled') LIMIT 1", [hook]) !== undefined;
   }
 
   // ---- requests from other processes ----

@@ -19,6 +19,24 @@ export interface Retention {
   maxEvents: number;
 }
 
+/** The environment a webhook-triggered run sees its delivery through. */
+export const WEBHOOK_ENV = {
+  deliveryId: 'SDLC_WEBHOOK_DELIVERY_ID',
+  hook: 'SDLC_WEBHOOK_HOOK',
+  bodyFile: 'SDLC_WEBHOOK_BODY_FILE',
+} as const;
+
+export interface NewDelivery {
+  id: string;
+  hook: string;
+  externalId: string | null;
+  source: string;
+  headers: Record<string, string>;
+  size: number;
+  sha256: string;
+  replayOf: string | null;
+}
+
 export const DEFAULT_RETENTION: Retention = { maxAgeMs: 30 * 86_400_000, maxRuns: 10_000, maxEvents: 100_000 };
 
 /** A run marked running in this tick, to be handed to its runner after the commit. */
@@ -197,6 +215,8 @@ export class Transitions {
     const runId = uuidv4();
     const deadline = a.policy.timeoutMs !== undefined ? now + a.policy.timeoutMs : null;
     this.store.write('insertRun', [runId, a.id, a.name, a.run.runner, a.attempt, scheduledFor, now, cause, JSON.stringify(data), this.owner, deadline]);
+    // Retries carry the delivery too (their data is the first attempt's).
+    if (data[WEBHOOK_ENV.deliveryId]) this.store.write('setRunDelivery', [data[WEBHOOK_ENV.deliveryId], runId]);
     a.running += 1;
     a.lastRunId = runId;
     a.reason = null;
@@ -302,13 +322,47 @@ export class Transitions {
   }
 
   /** Queues one triggered run of an action (a webhook delivery, an upstream success, run now). */
-  enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number): ActionRow {
+  enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number, detail: Record<string, unknown> = {}): ActionRow {
     this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
     const a: ActionRow = { ...before, pending: before.pending + 1, pendingSince: before.pending > 0 ? before.pendingSince : now, reason: null };
     if (isFinished(before.status)) a.attempt = 0;
     const saved = this.save(before, a, now);
-    this.store.addEvent(now, 'task.triggered', a.id, null, { cause, pending: saved.pending });
+    this.store.addEvent(now, 'task.triggered', a.id, null, { cause, pending: saved.pending, ...detail });
     return saved;
+  }
+
+  // ---- webhook deliveries ----
+
+  /** Stores a delivery whose body is already on disk. The next tick processes it. */
+  receiveDelivery(d: NewDelivery, now: number): void {
+    this.store.write('insertDelivery', [d.id, d.hook, d.externalId, now, d.source, JSON.stringify(d.headers), d.size, d.sha256, d.replayOf]);
+    this.store.addEvent(now, 'webhook.received', null, null, {
+      delivery: d.id,
+      hook: d.hook,
+      size: d.size,
+      source: d.source,
+      ...(d.externalId ? { externalId: d.externalId } : {}),
+      ...(d.replayOf ? { replayOf: d.replayOf } : {}),
+    });
+  }
+
+  /**
+   * Turns stored deliveries into queued runs: one for each action on the delivery's hook,
+   * seeing the delivery through its environment. Returns whether more are left.
+   */
+  processDeliveries(now: number, bodyFile: (deliveryId: string) => string, batch = 200): boolean {
+    const list = this.store.receivedDeliveries(batch);
+    for (const d of list) {
+      const queued: { id: string; name: string }[] = [];
+      for (const a of this.store.actionsOnHook(d.hook)) {
+        const env = { [WEBHOOK_ENV.deliveryId]: d.id, [WEBHOOK_ENV.hook]: d.hook, [WEBHOOK_ENV.bodyFile]: bodyFile(d.id) };
+        this.enqueue(a, `webhook:${d.id}`, env, now, { delivery: d.id, hook: d.hook });
+        queued.push({ id: a.id, name: a.name });
+      }
+      this.store.write('processDelivery', [now, JSON.stringify(queued), d.id]);
+      this.store.addEvent(now, 'webhook.processed', null, null, { delivery: d.id, hook: d.hook, actions: queued.map((q) => q.name) });
+    }
+    return list.length === batch;
   }
 
   // ---- user requests ----
@@ -387,9 +441,20 @@ export class Transitions {
     return removed + events;
   }
 
-  clearHistory(now: number): void {
+  /** Removes processed deliveries past retention; returns their ids (their body files go after the commit). */
+  pruneDeliveries(now: number, r: Retention, batch = 500): string[] {
+    const ids = this.store.prunableDeliveries(now - r.maxAgeMs, r.maxRuns, batch);
+    for (const id of ids) this.store.write('deleteDelivery', [id]);
+    return ids;
+  }
+
+  /** Returns the ids of the deliveries removed with the history (their body files go after the commit). */
+  clearHistory(now: number): string[] {
     const runs = this.store.write('clearRuns', []);
     const actions = this.store.write('clearFinishedActions', []);
-    this.store.addEvent(now, 'history.cleared', null, null, { runs, actions });
+    const deliveries = this.store.processedDeliveryIds(1_000_000);
+    for (const id of deliveries) this.store.write('deleteDelivery', [id]);
+    this.store.addEvent(now, 'history.cleared', null, null, { runs, actions, deliveries: deliveries.length });
+    return deliveries;
   }
 }

@@ -1,0 +1,87 @@
+// The files webhooks keep in `.sdlc/`: each delivery's raw body (written and fsynced before
+// the delivery's row commits, so a stored delivery always has its bytes), and `webhook.json`,
+// the listener's URL and the folder's secret, readable only by the user who owns the folder's
+// orchestrator, for scripts and the CLI's `hook` command.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fsyncDir, writeFileAtomic } from './atomicFile';
+import type { SdlcPaths } from './paths';
+
+export function bodyFile(paths: SdlcPaths, deliveryId: string): string {
+  return path.join(paths.webhooks, `${deliveryId}.body`);
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes a delivery's body durably without blocking the event loop on the disk. */
+export async function writeBody(paths: SdlcPaths, deliveryId: string, body: Uint8Array): Promise<void> {
+  await fs.promises.mkdir(paths.webhooks, { recursive: true });
+  const fh = await fs.promises.open(bodyFile(paths, deliveryId), 'wx', 0o600);
+  try {
+    await fh.writeFile(body);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  if (process.platform !== 'win32') {
+    const dir = await fs.promises.open(paths.webhooks, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
+
+/** A replayed delivery gets its own copy of the body: pruning the original must not take it away. */
+export function copyBody(paths: SdlcPaths, fromId: string, toId: string): void {
+  const from = bodyFile(paths, fromId);
+  if (!fs.existsSync(from)) throw new Error(`the body of delivery ${fromId} is no longer stored`);
+  const to = bodyFile(paths, toId);
+  fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+  const fd = fs.openSync(to, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fsyncDir(paths.webhooks);
+}
+
+export function removeBodies(paths: SdlcPaths, deliveryIds: string[]): void {
+  for (const id of deliveryIds) fs.rmSync(bodyFile(paths, id), { force: true });
+}
+
+export function readBody(paths: SdlcPaths, deliveryId: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(bodyFile(paths, deliveryId));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface WebhookInfo {
+  /** Where the owner listens; null while no orchestrator serves this folder. */
+  url: string | null;
+  secret: string;
+  pid: number | null;
+  label: string | null;
+  updatedAt: string;
+}
+
+export function readWebhookInfo(paths: SdlcPaths): WebhookInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(paths.webhookInfo, 'utf8')) as WebhookInfo;
+    return typeof info.secret === 'string' && info.secret.length >= 16 ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeWebhookInfo(paths: SdlcPaths, info: WebhookInfo): void {
+  writeFileAtomic(paths.webhookInfo, JSON.stringify(info, null, 2) + '\n', 0o600);
+  if (process.platform !== 'win32') fs.chmodSync(paths.webhookInfo, 0o600); // whatever the umask
+}
