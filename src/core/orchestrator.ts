@@ -338,7 +338,8 @@ export class Orchestrator {
         t.recoverInterrupted(now, this.recoverAt.startedBefore, new Set(this.live.keys()));
         this.recoverAt = undefined;
       }
-      if (this.deliveriesPending) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
+      // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
+      if (this.deliveriesPending && !this.paused) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
       if (!this.paused) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
       if (now >= this.nextPruneAt) {
         t.prune(now, this.retention);
@@ -580,14 +581,14 @@ export class Orchestrator {
         this.clock.now(),
       );
       // With no port configured, keep the one used last time when it is free, so URLs handed out stay valid.
-      const lastPort = previous?.url ? Number(new URL(previous.url).port) : 0;
+      const lastPort = previous?.port ?? 0;
       const url = w?.port ? await server.start(w.port) : await server.start(lastPort, true);
       if (this.role !== 'owner') {
         await server.stop();
         return;
       }
       this.webhooks = server;
-      writeWebhookInfo(this.paths, { url, secret: this.webhookSecret, pid: process.pid, label: this.opts.label ?? 'engine', updatedAt: new Date(this.clock.now()).toISOString() });
+      writeWebhookInfo(this.paths, { url, port: server.port ?? null, secret: this.webhookSecret, pid: process.pid, label: this.opts.label ?? 'engine', updatedAt: new Date(this.clock.now()).toISOString() });
       this.log.info(`webhooks: POST ${url}/hooks/<name> (secret in ${path.relative(this.paths.workspace, this.paths.webhookInfo)})`);
     } catch (err) {
       this.warn(`webhooks are not served: ${(err as Error).message}`);
@@ -763,7 +764,8 @@ export class Orchestrator {
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
   isIdle(): boolean {
-    if (this.role !== 'owner' || this.live.size || this.finished.length || this.deliveriesPending || this.deliveriesInFlight.size) return false;
+    if (this.role !== 'owner' || this.live.size || this.finished.length || this.deliveriesInFlight.size) return false;
+    if (this.deliveriesPending && !this.paused) return false;
     const c = this.store.countsByStatus();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
     return readInbox(this.paths).length === 0;

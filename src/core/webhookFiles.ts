@@ -66,6 +66,8 @@ export function readBody(paths: SdlcPaths, deliveryId: string): Buffer | undefin
 export interface WebhookInfo {
   /** Where the owner listens; null while no orchestrator serves this folder. */
   url: string | null;
+  /** The port last served, tried first on the next start so URLs handed out stay valid. */
+  port: number | null;
   secret: string;
   pid: number | null;
   label: string | null;
