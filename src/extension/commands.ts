@@ -7,6 +7,7 @@ import type { FolderHost } from './folderHost';
 import type { TreeNode } from './model/treeModel';
 import { openPanelPlaceholder } from './panel';
 import { scheduleActionWizard } from './scheduleWizard';
+import { readWebhookInfo } from '../core/webhookFiles';
 
 type Handler = (ctx: Ctx) => (node?: TreeNode) => unknown;
 
@@ -106,6 +107,30 @@ export const COMMANDS: Record<string, Handler> = {
     const summary = s.kind === 'ticking' ? `${s.queued} queued, ${s.running} running.` : s.kind === 'untrusted' ? 'This workspace is not trusted: nothing runs.' : `State: ${s.kind}.`;
     openPanelPlaceholder(summary);
   },
+  copyWebhookUrl: (ctx) => async (clicked) => {
+    const host = await ctx.hostFor((clicked ?? ctx.selectedNode)?.folder);
+    if (!host?.orchestrator) return;
+    await copyWebhookUrl(host);
+  },
+  showDelivery: (ctx) => async (clicked) => {
+    const node = clicked ?? ctx.selectedNode;
+    const host = await ctx.hostFor(node?.folder);
+    const orch = host?.orchestrator;
+    if (!host || !orch) return;
+    const d = node?.deliveryId ? orch.getDelivery(node.deliveryId) : await pickDelivery(host, 'Show which delivery?');
+    if (d) await ctx.showDelivery(host.folder.uri.fsPath, d);
+  },
+  replayDelivery: (ctx) => async (clicked) => {
+    const node = clicked ?? ctx.selectedNode;
+    const host = await ctx.hostFor(node?.folder);
+    const orch = host?.orchestrator;
+    if (!host || !orch) return;
+    const d = node?.deliveryId ? orch.getDelivery(node.deliveryId) : await pickDelivery(host, 'Replay which delivery?');
+    if (!d) return;
+    await attempt(
+      orch.replayDelivery(d.id).then(() => vscode.window.setStatusBarMessage(`$(mail) Replayed the delivery to "${d.hook}"; it runs on the next tick`, 4000)),
+    );
+  },
   showLog: (ctx) => () => ctx.channel.show(),
   statusMenu: (ctx) => async () => {
     const s = ctx.statusState();
@@ -122,6 +147,41 @@ export const COMMANDS: Record<string, Handler> = {
     if (picked) await vscode.commands.executeCommand(picked.command);
   },
 };
+
+async function pickDelivery(host: FolderHost, placeholder: string) {
+  const list = host.orchestrator!.deliveries(50);
+  if (!list.length) {
+    void vscode.window.showInformationMessage('No webhook deliveries have arrived in this folder yet.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    list.map((d) => ({ label: d.hook, description: new Date(d.receivedAt).toLocaleString(), detail: `${d.size} bytes · ${d.status}`, d })),
+    { placeHolder: placeholder },
+  );
+  return picked?.d;
+}
+
+/** Copies the listener's URL; the secret is one more click, never shown on screen. */
+export async function copyWebhookUrl(host: FolderHost, hook?: string): Promise<void> {
+  const info = readWebhookInfo(host.orchestrator!.paths);
+  if (!info?.url) {
+    void vscode.window.showWarningMessage(
+      `No orchestrator serves webhooks for ${host.folder.name}. Check that sdlcOrchestrator.webhooks.enabled is on, and see the log.`,
+      'Show Log',
+    ).then((a) => a && vscode.commands.executeCommand('sdlc.showLog'));
+    return;
+  }
+  const url = `${info.url}/hooks/${hook ?? '<name>'}`;
+  await vscode.env.clipboard.writeText(hook ? url : info.url);
+  const choice = await vscode.window.showInformationMessage(
+    `Copied ${hook ? url : info.url}. POST to ${url} with "Authorization: Bearer <secret>" or a GitHub X-Hub-Signature-256 signature.`,
+    'Copy Secret',
+  );
+  if (choice === 'Copy Secret') {
+    await vscode.env.clipboard.writeText(info.secret);
+    vscode.window.setStatusBarMessage('$(key) Webhook secret copied', 3000);
+  }
+}
 
 export function registerCommands(ctx: Ctx): void {
   for (const [name, handler] of Object.entries(COMMANDS)) {

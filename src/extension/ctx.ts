@@ -14,6 +14,7 @@ import { channelLogger } from './log';
 import { buildTree, type FolderView, type TreeNode } from './model/treeModel';
 import type { StatusState } from './model/statusModel';
 import { RUN_SCHEME, RunOutputProvider, runUri } from './runOutput';
+import { DELIVERY_SCHEME, DeliveryProvider, deliveryUri } from './deliveryDocument';
 import { TaskRunner } from './runners/taskRunner';
 import { TerminalRunner } from './runners/terminalRunner';
 import { Settings } from './settings';
@@ -44,6 +45,7 @@ export class Ctx implements vscode.Disposable {
       // Opening the view is a use of the product: start the folders' orchestrators.
       this.treeView.onDidChangeVisibility((e) => e.visible && void this.startAll()),
       vscode.workspace.registerTextDocumentContentProvider(RUN_SCHEME, new RunOutputProvider((folder, runId) => this.findRun(folder, runId))),
+      vscode.workspace.registerTextDocumentContentProvider(DELIVERY_SCHEME, new DeliveryProvider((folder) => this.hosts.get(folder)?.orchestrator)),
     );
     vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders(), null, this.subscriptions);
     vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startAll(), null, this.subscriptions);
@@ -154,6 +156,11 @@ export class Ctx implements vscode.Disposable {
 
   async showRunOutput(folder: string, run: { runId: string; name: string }): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(runUri(folder, run));
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  async showDelivery(folder: string, d: { id: string; hook: string }): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(deliveryUri(folder, d));
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 

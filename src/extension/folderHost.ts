@@ -7,6 +7,10 @@ import { Orchestrator, type EngineStatus } from '../core/orchestrator';
 import type { Runner } from '../core/runner';
 import type { FolderView } from './model/treeModel';
 import type { Settings } from './settings';
+import { readWebhookInfo } from '../core/webhookFiles';
+
+/** The latest deliveries the tree lists; the CLI's `deliveries` and the panel show more. */
+const DELIVERIES_SHOWN = 20;
 
 export class FolderHost implements vscode.Disposable {
   private orch: Orchestrator | undefined;
@@ -15,7 +19,9 @@ export class FolderHost implements vscode.Disposable {
   private startError: string | undefined;
   /** What the engine reported at its last tick: the status bar renders from it, no re-query. */
   lastStatus: EngineStatus | undefined;
-  private snapshot: { role: string; limit: number; following: string | undefined; actions: FolderView['actions']; history: FolderView['history'] } | undefined;
+  private snapshot:
+    | { role: string; limit: number; following: string | undefined; actions: FolderView['actions']; history: FolderView['history']; deliveries: FolderView['deliveries']; webhookUrl: string | undefined }
+    | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly ticked = new vscode.EventEmitter<EngineStatus>();
   private readonly eventsEmitter = new vscode.EventEmitter<LifecycleEvent[]>();
@@ -62,6 +68,14 @@ export class FolderHost implements vscode.Disposable {
           retention: { maxAgeMs: s.historyRetentionDays * 86_400_000, maxRuns: s.historyRetentionRuns },
           defaultRunner: s.defaultRunner,
           defaultCatchUp: s.catchUpDefault,
+          webhook: s.webhooksEnabled
+            ? {
+                host: s.webhooksHost,
+                port: s.webhooksPort,
+                maxBodyBytes: s.webhooksMaxBodyBytes,
+                rate: { perMinute: s.webhooksRatePerMinute, burst: Math.max(5, Math.ceil(s.webhooksRatePerMinute / 4)) },
+              }
+            : false,
         });
         this.unsubscribe.push(
           orch.onEvents((events) => {
@@ -106,7 +120,7 @@ export class FolderHost implements vscode.Disposable {
 
   /** What the tree shows for this folder. */
   view(historyLimit: number, notice?: FolderView['notice']): FolderView {
-    const base = { name: this.folder.name, path: this.folder.uri.fsPath, actions: [], history: [] };
+    const base = { name: this.folder.name, path: this.folder.uri.fsPath, actions: [], history: [], deliveries: [] };
     if (notice) return { ...base, notice };
     if (this.startError) return { ...base, notice: { text: `Could not start: ${this.startError}`, icon: 'error', command: 'sdlc.showLog' } };
     const orch = this.orch;
@@ -123,10 +137,13 @@ export class FolderHost implements vscode.Disposable {
           following: role !== 'follower' ? undefined : owner?.label === 'cli' ? 'the CLI' : 'another window',
           actions: orch.listActions(),
           history: orch.history(historyLimit),
+          deliveries: orch.deliveries(DELIVERIES_SHOWN),
+          // A follower finds the owner's listener where the CLI does.
+          webhookUrl: orch.webhookUrl ?? readWebhookInfo(orch.paths)?.url ?? undefined,
         };
       }
-      const { following, actions, history } = this.snapshot;
-      return { ...base, following, actions, history };
+      const { following, actions, history, deliveries, webhookUrl } = this.snapshot;
+      return { ...base, following, actions, history, deliveries, webhookUrl };
     } catch (err) {
       return { ...base, notice: { text: `Cannot read the state: ${(err as Error).message}`, icon: 'error', command: 'sdlc.showLog' } };
     }

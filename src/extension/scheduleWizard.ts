@@ -1,6 +1,7 @@
 // Schedule Action: a short quick-input wizard. What to run, the command, when, a name.
 // Each step validates as you type; Escape at any step cancels with nothing written.
 import * as vscode from 'vscode';
+import { readWebhookInfo } from '../core/webhookFiles';
 import type { ActionInput, Trigger } from '../core/model';
 import type { Orchestrator } from '../core/orchestrator';
 import { commandFeedback, defaultName, nameFeedback, runChoices, WHEN_CHOICES, WHEN_PROMPTS, whenFeedback, type Choice, type RunKind, type WhenKind } from './model/wizardModel';
@@ -150,6 +151,16 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
   const { actions } = await orch.add(added);
   const a = actions[0];
   const whenText = a.dueAt !== null ? `next run ${relativeTime(a.dueAt, Date.now())}` : a.status === 'waiting' ? 'waiting for its trigger' : a.status;
-  void vscode.window.showInformationMessage(`Scheduled "${a.name}": ${whenText}.`);
+  const base = a.trigger.kind === 'webhook' ? readWebhookInfo(orch.paths)?.url : undefined;
+  if (a.trigger.kind === 'webhook' && base) {
+    // The one moment the user needs the address: offer it right here.
+    const url = `${base}/hooks/${a.trigger.hook}`;
+    void vscode.window.showInformationMessage(`Scheduled "${a.name}": runs on each POST to ${url} (with the folder's webhook secret).`, 'Copy URL', 'Copy Secret').then(async (c) => {
+      if (c === 'Copy URL') await vscode.env.clipboard.writeText(url);
+      if (c === 'Copy Secret') await vscode.env.clipboard.writeText(readWebhookInfo(orch.paths)?.secret ?? '');
+    });
+  } else {
+    void vscode.window.showInformationMessage(`Scheduled "${a.name}": ${whenText}.`);
+  }
   return added;
 }

@@ -5,7 +5,19 @@ import type { CatchUpPolicy } from '../core/model';
 
 const SECTION = 'sdlcOrchestrator';
 
-export const RESTART_SETTINGS = ['tickIntervalMs', 'maxConcurrentRuns', 'historyRetentionDays', 'historyRetentionRuns', 'catchUpDefault', 'defaultRunner'] as const;
+export const RESTART_SETTINGS = [
+  'tickIntervalMs',
+  'maxConcurrentRuns',
+  'historyRetentionDays',
+  'historyRetentionRuns',
+  'catchUpDefault',
+  'defaultRunner',
+  'webhooks.enabled',
+  'webhooks.host',
+  'webhooks.port',
+  'webhooks.maxBodyKiB',
+  'webhooks.ratePerMinute',
+] as const;
 
 export class Settings {
   private get config(): vscode.WorkspaceConfiguration {
@@ -31,6 +43,23 @@ export class Settings {
   }
   get catchUpDefault(): CatchUpPolicy {
     return this.config.get<CatchUpPolicy>('catchUpDefault', 'once');
+  }
+
+  get webhooksEnabled(): boolean {
+    return this.config.get<boolean>('webhooks.enabled', true);
+  }
+  get webhooksHost(): string {
+    return this.config.get<string>('webhooks.host', '127.0.0.1').trim() || '127.0.0.1';
+  }
+  get webhooksPort(): number {
+    const p = this.config.get<number>('webhooks.port', 0);
+    return Number.isInteger(p) && p >= 0 && p <= 65535 ? p : 0;
+  }
+  get webhooksMaxBodyBytes(): number {
+    return Math.max(1, this.config.get<number>('webhooks.maxBodyKiB', 1024)) * 1024;
+  }
+  get webhooksRatePerMinute(): number {
+    return Math.max(1, this.config.get<number>('webhooks.ratePerMinute', 120));
   }
 
   /** Whether a configuration change touches a setting the orchestrators must restart for. */

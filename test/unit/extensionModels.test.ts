@@ -1,10 +1,11 @@
 // The parts of the extension that need no editor: the wizard's parsing and validation, the
 // tree's rows (which, in what order, with what labels), the status bar's state → text.
 import * as assert from 'assert';
-import { DEFAULT_POLICY, type Action, type Run } from '../../src/core/model';
+import { DEFAULT_POLICY, type Action, type Delivery, type Run } from '../../src/core/model';
 import { relativeTime } from '../../src/extension/model/relativeTime';
 import { renderStatus } from '../../src/extension/model/statusModel';
 import { buildTree, queueOrder, type FolderView } from '../../src/extension/model/treeModel';
+import { renderDelivery } from '../../src/extension/model/deliveryText';
 import { commandFeedback, defaultName, parseAt, runChoices, whenFeedback } from '../../src/extension/model/wizardModel';
 
 const now = new Date(2026, 5, 1, 12, 0, 0).getTime(); // local noon
@@ -100,7 +101,7 @@ describe('Schedule Action wizard', () => {
 });
 
 describe('sidebar tree model', () => {
-  const folder = (actions: Action[], history: Run[] = []): FolderView => ({ name: 'proj', path: '/p', actions, history });
+  const folder = (actions: Action[], history: Run[] = []): FolderView => ({ name: 'proj', path: '/p', actions, history, deliveries: [] });
 
   it('orders the queue: running, then scheduled by due time, then waiting, then paused', () => {
     const ordered = queueOrder([
@@ -159,9 +160,53 @@ describe('sidebar tree model', () => {
     assert.notStrictEqual(multi[0].children![0].id, multi[1].children![0].id);
   });
 
+  it('lists the webhook inbox once there is a webhook action: what each delivery ran, and how to post', () => {
+    const hook = action({ id: 'h1', name: 'deploy', status: 'waiting', dueAt: null, trigger: { kind: 'webhook', hook: 'release' } });
+    const none = buildTree([folder([action({ name: 'plain', dueAt: now + 5000 })])], now);
+    assert.deepStrictEqual(none.map((n) => n.label), ['Queue', 'History'], 'no webhook group without webhooks');
+    const delivery = (over: Partial<Delivery>): Delivery => ({
+      id: 'd1', hook: 'release', externalId: null, status: 'processed', receivedAt: now - 120_000, processedAt: now - 119_900,
+      source: '127.0.0.1', headers: { 'content-type': 'application/json' }, size: 42, sha256: 'x', replayOf: null,
+      actions: [{ id: 'h1', name: 'deploy' }], ...over,
+    });
+    const emptyInbox = buildTree([{ ...folder([hook]), webhookUrl: 'http://127.0.0.1:4000' }], now)[2];
+    assert.deepStrictEqual([emptyInbox.label, emptyInbox.description], ['Webhooks', '0 · http://127.0.0.1:4000']);
+    assert.strictEqual(emptyInbox.children![0].label, 'No deliveries yet. POST to http://127.0.0.1:4000/hooks/release');
+    const inbox = buildTree(
+      [{ ...folder([hook]), webhookUrl: 'http://127.0.0.1:4000', deliveries: [delivery({ id: 'd2', status: 'received', actions: [], receivedAt: now - 1000 }), delivery({}), delivery({ id: 'd0', actions: [] })] }],
+      now,
+    )[2];
+    assert.deepStrictEqual(inbox.children!.map((n) => [n.label, n.description, n.contextValue, n.deliveryId]), [
+      ['release', 'received, runs on the next tick · 1 s ago', 'delivery.received', 'd2'],
+      ['release', 'ran deploy · 2 min ago', 'delivery.processed', 'd1'],
+      ['release', 'no action on this hook · 2 min ago', 'delivery.processed', 'd0'],
+    ]);
+    assert.match(inbox.children![1].tooltip!, /42 bytes · application\/json/);
+  });
+
   it('shows why nothing runs instead of the groups (untrusted, not started)', () => {
     const [row] = buildTree([{ ...folder([]), notice: { text: 'Workspace not trusted: nothing runs here.', icon: 'workspace-untrusted', command: 'workbench.trust.manage' } }], now);
     assert.deepStrictEqual([row.kind, row.label, row.command], ['message', 'Workspace not trusted: nothing runs here.', 'workbench.trust.manage']);
+  });
+});
+
+describe('Show Webhook Delivery', () => {
+  const d: Delivery = {
+    id: 'd1', hook: 'release', externalId: 'gh-1', status: 'processed', receivedAt: now, processedAt: now + 5,
+    source: '127.0.0.1', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, size: 16, sha256: 'ab',
+    replayOf: null, actions: [{ id: 'a1', name: 'deploy' }],
+  };
+  it('pretty-prints a JSON body under the headers and says what it ran', () => {
+    const text = renderDelivery(d, Buffer.from('{"ref":"main","n":1}'), []);
+    assert.match(text, /queued a run of "deploy"/);
+    assert.match(text, /x-github-event: push/);
+    assert.match(text, /── body ──\n\{\n {2}"ref": "main",\n {2}"n": 1\n\}/);
+    assert.match(text, /sender's delivery id: gh-1/);
+  });
+  it('shows text as it is and does not dump binary', () => {
+    assert.match(renderDelivery(d, Buffer.from('a=1&b=2'), []), /── body ──\na=1&b=2\n$/);
+    assert.match(renderDelivery(d, Buffer.from([0xff, 0x00, 0x01]), []), /\(binary, 3 bytes/);
+    assert.match(renderDelivery(d, undefined, []), /no longer stored/);
   });
 });
 

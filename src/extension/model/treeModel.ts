@@ -1,12 +1,12 @@
 // What the sidebar tree shows: rows, their order, labels, icons and menus, computed from the
 // engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
-import { describeTrigger, type Action, type Run } from '../../core/model';
+import { describeTrigger, type Action, type Delivery, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
 
 export interface TreeNode {
   /** Stable across refreshes, so expansion and selection survive. */
   id: string;
-  kind: 'folder' | 'group' | 'action' | 'run' | 'message';
+  kind: 'folder' | 'group' | 'action' | 'run' | 'delivery' | 'message';
   label: string;
   description?: string;
   tooltip?: string;
@@ -19,6 +19,7 @@ export interface TreeNode {
   folder?: string;
   actionId?: string;
   runId?: string;
+  deliveryId?: string;
   /** A command run on click (the message rows use it). */
   command?: string;
 }
@@ -31,6 +32,9 @@ export interface FolderView {
   following?: string;
   actions: Action[];
   history: Run[];
+  /** The latest webhook deliveries, newest first. */
+  deliveries: Delivery[];
+  webhookUrl?: string;
 }
 
 const ACTION_ICON: Record<string, { id: string; color?: string }> = {
@@ -147,6 +151,7 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
     }),
   );
   const empty = (id: string, label: string): TreeNode[] => [{ id: `${f.path}#${id}`, kind: 'message', label, folder: f.path }];
+  const webhooks = webhooksGroup(f, now);
   return [
     {
       id: `${f.path}#queue`,
@@ -170,7 +175,73 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
       contextValue: 'history',
       children: history.length ? history : empty('history-empty', 'No runs yet.'),
     },
+    ...(webhooks ? [webhooks] : []),
   ];
+}
+
+function deliveryDescription(d: Delivery, now: number): string {
+  const what =
+    d.status === 'received'
+      ? 'received, runs on the next tick'
+      : d.actions.length
+        ? `ran ${d.actions.map((a) => a.name).join(', ')}`
+        : 'no action on this hook';
+  return `${what} · ${relativeTime(d.receivedAt, now)}`;
+}
+
+function deliveryTooltip(d: Delivery): string {
+  return [
+    `Delivery to hook "${d.hook}"`,
+    `Received ${new Date(d.receivedAt).toLocaleString()} from ${d.source}`,
+    `${d.size} bytes${d.headers['content-type'] ? ` · ${d.headers['content-type']}` : ''}`,
+    d.externalId ? `Sender's id: ${d.externalId}` : undefined,
+    d.replayOf ? `Replay of ${d.replayOf}` : undefined,
+    d.status === 'processed' ? `Queued runs of: ${d.actions.map((a) => a.name).join(', ') || 'nothing (no action on this hook)'}` : 'Not processed yet',
+    `Id: ${d.id}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** The webhook inbox: shown once the folder has a webhook action or has received a delivery. */
+function webhooksGroup(f: FolderView, now: number): TreeNode | undefined {
+  const hooks = new Set(f.actions.filter((a) => a.trigger.kind === 'webhook').map((a) => (a.trigger as { hook: string }).hook));
+  if (!hooks.size && !f.deliveries.length) return undefined;
+  const rows = f.deliveries.map(
+    (d): TreeNode => ({
+      id: `${f.path}#d:${d.id}`,
+      kind: 'delivery',
+      label: d.hook,
+      description: deliveryDescription(d, now),
+      tooltip: deliveryTooltip(d),
+      icon: d.status === 'received' ? { id: 'mail', color: 'charts.blue' } : d.actions.length ? { id: 'mail-read' } : { id: 'mail-read', color: 'disabledForeground' },
+      contextValue: `delivery.${d.status}`,
+      folder: f.path,
+      deliveryId: d.id,
+      command: 'sdlc.showDelivery',
+    }),
+  );
+  const empty: TreeNode = {
+    id: `${f.path}#webhooks-empty`,
+    kind: 'message',
+    label: f.webhookUrl ? `No deliveries yet. POST to ${f.webhookUrl}/hooks/${[...hooks][0]}` : 'No deliveries yet. Webhooks are not served (see the log).',
+    tooltip: 'Copy Webhook URL gives the address and the secret.',
+    command: 'sdlc.copyWebhookUrl',
+    icon: { id: 'info' },
+    folder: f.path,
+  };
+  return {
+    id: `${f.path}#webhooks`,
+    kind: 'group',
+    label: 'Webhooks',
+    description: f.webhookUrl ? `${rows.length} · ${f.webhookUrl}` : `${rows.length} · not served`,
+    tooltip: f.webhookUrl ? `Deliveries are POSTed to ${f.webhookUrl}/hooks/<name> with the folder's secret.` : 'No orchestrator serves webhooks for this folder.',
+    icon: { id: 'plug' },
+    expanded: true,
+    folder: f.path,
+    contextValue: 'webhooks',
+    children: rows.length ? rows : [empty],
+  };
 }
 
 /** One folder: Queue and History at the top. Several: a row per folder, each with its own. */
