@@ -21,7 +21,7 @@ import { DEFAULT_RETENTION, Transitions, type Claim, type Retention } from './tr
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
 import { newSecret } from './webhookAuth';
-import { bodyFile, copyBody, readBody, readWebhookInfo, removeBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
+import { bodyFile, copyBody, readBody, readWebhookInfo, removeBodies, removeOrphanBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
 import { isLoopback, WebhookRefusal, WebhookServer, type IncomingDelivery, type WebhookOptions } from './webhookServer';
 import type { Delivery } from './model';
 
@@ -215,6 +215,8 @@ export class Orchestrator {
     this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
     db.commit();
     this.deliveriesPending = this.store.receivedDeliveries(1).length > 0;
+    const orphans = removeOrphanBodies(this.paths, this.store.allDeliveryIds());
+    if (orphans) this.log.info(`removed ${orphans} webhook body file(s) whose delivery was never acknowledged`);
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     await this.startWebhooks();

@@ -408,6 +408,10 @@ export class Store {
     ).map((r) => r.id as string);
   }
 
+  allDeliveryIds(): Set<string> {
+    return new Set(this.all('SELECT id FROM deliveries').map((r) => r.id as string));
+  }
+
   processedDeliveryIds(limit: number): string[] {
     return this.all("SELECT id FROM deliveries WHERE status = 'processed' LIMIT ?", [limit]).map((r) => r.id as string);
   }

@@ -55,6 +55,26 @@ export function removeBodies(paths: SdlcPaths, deliveryIds: string[]): void {
   for (const id of deliveryIds) fs.rmSync(bodyFile(paths, id), { force: true });
 }
 
+/**
+ * Body files with no delivery row: written by an owner that died before its commit (so never
+ * acknowledged). Removed when an owner starts, before it takes deliveries.
+ */
+export function removeOrphanBodies(paths: SdlcPaths, known: Set<string>): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(paths.webhooks);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    if (!name.endsWith('.body') || known.has(name.slice(0, -'.body'.length))) continue;
+    fs.rmSync(path.join(paths.webhooks, name), { force: true });
+    n++;
+  }
+  return n;
+}
+
 export function readBody(paths: SdlcPaths, deliveryId: string): Buffer | undefined {
   try {
     return fs.readFileSync(bodyFile(paths, deliveryId));

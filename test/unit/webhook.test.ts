@@ -293,12 +293,17 @@ describe('webhooks over loopback HTTP', function () {
     const ws = tmpWorkspace();
     o = await engine(ws);
     const first = readWebhookInfo(o.paths)!;
+    await o.add({ name: 'd', trigger: { kind: 'webhook', hook: 'h' }, run: { command: 'true' } });
+    const kept = JSON.parse((await postDelivery(served(o).url, 'h', Buffer.from('kept'), { secret: first.secret })).body).id as string;
     await o.stop();
+    // A body written by an owner that died before committing its row (never acknowledged).
+    fs.writeFileSync(path.join(sdlcPaths(ws).webhooks, 'never-acknowledged.body'), 'x');
     assert.strictEqual(readWebhookInfo(sdlcPaths(ws))!.url, null, 'a stopped orchestrator serves no URL');
     o = await engine(ws);
     const second = readWebhookInfo(o.paths)!;
     assert.strictEqual(second.secret, first.secret);
     assert.strictEqual(second.url, first.url);
+    assert.deepStrictEqual(fs.readdirSync(o.paths.webhooks), [`${kept}.body`], 'the orphan is gone, the stored delivery kept');
   });
 });
 
