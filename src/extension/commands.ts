@@ -1,7 +1,7 @@
 // Every command, in one table, registered in one loop under the `sdlc.` prefix. The palette
 // titles (package.json) are the user's words: "Schedule Action", "Run Action Now", …
 import * as vscode from 'vscode';
-import type { Action } from '../core/model';
+import type { Action, Delivery } from '../core/model';
 import type { Ctx } from './ctx';
 import type { FolderHost } from './folderHost';
 import type { TreeNode } from './model/treeModel';
@@ -113,22 +113,15 @@ export const COMMANDS: Record<string, Handler> = {
     await copyWebhookUrl(host);
   },
   showDelivery: (ctx) => async (clicked) => {
-    const node = clicked ?? ctx.selectedNode;
-    const host = await ctx.hostFor(node?.folder);
-    const orch = host?.orchestrator;
-    if (!host || !orch) return;
-    const d = node?.deliveryId ? orch.getDelivery(node.deliveryId) : await pickDelivery(host, 'Show which delivery?');
-    if (d) await ctx.showDelivery(host.folder.uri.fsPath, d);
+    const t = await targetDelivery(ctx, clicked, 'Show which delivery?');
+    if (t) await ctx.showDelivery(t.host.folder.uri.fsPath, t.delivery);
   },
   replayDelivery: (ctx) => async (clicked) => {
-    const node = clicked ?? ctx.selectedNode;
-    const host = await ctx.hostFor(node?.folder);
-    const orch = host?.orchestrator;
-    if (!host || !orch) return;
-    const d = node?.deliveryId ? orch.getDelivery(node.deliveryId) : await pickDelivery(host, 'Replay which delivery?');
-    if (!d) return;
+    const t = await targetDelivery(ctx, clicked, 'Replay which delivery?');
+    if (!t) return;
+    const { hook, id } = t.delivery;
     await attempt(
-      orch.replayDelivery(d.id).then(() => vscode.window.setStatusBarMessage(`$(mail) Replayed the delivery to "${d.hook}"; it runs on the next tick`, 4000)),
+      t.host.orchestrator!.replayDelivery(id).then(() => vscode.window.setStatusBarMessage(`$(mail) Replayed the delivery to "${hook}"; it runs on the next tick`, 4000)),
     );
   },
   showLog: (ctx) => () => ctx.channel.show(),
@@ -148,8 +141,17 @@ export const COMMANDS: Record<string, Handler> = {
   },
 };
 
-async function pickDelivery(host: FolderHost, placeholder: string) {
-  const list = host.orchestrator!.deliveries(50);
+/** The delivery a command is about: the tree row it was invoked on (or selected), or one the user picks. */
+async function targetDelivery(ctx: Ctx, clicked: TreeNode | undefined, placeholder: string): Promise<{ host: FolderHost; delivery: Delivery } | undefined> {
+  const node = clicked ?? ctx.selectedNode;
+  const host = await ctx.hostFor(node?.folder);
+  const orch = host?.orchestrator;
+  if (!host || !orch) return undefined;
+  if (node?.deliveryId) {
+    const delivery = orch.getDelivery(node.deliveryId);
+    return delivery && { host, delivery };
+  }
+  const list = orch.deliveries(50);
   if (!list.length) {
     void vscode.window.showInformationMessage('No webhook deliveries have arrived in this folder yet.');
     return undefined;
@@ -158,7 +160,7 @@ async function pickDelivery(host: FolderHost, placeholder: string) {
     list.map((d) => ({ label: d.hook, description: new Date(d.receivedAt).toLocaleString(), detail: `${d.size} bytes · ${d.status}`, d })),
     { placeHolder: placeholder },
   );
-  return picked?.d;
+  return picked && { host, delivery: picked.d };
 }
 
 /** Copies the listener's URL; the secret is one more click, never shown on screen. */

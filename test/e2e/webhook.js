@@ -43,7 +43,7 @@ async function until(cond, ms, what) {
     await page.waitForTimeout(1000);
     await runCommand(page, 'SDLC: Schedule Action');
     await choose(page, 'background process');
-    await answer(page, 'cat "$SDLC_WEBHOOK_BODY_FILE" > got.tmp && mv got.tmp got.json', 'shell command');
+    await answer(page, 'cat "$SDLC_WEBHOOK_BODY_FILE" > got.tmp && mv got.tmp got.json && echo "$SDLC_WEBHOOK_DELIVERY_ID" >> ids.txt', 'shell command');
     await choose(page, 'When a webhook arrives');
     await step(page, 'Webhook name');
     await answer(page, 'release');
@@ -71,6 +71,14 @@ async function until(cond, ms, what) {
     await page.locator('.monaco-editor', { hasText: '"tag": "v1.2.3"' }).waitFor({ timeout: 10_000 });
     await page.waitForTimeout(500);
     await shot('03-delivery-document');
+    // Replay from the row's inline button: a second run, for a new delivery id.
+    await row.hover();
+    await row.locator('.action-label[aria-label="Replay Webhook Delivery"]').click();
+    const ids = () => (fs.existsSync(path.join(folder, 'ids.txt')) ? fs.readFileSync(path.join(folder, 'ids.txt'), 'utf8').trim().split('\n') : []);
+    await until(() => ids().length === 2, 15_000, 'the replayed delivery to run');
+    assert.notStrictEqual(ids()[0], ids()[1]);
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'ran ship on release' }).nth(1).waitFor({ timeout: 10_000 });
+    await shot('04-replayed');
     const rows = await page.locator('.pane-body .monaco-list-row').allInnerTexts();
     console.log('tree rows:', JSON.stringify(rows));
     console.log('webhook scenario: passed');

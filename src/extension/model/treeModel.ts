@@ -186,7 +186,7 @@ function deliveryDescription(d: Delivery, now: number): string {
       : d.actions.length
         ? `ran ${d.actions.map((a) => a.name).join(', ')}`
         : 'no action on this hook';
-  return `${what} · ${relativeTime(d.receivedAt, now)}`;
+  return `${d.replayOf ? 'replay, ' : ''}${what} · ${relativeTime(d.receivedAt, now)}`;
 }
 
 function deliveryTooltip(d: Delivery): string {
