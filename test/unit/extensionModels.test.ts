@@ -143,6 +143,8 @@ describe('sidebar tree model', () => {
       ['sent', '1.2s · exit ? · 2 min ago', 'question', 'run.succeeded'],
     ]);
     assert.match(history.children![1].tooltip!, /Why: exit code 2/);
+    const [, cut] = buildTree([folder([], [run({ name: 'cut', status: 'failed', exitCode: null, reason: 'recovered from restart' })])], now);
+    assert.match(cut.children![0].description!, / · recovered · /);
   });
 
   it('names the upstream of an "after" action, shows empty groups, and one row per folder when there are several', () => {

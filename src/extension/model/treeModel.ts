@@ -98,10 +98,18 @@ function actionTooltip(a: Action, names: Map<string, string>): string {
     .join('\n');
 }
 
+/** A run that ended without an exit code: say how, in a word the row has room for. */
+function failedHow(r: Run): string {
+  if (r.reason?.startsWith('recovered')) return 'recovered';
+  if (r.reason?.startsWith('timed out')) return 'timed out';
+  if (r.reason?.startsWith('interrupted')) return 'interrupted';
+  return r.status;
+}
+
 function runDescription(r: Run, now: number): string {
   const parts: string[] = [];
   if (r.endedAt !== null) parts.push(shortDuration(r.endedAt - r.startedAt));
-  parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : r.status) : `exit ${r.exitCode}`);
+  parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : failedHow(r)) : `exit ${r.exitCode}`);
   parts.push(relativeTime(r.endedAt ?? r.startedAt, now));
   return parts.join(' · ');
 }
