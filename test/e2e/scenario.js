@@ -37,6 +37,8 @@ async function withVSCode(name, opts, body) {
     await page.screenshot({ path: path.join(dir, '99-failure.png') }).catch(() => {});
     const log = vs.serverLog().trim().split('\n').slice(-25).join('\n');
     err.message += `\n  (screenshot: ${path.join(dir, '99-failure.png')})\n  code-server log tail:\n${log}`;
+    // Mocha retries a failed scenario once without saying so; say it here, so a flaky pass shows in the log.
+    console.error(`      ! ${name} failed this attempt: ${err.message.split('\n')[0]}`);
     throw err;
   } finally {
     await vs.close();
