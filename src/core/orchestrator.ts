@@ -368,6 +368,7 @@ export class Orchestrator {
   }
 
   private dispatch(claims: Claim[]): void {
+    const cwdExists = new Map<string, boolean>(); // a burst of runs in one folder checks it once
     for (const { run, action } of claims) {
       const live: LiveRun = { actionId: action.id, deadline: run.deadline, timeoutMs: action.policy.timeoutMs, handle: undefined };
       this.live.set(run.runId, live);
@@ -379,7 +380,8 @@ export class Orchestrator {
         continue;
       }
       const cwd = path.resolve(this.paths.workspace, action.run.cwd ?? '.');
-      if (!fs.existsSync(cwd)) {
+      if (!cwdExists.has(cwd)) cwdExists.set(cwd, fs.existsSync(cwd));
+      if (!cwdExists.get(cwd)) {
         done({ status: 'failed', exitCode: null, reason: `working folder ${cwd} does not exist` });
         continue;
       }

@@ -1,0 +1,94 @@
+// Shared by the benchmark cases: statistics, temp folders, the engine from out/, the
+// comparison libraries from .cache/bench, and a history of finished runs built fast.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const REPO = path.resolve(__dirname, '..');
+const OUT = path.join(REPO, 'out', 'src', 'core');
+const CACHE = path.join(REPO, '.cache', 'bench', 'node_modules');
+const core = (name) => require(path.join(OUT, name));
+const alt = (name) => require(path.join(CACHE, name));
+
+function quantile(sorted, q) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+function stats(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s[s.length - 1] };
+}
+
+function median(values) {
+  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function tmpdir(tag) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `sdlc-bench-${tag}-`));
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable with Date.now(). */
+const nowMs = () => performance.timeOrigin + performance.now();
+
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** A runner that starts nothing: the engine's own cost. Calls `started` and ends at once. */
+function noopRunner(started) {
+  return {
+    start(req, done) {
+      started(req);
+      setImmediate(() => done({ status: 'succeeded', exitCode: 0 }));
+      return { stop() {} };
+    },
+  };
+}
+
+/**
+ * A folder whose database holds `rows` finished runs (and as many events), written as a
+ * snapshot the way the engine writes one. Built with plain SQL: seconds, not minutes.
+ */
+async function folderWithHistory(rows) {
+  const ws = tmpdir(`h${rows}`);
+  const SQL = await core('sqljs').loadSqlJs();
+  const db = new SQL.Database();
+  core('schema').migrate(db);
+  db.exec('BEGIN');
+  const run = db.prepare(
+    `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner)
+     VALUES (?, ?, ?, 'process', 'succeeded', 1, ?, ?, ?, 0, NULL, ?, 'schedule', '{}', 'bench')`,
+  );
+  const ev = db.prepare("INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, 'task.completed', ?, ?, '{}')");
+  const t0 = Date.now() - rows * 1000;
+  for (let i = 0; i < rows; i++) {
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const at = t0 + i * 1000;
+    run.run([id, `a-${i % 1000}`, `job ${i % 1000}`, at, at, at + 50, 'ok\n']);
+    ev.run([at + 50, `a-${i % 1000}`, id]);
+  }
+  run.free();
+  ev.free();
+  db.exec('COMMIT');
+  const paths = core('paths').sdlcPaths(ws);
+  core('paths').ensureSdlcDir(paths);
+  core('atomicFile').writeFileAtomic(paths.db, db.export());
+  db.close();
+  return ws;
+}
+
+/** Every run waits for `fn` with a deadline, so one stuck alternative cannot hang the run. */
+function within(ms, what, promise) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: gave up after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+module.exports = { REPO, core, alt, stats, median, tmpdir, nowMs, silent, noopRunner, folderWithHistory, within };
