@@ -88,6 +88,8 @@ export class DurableDatabase {
   readonly warnings: string[] = [];
   private journal: JournalWriter | undefined;
   private journalN = 0;
+  /** Commits made through this object: what was read from the database is current while it stays the same. */
+  private commits = 0;
   private readOffset = 0;
   private lastCommitAt = 0;
   private lastSnapshotAt = 0;
@@ -248,8 +250,13 @@ export class DurableDatabase {
     }
     store.commit();
     this.journalN = n;
+    this.commits++;
     this.lastCommitAt = this.opts.now();
     return true;
+  }
+
+  get commitCount(): number {
+    return this.commits;
   }
 
   rollback(): void {

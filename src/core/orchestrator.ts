@@ -56,6 +56,9 @@ export interface OrchestratorOptions {
 export const ROLES = ['starting', 'follower', 'owner', 'stopped'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** How often the owner lists its inbox even when the watcher said nothing. */
+const INBOX_RESCAN_MS = 2000;
+
 export interface EngineStatus {
   role: Role;
   paused: boolean;
@@ -105,6 +108,16 @@ export class Orchestrator {
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
   private readonly deliveriesInFlight = new Map<string, Promise<{ id: string; duplicate: boolean }>>();
+  /**
+   * The next due time as of a commit count. While nothing commits, due times cannot change,
+   * so an idle tick before that time skips the database entirely.
+   */
+  private dueCache: { commits: number; next: number | null } | undefined;
+  private countsCache: { commits: number; counts: Partial<Record<ActionStatus, number>> } | undefined;
+  /** Set by the inbox watcher; a listing every few seconds covers file systems that miss events. */
+  private inboxDirty = true;
+  private nextInboxScanAt = 0;
+  private inboxWatcher: fs.FSWatcher | undefined;
   /** Body files of deliveries removed by the open transaction, deleted once it commits. */
   private bodiesToRemove: string[] = [];
   readonly warnings: string[] = [];
@@ -197,6 +210,7 @@ export class Orchestrator {
       throw err;
     }
     this.db = db;
+    this.dueCache = this.countsCache = undefined; // a new database object counts its commits from 0
     for (const w of db.warnings) this.warn(w);
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
     this.role = 'owner';
@@ -219,6 +233,7 @@ export class Orchestrator {
     if (orphans) this.log.info(`removed ${orphans} webhook body file(s) whose delivery was never acknowledged`);
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
+    this.watchInbox();
     await this.startWebhooks();
   }
 
@@ -261,6 +276,7 @@ export class Orchestrator {
     this.warn(`lost ownership of ${this.paths.workspace} (${err.message}); pausing and following the new owner`);
     for (const live of this.live.values()) live.handle?.stop('lease-lost');
     this.live.clear();
+    this.unwatchInbox();
     void this.stopWebhooks(false);
     this.finished = [];
     try {
@@ -270,6 +286,27 @@ export class Orchestrator {
     }
     this.db = undefined;
     this.becomeFollower();
+  }
+
+  /** A request from another process wakes the owner at once instead of at its next tick. */
+  private watchInbox(): void {
+    this.unwatchInbox();
+    try {
+      const w = fs.watch(this.paths.inbox, { persistent: false }, () => {
+        this.inboxDirty = true;
+        this.loop.notify();
+      });
+      w.on('error', () => this.unwatchInbox()); // the periodic listing still covers it
+      this.inboxWatcher = w;
+    } catch (err) {
+      this.log.debug(`not watching the inbox (${(err as Error).message}); listing it every ${INBOX_RESCAN_MS} ms`);
+    }
+    this.inboxDirty = true;
+  }
+
+  private unwatchInbox(): void {
+    this.inboxWatcher?.close();
+    this.inboxWatcher = undefined;
   }
 
   private warn(message: string): void {
@@ -323,11 +360,15 @@ export class Orchestrator {
     let claims: Claim[] = [];
     let committed = false;
     try {
-      for (const { file, msg } of readInbox(this.paths)) {
+      if (this.inboxDirty || now >= this.nextInboxScanAt) {
+        this.inboxDirty = false;
+        this.nextInboxScanAt = now + INBOX_RESCAN_MS;
+        for (const { file, msg } of readInbox(this.paths)) {
         applied.push(file);
         if (this.store.requestApplied(msg.id)) continue; // applied before a crash; its file outlived it
         replies.push({ id: msg.id, reply: this.applyGuarded(msg.request, now, msg.ts) });
         this.store.write('insertRequest', [msg.id, now]);
+        }
       }
       for (const f of finished) t.finish(f.runId, f.outcome, now);
       for (const [runId, live] of this.live) {
@@ -342,7 +383,9 @@ export class Orchestrator {
       }
       // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
       if (this.deliveriesPending && !this.paused) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
-      if (!this.paused) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
+      const cached = this.dueCache;
+      const nothingDue = cached !== undefined && cached.commits === db.commitCount && !this.store.inTransaction && (cached.next === null || cached.next > now);
+      if (!this.paused && !nothingDue) claims = t.claimDue(now, this.maxConcurrent - this.live.size);
       if (now >= this.nextPruneAt) {
         t.prune(now, this.retention);
         this.bodiesToRemove.push(...t.pruneDeliveries(now, this.retention));
@@ -362,7 +405,10 @@ export class Orchestrator {
     this.dispatch(claims);
     if (committed) this.publish(); // an idle tick has no events to push
     db.maybeSnapshot(now);
-    let next = this.store.nextDueAfter(now);
+    if (this.dueCache?.commits !== db.commitCount || (this.dueCache.next !== null && this.dueCache.next <= now)) {
+      this.dueCache = { commits: db.commitCount, next: this.store.nextDueAfter(now) };
+    }
+    let next = this.dueCache.next;
     for (const live of this.live.values()) if (live.deadline !== null && (next === null || live.deadline < next)) next = live.deadline;
     return next;
   }
@@ -757,13 +803,21 @@ export class Orchestrator {
       tickMs: this.tickMs,
       ticks: this.ticks,
       lastTickMs: this.lastTickMs,
-      counts: store ? store.countsByStatus() : {},
+      counts: store ? this.counts() : {},
       inFlight: this.live.size,
-      nextDueAt: store ? store.nextDueAfter(0) : null,
+      nextDueAt: !store ? null : this.role === 'owner' && this.dueCache?.commits === this.db!.commitCount ? this.dueCache.next : store.nextDueAfter(0),
       owner: this.role === 'owner' ? undefined : readOwner(this.paths),
       error: this.error,
       webhookUrl: this.webhooks?.url,
     };
+  }
+
+  /** Counts by status, read again only after something committed (status() runs every tick). */
+  private counts(): Partial<Record<ActionStatus, number>> {
+    if (this.role !== 'owner') return this.store.countsByStatus();
+    const commits = this.db!.commitCount;
+    if (this.countsCache?.commits !== commits) this.countsCache = { commits, counts: this.store.countsByStatus() };
+    return this.countsCache.counts;
   }
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
@@ -796,6 +850,7 @@ export class Orchestrator {
     this.loop.stop();
     const wasOwner = this.role === 'owner';
     // No new deliveries once stopping: they would get a 202 from an engine that no longer ticks.
+    this.unwatchInbox();
     await this.stopWebhooks(true);
     this.role = 'stopped';
     if (wasOwner && this.db) {
