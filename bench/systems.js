@@ -272,6 +272,7 @@ async function bullmq(dues, opts = {}) {
 
 module.exports = {
   engine: (d) => engine(d),
+  'engine, all at once': (d) => engine(d, { maxConcurrent: 20_000 }),
   'engine+process': (d) => engine(d, { process: true }),
   floor,
   croner,

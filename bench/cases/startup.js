@@ -1,0 +1,42 @@
+// Start-up with a long history and a journal not yet folded into a snapshot:
+//   node cases/startup.js prepare ROWS DIR   a folder with ROWS finished runs and 4,999 journal
+//                                            records after its snapshot (the most before one is due),
+//                                            left as a crash leaves it
+//   node cases/startup.js measure DIR        load + recovery time, and RSS once started
+'use strict';
+const { core, silent, noopRunner, folderWithHistory } = require('../lib');
+
+const NO_SNAPSHOT = { maxJournalRecords: 1e9, maxJournalBytes: 1e12, idleMs: 1e12, cheapExportMs: 0 };
+
+async function open(ws) {
+  const { Orchestrator } = core('orchestrator');
+  const o = await Orchestrator.create({ workspace: ws, runners: { r: noopRunner(() => {}) }, log: silent, webhook: false, snapshotPolicy: NO_SNAPSHOT, retention: { maxAgeMs: 1e13, maxRuns: 1e9, maxEvents: 1e9 } });
+  await o.start();
+  return o;
+}
+
+(async () => {
+  const [mode, a, b] = process.argv.slice(2);
+  if (mode === 'prepare') {
+    const ws = await folderWithHistory(Number(a));
+    const o = await open(ws);
+    const { actions } = await o.add({ name: 'bench', trigger: { kind: 'manual' }, run: { runner: 'r', command: 'x' } });
+    for (let i = 0; i < 4997; i++) await o.runNow(actions[0].id); // one journal record each
+    process.stdout.write(JSON.stringify({ ws }) + '\n');
+    process.exit(0); // as a crash: no snapshot, the journal stays
+  }
+  const t0 = performance.now();
+  const o = await open(a ?? b);
+  const startupMs = performance.now() - t0;
+  const rssMb = process.memoryUsage().rss / 1048576;
+  const journal = require('fs').statSync(o.paths.journal).size;
+  // The load's transient copies (the file read, sql.js's own) are freed by V8's memory
+  // reducer once the process is quiet, within about ten seconds.
+  await new Promise((r) => setTimeout(r, 12_000));
+  const rssSettledMb = process.memoryUsage().rss / 1048576;
+  process.stdout.write(JSON.stringify({ startupMs, rssMb, rssSettledMb, journalBytes: journal }) + '\n');
+  process.exit(0);
+})().catch((err) => {
+  process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+});

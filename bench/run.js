@@ -1,0 +1,171 @@
+// `npm run bench`: measures the engine headless, side by side with what a user could pick
+// instead, prints a table and writes bench/results/<time>.json (and latest.json).
+// Each figure is the median of several runs, each in a fresh process. `--quick`: one run
+// each and a 10 s idle window, for trying things out. Not a test: nothing here fails a build.
+'use strict';
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { REPO, median } = require('./lib');
+
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 1 : 3;
+
+function runCase(args, env = {}) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'cases', args[0]), ...args.slice(1)], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 15 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = r.stdout.trim().split('\n').pop();
+  if (r.status !== 0 || !line) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ') };
+  return JSON.parse(line);
+}
+
+function repeat(args, n = RUNS, env) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    process.stderr.write(`  ${args.join(' ')} (${i + 1}/${n})\n`);
+    out.push(runCase(args, env));
+  }
+  return out;
+}
+
+/** The median of each numeric field over runs that did not fail. */
+function med(results) {
+  const ok = results.filter((r) => !r.error);
+  if (!ok.length) return { error: results[0]?.error ?? 'no result' };
+  const out = {};
+  for (const k of Object.keys(ok[0])) {
+    out[k] = typeof ok[0][k] === 'number' ? median(ok.map((r) => r[k])) : ok[0][k];
+  }
+  if (ok.length < results.length) out.failedRuns = results.length - ok.length;
+  return out;
+}
+
+const f = (v, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
+const mark = (ok) => (ok ? '✓' : '✗');
+
+function table(headers, rows) {
+  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(' | ')} |`;
+  return [line(headers), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+(async () => {
+  const t0 = Date.now();
+  process.stderr.write('setting up the alternatives (.cache/bench) and packing the .vsix\n');
+  execFileSync('bash', [path.join(__dirname, 'setup.sh')], { stdio: 'inherit' });
+  execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
+  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {} };
+  results.machine = {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+    runs: RUNS,
+  };
+
+  process.stderr.write('1. due-to-start latency: 1,000 jobs over 10 s\n');
+  for (const s of SYSTEMS) results.latency[s] = med(repeat(['schedule.js', s, 'latency']));
+
+  process.stderr.write('2. burst: 10,000 jobs due at once\n');
+  for (const s of ['engine, all at once', 'engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq']) {
+    results.burst[s] = med(repeat(['schedule.js', s, 'burst'], s === 'naive sql.js' ? 1 : RUNS));
+  }
+
+  process.stderr.write('3. tick cost against history size\n');
+  for (const rows of [1000, 10_000, 100_000, 500_000]) results.tick[rows] = med(repeat(['tickcost.js', String(rows)], 1));
+
+  process.stderr.write('4. idle cost: 10,000 actions a day ahead\n');
+  const idleEnv = { SECONDS_IDLE: quick ? '10' : '60' };
+  for (const s of ['engine', 'floor', 'croner']) results.idle[s] = med(repeat(['idle.js', s], 1, idleEnv));
+
+  process.stderr.write('5. start-up with 100k history rows and an unsnapshotted journal\n');
+  const prep = runCase(['startup.js', 'prepare', '100000']);
+  results.startup = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws]));
+  if (prep.ws) fs.rmSync(prep.ws, { recursive: true, force: true });
+
+  process.stderr.write('6. extension activation and .vsix size\n');
+  const act = runCase(['activation.js']);
+  results.extension = {
+    activationMs: act.activationMs ? median(act.activationMs) : undefined,
+    activationRuns: act.activationMs,
+    activationNote: act.skipped ?? act.error,
+    vsixBytes: fs.statSync(path.join(REPO, 'sdlc-orchestrator.vsix')).size,
+  };
+
+  // ---- report ----
+  const L = results.latency;
+  const cronerP50 = L.croner?.p50;
+  const out = [];
+  out.push(`Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memGiB} GiB, Node ${results.machine.node}; medians of ${RUNS} run(s).`, '');
+  out.push('1. Due-to-start latency, 1,000 jobs due over 10 s (ms, start − due)', '');
+  out.push(
+    table(
+      ['system', 'durable', 'p50', 'p99', 'max'],
+      SYSTEMS.map((s) => [s, ['floor', 'croner'].includes(s) ? 'no' : 'yes', f(L[s].p50), f(L[s].p99), f(L[s].max) + (L[s].error ? ` (${L[s].error})` : '')]),
+    ),
+  );
+  const e = L.engine;
+  out.push(
+    '',
+    `targets (engine, no-op runner): p50 ≤ 5 ms ${mark(e.p50 <= 5)} · p99 ≤ 25 ms ${mark(e.p99 <= 25)} · p50 within 1.5× croner's: ${f(e.p50 / cronerP50)}× ${mark(e.p50 <= 1.5 * cronerP50)}`,
+    '',
+  );
+  out.push('2. Burst: 10,000 jobs due at the same moment (ms after the due time)', '');
+  const B = results.burst;
+  out.push(
+    table(
+      ['system', 'first started', 'all started', 'all finished (durably)'],
+      Object.entries(B).map(([s, r]) => [s, f(r.firstStartMs, 0), r.error ? `— (${r.error}; ${r.startedCount ?? 0} started)` : f(r.allStartedMs, 0), f(r.allFinishedMs, 0)]),
+    ),
+  );
+  const wide = B['engine, all at once'];
+  out.push('', `target: all 10,000 started durably within 1 s (engine, no-op runner, no concurrency cap) ${mark(wide.allStartedMs <= 1000)}`, '');
+  out.push('3. Tick cost against history size', '');
+  const T = results.tick;
+  out.push(
+    table(
+      ['finished runs', 'idle tick CPU (ms)', 'durable tick commit p50 (ms)', 'p99 (ms)', 'naive: export + save (ms)'],
+      Object.entries(T).map(([rows, r]) => [Number(rows).toLocaleString('en'), f(r.idleTickCpuMs, 3), f(r.durableCommitMs), f(r.durableCommitP99Ms), f(r.naiveSaveMs, 0)]),
+    ),
+  );
+  const big = T[500000];
+  out.push(
+    '',
+    `targets: idle tick ≤ 0.1 ms CPU at every size ${mark(Object.values(T).every((r) => r.idleTickCpuMs <= 0.1))} · durable tick ≤ 2 ms at 500k ${mark(big?.durableCommitMs <= 2)}`,
+    '',
+  );
+  out.push('4. Idle cost, 10,000 actions scheduled a day ahead', '');
+  out.push(table(['system', 'CPU (% of one core)', 'RSS (MB)'], Object.entries(results.idle).map(([s, r]) => [s, f(r.cpuPercent, 3), f(r.rssMb, 0)])));
+  out.push('', `target: idle CPU ≤ 0.5 % ${mark(results.idle.engine?.cpuPercent <= 0.5)}`, '');
+  const S = results.startup;
+  out.push('5. Start-up with 100,000 finished runs and a 4,999-record journal not yet in a snapshot', '');
+  out.push(
+    table(['load + recovery (ms)', 'RSS after start (MB)', 'RSS settled, 12 s later (MB)'], [[f(S.startupMs, 0), f(S.rssMb, 0), f(S.rssSettledMb, 0)]]),
+  );
+  out.push('', `targets: start-up ≤ 500 ms ${mark(S.startupMs <= 500)} · RSS ≤ 150 MB ${mark(S.rssSettledMb <= 150)} (settled; ${mark(S.rssMb <= 150)} right after start)`, '');
+  const X = results.extension;
+  out.push('6. The extension', '');
+  out.push(table(['activation (ms, real VS Code)', '.vsix size'], [[X.activationMs !== undefined ? f(X.activationMs, 1) : `— (${X.activationNote})`, `${(X.vsixBytes / 1024).toFixed(0)} KiB`]]));
+  out.push('', `targets: activation ≤ 100 ms ${mark(X.activationMs <= 100)} · .vsix ≤ 2 MB ${mark(X.vsixBytes <= 2 * 1024 * 1024)}`);
+  out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
+  const text = out.join('\n');
+  console.log(text);
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = results.machine.date.replace(/[:.]/g, '-');
+  fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'latest.md'), text + '\n');
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
