@@ -109,8 +109,8 @@ function table(headers, rows) {
   out.push('1. Due-to-start latency, 1,000 jobs due over 10 s (ms, start − due)', '');
   out.push(
     table(
-      ['system', 'durable', 'p50', 'p99', 'max'],
-      SYSTEMS.map((s) => [s, ['floor', 'croner'].includes(s) ? 'no' : 'yes', f(L[s].p50), f(L[s].p99), f(L[s].max) + (L[s].error ? ` (${L[s].error})` : '')]),
+      ['system', 'durable', 'p50', 'p99', 'max', 'never started'],
+      SYSTEMS.map((s) => [s, ['floor', 'croner'].includes(s) ? 'no' : 'yes', f(L[s].p50), f(L[s].p99), f(L[s].max) + (L[s].error ? ` (${L[s].error})` : ''), f(L[s].lost, 0)]),
     ),
   );
   const e = L.engine;
@@ -123,8 +123,8 @@ function table(headers, rows) {
   const B = results.burst;
   out.push(
     table(
-      ['system', 'first started', 'all started', 'all finished (durably)'],
-      Object.entries(B).map(([s, r]) => [s, f(r.firstStartMs, 0), r.error ? `— (${r.error}; ${r.startedCount ?? 0} started)` : f(r.allStartedMs, 0), f(r.allFinishedMs, 0)]),
+      ['system', 'first started', 'all started', 'all finished (durably)', 'never started'],
+      Object.entries(B).map(([s, r]) => [s, f(r.firstStartMs, 0), r.error ? `— (${r.error}; ${r.startedCount ?? 0} started)` : f(r.allStartedMs, 0), f(r.allFinishedMs, 0), f(r.lost, 0)]),
     ),
   );
   const wide = B['engine, all at once'];

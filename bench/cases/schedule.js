@@ -26,12 +26,14 @@ const { stats } = require('../lib');
     process.stdout.write(JSON.stringify({ system, mode, error: err.message, startedCount: started }) + '\n');
     process.exit(0);
   }
-  const late = result.started.map((s, i) => s - dues[i]);
+  const late = result.started.map((s, i) => s - dues[i]).filter(Number.isFinite);
+  const lost = dues.length - late.length; // jobs that never started (not expected of any system)
+  const startedAt = result.started.filter(Number.isFinite);
   if (mode === 'latency') {
-    process.stdout.write(JSON.stringify({ system, mode, ...stats(late) }) + '\n');
+    process.stdout.write(JSON.stringify({ system, mode, ...stats(late), lost }) + '\n');
   } else {
     const due = dues[0];
-    process.stdout.write(JSON.stringify({ system, mode, allStartedMs: Math.max(...result.started) - due, allFinishedMs: result.finishedAt - due, firstStartMs: Math.min(...result.started) - due }) + '\n');
+    process.stdout.write(JSON.stringify({ system, mode, allStartedMs: Math.max(...startedAt) - due, allFinishedMs: result.finishedAt - due, firstStartMs: Math.min(...startedAt) - due, lost }) + '\n');
   }
   process.exit(0);
 })().catch((err) => {

@@ -228,7 +228,26 @@ export class Transitions {
       runner: a.run.runner,
       ...(scheduledFor !== null ? { scheduledFor: new Date(scheduledFor).toISOString(), lateMs: now - scheduledFor } : {}),
     });
-    return { run: this.store.getRun(runId)!, action: saved };
+    // The row just written, built here rather than read back: this is the hot path of every start.
+    const run: RunRow = {
+      runId,
+      actionId: a.id,
+      name: a.name,
+      runner: a.run.runner,
+      status: 'running',
+      attempt: a.attempt,
+      scheduledFor,
+      startedAt: now,
+      endedAt: null,
+      exitCode: null,
+      reason: null,
+      outputTail: '',
+      cause,
+      data,
+      owner: this.owner,
+      deadline,
+    };
+    return { run, action: saved };
   }
 
   // ---- finishing ----
