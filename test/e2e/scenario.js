@@ -63,6 +63,15 @@ async function openView(page) {
   await rows.waitFor({ timeout: 20_000 });
 }
 
+/** Developer: Reload Window, then waits for the workbench and shows our view again. */
+async function reloadWindow(page) {
+  await vscode.runCommand(page, 'Developer: Reload Window');
+  await page.waitForTimeout(1000);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  await openView(page);
+}
+
 /** A row of our tree whose text contains every one of `texts`. */
 function row(page, ...texts) {
   let loc = page.locator('.pane-body .monaco-list-row');
@@ -103,4 +112,4 @@ async function scheduleAction(page, { runner, command, when, value, name }) {
   await vscode.answer(page, name, 'A name');
 }
 
-module.exports = { ...vscode, SHOTS, CLI, withVSCode, until, openView, row, rowTexts, inline, cliJson, lines, scheduleAction };
+module.exports = { ...vscode, SHOTS, CLI, withVSCode, until, openView, reloadWindow, row, rowTexts, inline, cliJson, lines, scheduleAction };

@@ -3,7 +3,7 @@
 'use strict';
 const assert = require('assert');
 const path = require('path');
-const { withVSCode, openView, row, runCommand, scheduleAction, until, lines, cliJson } = require('../scenario');
+const { withVSCode, openView, row, reloadWindow, scheduleAction, until, lines, cliJson } = require('../scenario');
 
 describe('5. reload', function () {
   it('keeps queue and history across a window reload and fires the scheduled action once', async function () {
@@ -15,11 +15,7 @@ describe('5. reload', function () {
       await row(page, 'after reload', 'in ').waitFor({ timeout: 10_000 });
       await shot('before-reload');
 
-      await runCommand(page, 'Developer: Reload Window');
-      await page.waitForTimeout(1000);
-      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-      await page.waitForTimeout(1500);
-      await openView(page);
+      await reloadWindow(page);
       await row(page, 'after reload', 'in ').waitFor({ timeout: 20_000 });
       await row(page, 'before reload', 'exit 0').waitFor({ timeout: 10_000 });
       await shot('after-reload');

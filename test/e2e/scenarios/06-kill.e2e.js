@@ -4,7 +4,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { withVSCode, openView, row, inline, runCommand, scheduleAction, until, lines, cliJson } = require('../scenario');
+const { withVSCode, openView, row, inline, reloadWindow, scheduleAction, until, lines, cliJson } = require('../scenario');
 
 describe('6. kill', function () {
   it('recovers a run cut off by a SIGKILL of the extension host, without running it twice', async function () {
@@ -21,11 +21,7 @@ describe('6. kill', function () {
       process.kill(owner.pid, 'SIGKILL');
       await page.waitForTimeout(1500);
       await shot('extension-host-killed');
-      await runCommand(page, 'Developer: Reload Window');
-      await page.waitForTimeout(1000);
-      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-      await page.waitForTimeout(1500);
-      await openView(page);
+      await reloadWindow(page);
 
       const recovered = row(page, 'long build', 'recovered');
       await recovered.waitFor({ timeout: 30_000 });
