@@ -364,10 +364,10 @@ export class Orchestrator {
         this.inboxDirty = false;
         this.nextInboxScanAt = now + INBOX_RESCAN_MS;
         for (const { file, msg } of readInbox(this.paths)) {
-        applied.push(file);
-        if (this.store.requestApplied(msg.id)) continue; // applied before a crash; its file outlived it
-        replies.push({ id: msg.id, reply: this.applyGuarded(msg.request, now, msg.ts) });
-        this.store.write('insertRequest', [msg.id, now]);
+          applied.push(file);
+          if (this.store.requestApplied(msg.id)) continue; // applied before a crash; its file outlived it
+          replies.push({ id: msg.id, reply: this.applyGuarded(msg.request, now, msg.ts) });
+          this.store.write('insertRequest', [msg.id, now]);
         }
       }
       for (const f of finished) t.finish(f.runId, f.outcome, now);
@@ -395,6 +395,7 @@ export class Orchestrator {
     } catch (err) {
       db.rollback();
       this.bodiesToRemove = [];
+      this.inboxDirty = true; // its requests were not applied either
       this.finished = finished.concat(this.finished); // nothing was recorded; try again next tick
       throw err;
     }
