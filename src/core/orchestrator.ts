@@ -20,9 +20,8 @@ import type { ActionRow, RunRow, Store } from './store';
 import { DEFAULT_RETENTION, Transitions, type Claim, type Retention } from './transitions';
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
-import { newSecret } from './webhookAuth';
-import { bodyFile, copyBody, readBody, readWebhookInfo, removeBodies, removeOrphanBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
-import { isLoopback, WebhookRefusal, WebhookServer, type IncomingDelivery, type WebhookOptions } from './webhookServer';
+import { bodyFile, readBody, removeBodies, removeOrphanBodies } from './webhookFiles';
+import { WebhookIntake, type IntakeOptions } from './webhookIntake';
 import type { Delivery } from './model';
 
 export interface OrchestratorOptions {
@@ -49,7 +48,7 @@ export interface OrchestratorOptions {
   /** How often retention prunes old history (a bounded batch each time). */
   pruneEveryMs?: number;
   /** The webhook listener the owner serves; `false` serves none. */
-  webhook?: (WebhookOptions & { enabled?: boolean }) | false;
+  webhook?: IntakeOptions;
 }
 
 /** Roles, in order. A follower becomes the owner when the lease frees; an owner that loses it follows. */
@@ -103,11 +102,9 @@ export class Orchestrator {
   private recoverAt: { at: number; startedBefore: number } | undefined;
   private error: string | undefined;
   private drained: (() => void) | undefined;
-  private webhooks: WebhookServer | undefined;
-  private webhookSecret = '';
+  private readonly intake: WebhookIntake;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
-  private readonly deliveriesInFlight = new Map<string, Promise<{ id: string; duplicate: boolean }>>();
   /**
    * The next due time as of a commit count. While nothing commits, due times cannot change,
    * so an idle tick before that time skips the database entirely.
@@ -147,6 +144,33 @@ export class Orchestrator {
       onLost: (err) => this.loseLease(err),
     });
     this.loop = new TickLoop(() => this.tick(), { intervalMs: this.tickMs, now: () => this.clock.now(), keepAlive: opts.keepAlive });
+    this.intake = new WebhookIntake(
+      {
+        paths: this.paths,
+        log: this.log,
+        label: opts.label ?? 'engine',
+        now: () => this.clock.now(),
+        isOwner: () => this.role === 'owner' && this.db !== undefined,
+        store: () => this.store,
+        record: (d, now) => this.transitions!.receiveDelivery(d, now),
+        commitNow: (fn) => {
+          try {
+            this.store.savepoint(fn);
+            this.db!.commit();
+          } catch (err) {
+            this.db!.rollback();
+            throw err;
+          }
+          this.publish();
+        },
+        stored: () => {
+          this.deliveriesPending = true;
+          this.loop.notify();
+        },
+        warn: (m) => this.warn(m),
+      },
+      opts.webhook,
+    );
   }
 
   static async create(opts: OrchestratorOptions): Promise<Orchestrator> {
@@ -234,7 +258,7 @@ export class Orchestrator {
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     this.watchInbox();
-    await this.startWebhooks();
+    await this.intake.start();
   }
 
   private becomeFollower(): void {
@@ -277,7 +301,7 @@ export class Orchestrator {
     for (const live of this.live.values()) live.handle?.stop('lease-lost');
     this.live.clear();
     this.unwatchInbox();
-    void this.stopWebhooks(false);
+    void this.intake.stop(false);
     this.finished = [];
     try {
       this.db?.close({ snapshot: false });
@@ -542,7 +566,7 @@ export class Orchestrator {
         this.bodiesToRemove.push(...t.clearHistory(now));
         return null;
       case 'replayDelivery':
-        return this.replayNow(request.id, now);
+        return this.intake.replay(request.id, now);
     }
   }
 
@@ -618,117 +642,6 @@ export class Orchestrator {
 
   // ---- webhooks ----
 
-  private async startWebhooks(): Promise<void> {
-    const w = this.opts.webhook;
-    if (w === false || w?.enabled === false || this.webhooks) return;
-    try {
-      const previous = readWebhookInfo(this.paths);
-      this.webhookSecret = previous?.secret ?? newSecret();
-      const host = w?.host ?? '127.0.0.1';
-      if (!isLoopback(host)) {
-        this.warn(`the webhook listener binds to ${host}, not loopback: other machines can reach it (they still need the secret)`);
-      }
-      const server = new WebhookServer({ secret: () => this.webhookSecret, hookIsKnown: (h) => this.hookIsKnown(h), receive: (d) => this.receiveDelivery(d) }, { ...w, host }, () =>
-        this.clock.now(),
-      );
-      // With no port configured, keep the one used last time when it is free, so URLs handed out stay valid.
-      const lastPort = previous?.port ?? 0;
-      const url = w?.port ? await server.start(w.port) : await server.start(lastPort, true);
-      if (this.role !== 'owner') {
-        await server.stop();
-        return;
-      }
-      this.webhooks = server;
-      writeWebhookInfo(this.paths, { url, port: server.port ?? null, secret: this.webhookSecret, pid: process.pid, label: this.opts.label ?? 'engine', updatedAt: new Date(this.clock.now()).toISOString() });
-      this.log.info(`webhooks: POST ${url}/hooks/<name> (secret in ${path.relative(this.paths.workspace, this.paths.webhookInfo)})`);
-    } catch (err) {
-      this.warn(`webhooks are not served: ${(err as Error).message}`);
-    }
-  }
-
-  private async stopWebhooks(clearUrl: boolean): Promise<void> {
-    const server = this.webhooks;
-    this.webhooks = undefined;
-    if (!server) return;
-    await server.stop();
-    if (clearUrl) {
-      try {
-        const info = readWebhookInfo(this.paths);
-        if (info && info.pid === process.pid) writeWebhookInfo(this.paths, { ...info, url: null, pid: null, updatedAt: new Date(this.clock.now()).toISOString() });
-      } catch (err) {
-        this.log.warn(`could not update ${this.paths.webhookInfo}: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private hookIsKnown(hook: string): boolean {
-    return this.role === 'owner' && this.store.hookIsKnown(hook);
-  }
-
-  /** Stores a delivery durably (its body file, then its row and event in one journaled commit). */
-  private async receiveDelivery(d: IncomingDelivery): Promise<{ id: string; duplicate: boolean }> {
-    if (this.role !== 'owner') throw notOwner();
-    if (d.externalId === null) return this.storeDelivery(d);
-    const known = this.store.deliveryByExternalId(d.hook, d.externalId);
-    if (known) return { id: known.id, duplicate: true };
-    // The same delivery twice at once (a sender's retry racing the first): one stores, both answer alike.
-    const key = `${d.hook}\n${d.externalId}`;
-    const inFlight = this.deliveriesInFlight.get(key);
-    if (inFlight) return { id: (await inFlight).id, duplicate: true };
-    const storing = this.storeDelivery(d);
-    this.deliveriesInFlight.set(key, storing);
-    try {
-      return await storing;
-    } finally {
-      this.deliveriesInFlight.delete(key);
-    }
-  }
-
-  private async storeDelivery(d: IncomingDelivery): Promise<{ id: string; duplicate: boolean }> {
-    const id = uuidv4();
-    await writeBody(this.paths, id, d.body);
-    if (this.role !== 'owner' || !this.db) {
-      removeBodies(this.paths, [id]);
-      throw notOwner();
-    }
-    const now = this.clock.now();
-    try {
-      this.store.savepoint(() =>
-        this.transitions!.receiveDelivery(
-          { id, hook: d.hook, externalId: d.externalId, source: d.source, headers: d.headers, size: d.body.length, sha256: sha256Hex(d.body), replayOf: null },
-          now,
-        ),
-      );
-      this.db.commit();
-    } catch (err) {
-      this.db.rollback();
-      removeBodies(this.paths, [id]);
-      throw err;
-    }
-    this.deliveriesPending = true;
-    this.publish();
-    this.loop.notify();
-    return { id, duplicate: false };
-  }
-
-  private replayNow(id: string, now: number): { id: string; hook: string } {
-    const original = this.store.getDelivery(id);
-    if (!original) throw new NotFoundError(`no webhook delivery ${id}`);
-    const copy = uuidv4();
-    copyBody(this.paths, original.id, copy);
-    try {
-      this.transitions!.receiveDelivery(
-        { ...original, id: copy, externalId: null, source: `replay of ${original.id}`, replayOf: original.id },
-        now,
-      );
-    } catch (err) {
-      removeBodies(this.paths, [copy]);
-      throw err;
-    }
-    this.deliveriesPending = true;
-    return { id: copy, hook: original.hook };
-  }
-
   private removeCommittedBodies(): void {
     if (!this.bodiesToRemove.length) return;
     removeBodies(this.paths, this.bodiesToRemove);
@@ -736,7 +649,7 @@ export class Orchestrator {
   }
 
   get webhookUrl(): string | undefined {
-    return this.webhooks?.url;
+    return this.intake.url;
   }
 
   deliveries(limit = 100, beforeReceivedAt?: number): Delivery[] {
@@ -809,7 +722,7 @@ export class Orchestrator {
       nextDueAt: !store ? null : this.role === 'owner' && this.dueCache?.commits === this.db!.commitCount ? this.dueCache.next : store.nextDueAfter(0),
       owner: this.role === 'owner' ? undefined : readOwner(this.paths),
       error: this.error,
-      webhookUrl: this.webhooks?.url,
+      webhookUrl: this.intake.url,
     };
   }
 
@@ -823,7 +736,7 @@ export class Orchestrator {
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
   isIdle(): boolean {
-    if (this.role !== 'owner' || this.live.size || this.finished.length || this.deliveriesInFlight.size) return false;
+    if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy) return false;
     if (this.deliveriesPending && !this.paused) return false;
     const c = this.store.countsByStatus();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
@@ -852,7 +765,7 @@ export class Orchestrator {
     const wasOwner = this.role === 'owner';
     // No new deliveries once stopping: they would get a 202 from an engine that no longer ticks.
     this.unwatchInbox();
-    await this.stopWebhooks(true);
+    await this.intake.stop(true);
     this.role = 'stopped';
     if (wasOwner && this.db) {
       const now = this.clock.now();
@@ -892,10 +805,6 @@ export async function sendToOwner(paths: SdlcPaths, from: string, request: Reque
   }
   if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
   return reply.result;
-}
-
-function notOwner(): Error {
-  return new WebhookRefusal(503, 'this orchestrator is handing the folder over; deliver again in a moment', { 'Retry-After': '1' });
 }
 
 /** The action as callers see it: the engine's bookkeeping columns left out. */
