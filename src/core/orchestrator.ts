@@ -69,8 +69,6 @@ export interface EngineStatus {
   nextDueAt: number | null;
   owner: OwnerInfo | undefined;
   error: string | undefined;
-  /** Where this orchestrator takes webhook deliveries, when it serves them. */
-  webhookUrl: string | undefined;
 }
 
 interface LiveRun {
@@ -722,7 +720,6 @@ export class Orchestrator {
       nextDueAt: !store ? null : this.role === 'owner' && this.dueCache?.commits === this.db!.commitCount ? this.dueCache.next : store.nextDueAfter(0),
       owner: this.role === 'owner' ? undefined : readOwner(this.paths),
       error: this.error,
-      webhookUrl: this.intake.url,
     };
   }
 
@@ -738,7 +735,7 @@ export class Orchestrator {
   isIdle(): boolean {
     if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy) return false;
     if (this.deliveriesPending && !this.paused) return false;
-    const c = this.store.countsByStatus();
+    const c = this.counts();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
     return readInbox(this.paths).length === 0;
   }
