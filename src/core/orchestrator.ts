@@ -692,6 +692,11 @@ export class Orchestrator {
     return this.store.eventsSince(seq, limit);
   }
 
+  /** One action's lifecycle, the newest `limit` events, oldest first. */
+  eventsOf(actionId: string, limit = 500): LifecycleEvent[] {
+    return this.store.eventsOf(actionId, limit);
+  }
+
   /**
    * Subscribes to lifecycle events committed (or followed) from now on; read earlier ones with
    * eventsSince(). Returns an unsubscribe.

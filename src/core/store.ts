@@ -362,6 +362,13 @@ export class Store {
   }
 
 
+  /** One action's lifecycle, newest `limit` events, oldest first (the events_action index). */
+  eventsOf(actionId: string, limit = 500): LifecycleEvent[] {
+    return this.all('SELECT seq, ts, type, action_id, run_id, data FROM events WHERE action_id = ? ORDER BY seq DESC LIMIT ?', [actionId, limit])
+      .map(toEvent)
+      .reverse();
+  }
+
   lastSeq(): number {
     return (this.one('SELECT max(seq) AS s FROM events')?.s as number | null) ?? 0;
   }

@@ -5,7 +5,6 @@ import type { Action, Delivery } from '../core/model';
 import type { Ctx } from './ctx';
 import type { FolderHost } from './folderHost';
 import type { TreeNode } from './model/treeModel';
-import { openPanelPlaceholder } from './panel';
 import { scheduleActionWizard } from './scheduleWizard';
 import { readWebhookInfo } from '../core/webhookFiles';
 
@@ -101,12 +100,7 @@ export const COMMANDS: Record<string, Handler> = {
     const ok = await vscode.window.showWarningMessage(`Clear the history of ${host.folder.name}? Finished runs and finished actions are removed.`, { modal: true }, 'Clear History');
     if (ok) await attempt(host.orchestrator.clearHistory());
   },
-  openPanel: (ctx) => async () => {
-    await ctx.startAll();
-    const s = ctx.statusState();
-    const summary = s.kind === 'ticking' ? `${s.queued} queued, ${s.running} running.` : s.kind === 'untrusted' ? 'This workspace is not trusted: nothing runs.' : `State: ${s.kind}.`;
-    openPanelPlaceholder(summary);
-  },
+  openPanel: (ctx) => () => ctx.panels.open(),
   copyWebhookUrl: (ctx) => async (clicked) => {
     const host = await ctx.hostFor((clicked ?? ctx.selectedNode)?.folder);
     if (!host?.orchestrator) return;
@@ -125,20 +119,6 @@ export const COMMANDS: Record<string, Handler> = {
     );
   },
   showLog: (ctx) => () => ctx.channel.show(),
-  statusMenu: (ctx) => async () => {
-    const s = ctx.statusState();
-    const items: (vscode.QuickPickItem & { command: string })[] = [];
-    if (s.kind === 'untrusted') items.push({ label: '$(workspace-trusted) Manage Workspace Trust', command: 'workbench.trust.manage' });
-    else if (s.kind === 'paused') items.push({ label: '$(debug-start) Resume Orchestrator', command: 'sdlc.resume' });
-    else items.push({ label: '$(debug-pause) Pause Orchestrator', command: 'sdlc.pause' });
-    items.push(
-      { label: '$(add) Schedule Action', command: 'sdlc.scheduleAction' },
-      { label: '$(window) Open Orchestrator Panel', command: 'sdlc.openPanel' },
-      { label: '$(output) Show Log', command: 'sdlc.showLog' },
-    );
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'SDLC Orchestrator' });
-    if (picked) await vscode.commands.executeCommand(picked.command);
-  },
 };
 
 /** The delivery a command is about: the tree row it was invoked on (or selected), or one the user picks. */

@@ -20,6 +20,7 @@ import { TerminalRunner } from './runners/terminalRunner';
 import { Settings } from './settings';
 import { StatusBar } from './statusBar';
 import { OrchestratorTree } from './treeView';
+import { PanelManager } from './panel';
 
 export class Ctx implements vscode.Disposable {
   readonly subscriptions: vscode.Disposable[] = [];
@@ -32,6 +33,7 @@ export class Ctx implements vscode.Disposable {
   readonly tree = new OrchestratorTree(() => this.buildTree());
   private readonly statusBar = new StatusBar();
   private treeView: vscode.TreeView<TreeNode> | undefined;
+  private panelManager: PanelManager | undefined;
   private lastTreeRefresh = 0;
 
   constructor(readonly extension: vscode.ExtensionContext) {
@@ -39,6 +41,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   activate(): void {
+    // Registered during activation so a panel left open is revived after a window reload.
+    this.panelManager = new PanelManager(this);
+    this.subscriptions.push(this.panelManager);
     this.treeView = vscode.window.createTreeView('sdlc.orchestrator', { treeDataProvider: this.tree, showCollapseAll: true });
     this.subscriptions.push(
       this.treeView,
@@ -63,6 +68,10 @@ export class Ctx implements vscode.Disposable {
       for (const host of this.hosts.values()) if (fs.existsSync(sdlcPaths(host.folder.uri.fsPath).db)) void host.start().catch(() => undefined);
     }
     if (this.treeView.visible) void this.startAll();
+  }
+
+  get panels(): PanelManager {
+    return this.panelManager!;
   }
 
   /** The row a click command is about (click commands carry no arguments; see treeView.ts). */

@@ -7,7 +7,6 @@ export class StatusBar implements vscode.Disposable {
 
   constructor() {
     this.item.name = 'SDLC Orchestrator';
-    this.item.command = 'sdlc.statusMenu';
     this.item.show();
   }
 
@@ -15,6 +14,7 @@ export class StatusBar implements vscode.Disposable {
     const view = renderStatus(state, Date.now());
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
+    this.item.command = view.command;
     this.item.backgroundColor =
       view.tone === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : view.tone === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }

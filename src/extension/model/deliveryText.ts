@@ -10,6 +10,19 @@ function asText(body: Buffer): string | undefined {
   return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : text;
 }
 
+/** A delivery's body as a person reads it: JSON pretty-printed, text as sent, binary summarised. */
+export function bodyText(body: Buffer | undefined): { kind: 'json' | 'text' | 'binary' | 'missing' | 'empty'; text: string } {
+  if (!body) return { kind: 'missing', text: '(the body file is no longer stored)' };
+  if (body.length === 0) return { kind: 'empty', text: '(empty)' };
+  const text = asText(body);
+  if (text === undefined) return { kind: 'binary', text: `(binary, ${body.length} bytes; the run reads it from $SDLC_WEBHOOK_BODY_FILE)` };
+  try {
+    return { kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2) };
+  } catch {
+    return { kind: 'text', text };
+  }
+}
+
 export function renderDelivery(d: Delivery, body: Buffer | undefined, runs: Run[]): string {
   const lines = [
     `Webhook delivery to hook "${d.hook}": ${d.status}`,
@@ -27,18 +40,6 @@ export function renderDelivery(d: Delivery, body: Buffer | undefined, runs: Run[
     '',
     '── body ──',
   ].filter((l): l is string => l !== undefined);
-  if (!body) lines.push('(the body file is no longer stored)');
-  else if (body.length === 0) lines.push('(empty)');
-  else {
-    const text = asText(body);
-    if (text === undefined) lines.push(`(binary, ${body.length} bytes; the run reads it from $SDLC_WEBHOOK_BODY_FILE)`);
-    else {
-      try {
-        lines.push(JSON.stringify(JSON.parse(text), null, 2));
-      } catch {
-        lines.push(text);
-      }
-    }
-  }
+  lines.push(bodyText(body).text);
   return lines.join('\n') + '\n';
 }

@@ -21,24 +21,30 @@ export interface StatusView {
   text: string;
   tooltip: string;
   tone: 'normal' | 'warning' | 'error';
+  /** What a click does: the panel, except where trust must come first. */
+  command: string;
 }
 
 import { relativeTime } from './relativeTime';
 
 export function renderStatus(s: StatusState, now: number): StatusView {
+  return { command: s.kind === 'untrusted' ? 'workbench.trust.manage' : 'sdlc.openPanel', ...statusText(s, now) };
+}
+
+function statusText(s: StatusState, now: number): Omit<StatusView, 'command'> {
   switch (s.kind) {
     case 'inactive':
-      return { text: '$(circle-outline) SDLC', tooltip: 'SDLC Orchestrator is not running here yet.\nClick to schedule an action.', tone: 'normal' };
+      return { text: '$(circle-outline) SDLC', tooltip: 'SDLC Orchestrator is not running here yet.\nClick to open the orchestrator panel.', tone: 'normal' };
     case 'untrusted':
       return {
         text: '$(workspace-untrusted) SDLC: untrusted',
-        tooltip: 'This workspace is not trusted, so nothing runs.\nTrust the folder (Manage Workspace Trust) to start the orchestrator.',
+        tooltip: 'This workspace is not trusted, so nothing runs.\nClick to manage Workspace Trust: trusting the folder starts the orchestrator.',
         tone: 'warning',
       };
     case 'error':
-      return { text: '$(error) SDLC: error', tooltip: `${s.message}\nClick for options; Show Log has the details.`, tone: 'error' };
+      return { text: '$(error) SDLC: error', tooltip: `${s.message}\nClick to open the orchestrator panel; Show Log has the details.`, tone: 'error' };
     case 'paused':
-      return { text: '$(debug-pause) SDLC: paused', tooltip: `Paused: nothing starts until you resume.\n${s.queued} queued.\nClick to resume.`, tone: 'warning' };
+      return { text: '$(debug-pause) SDLC: paused', tooltip: `Paused: nothing starts until you resume.\n${s.queued} queued.\nClick to open the orchestrator panel (Resume is there).`, tone: 'warning' };
     case 'following':
       return {
         text: `$(eye) SDLC: following${s.running ? ` · ${s.running} running` : ''}`,
@@ -57,7 +63,7 @@ export function renderStatus(s: StatusState, now: number): StatusView {
           `${s.queued} queued · ${s.running} running`,
           s.nextDueAt !== null ? `Next run ${relativeTime(s.nextDueAt, now)} (${new Date(s.nextDueAt).toLocaleTimeString()})` : 'Nothing scheduled',
           'This window owns the folder.',
-          'Click for options.',
+          'Click to open the orchestrator panel.',
         ].join('\n'),
         tone: 'normal',
       };

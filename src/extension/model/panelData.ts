@@ -1,0 +1,166 @@
+// What the orchestrator panel is sent: the whole state when it opens, one delta per commit of
+// the change feed, an action's details on request, and the Add form's validation (the same
+// checks as Schedule Action). Reads the engine; no vscode here, so it is tested with a real one.
+import { type Action, type ActionInput, type LifecycleEvent, type Run } from '../../core/model';
+import type { Orchestrator } from '../../core/orchestrator';
+import { cronFor } from '../../core/schedule';
+import { parseDuration } from '../../core/duration';
+import type { AddForm, Delta, Details, FormFeedback, PanelRun, Payload } from '../../../webview/protocol';
+import { bodyText } from './deliveryText';
+import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
+
+/** History is sent in pages this long: the first with the snapshot, the rest as the panel asks. */
+export const HISTORY_PAGE = 2000;
+/** The payload shown in the panel; the whole body stays a click away (Show Webhook Delivery). */
+const PAYLOAD_SHOWN = 64 * 1024;
+
+export function panelRun(r: Run, action: Pick<Action, 'run' | 'trigger'> | undefined): PanelRun {
+  return {
+    runId: r.runId,
+    actionId: r.actionId,
+    name: r.name,
+    runner: r.runner,
+    status: r.status,
+    attempt: r.attempt,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    exitCode: r.exitCode,
+    reason: r.reason,
+    cause: r.cause,
+    command: action?.run.task ? `task: ${action.run.task}` : action?.run.command,
+    trigger: action?.trigger.kind,
+  };
+}
+
+/** Runs as the panel lists them, each action read once however many runs it has. */
+export function panelRuns(orch: Orchestrator, runs: Run[]): PanelRun[] {
+  const actions = new Map<string, Action | undefined>();
+  return runs.map((r) => {
+    if (!actions.has(r.actionId)) actions.set(r.actionId, orch.store.getAction(r.actionId));
+    return panelRun(r, actions.get(r.actionId));
+  });
+}
+
+/** A page of history older than `before`; `complete` when nothing older is left. */
+export function historyPage(orch: Orchestrator, before: number, limit = HISTORY_PAGE): { runs: PanelRun[]; complete: boolean } {
+  const runs = orch.history(limit, before);
+  return { runs: panelRuns(orch, runs), complete: runs.length < limit };
+}
+
+/**
+ * What one batch of committed events changed, read by id (indexed, so the cost follows the
+ * batch, not the history). Undefined when the history was pruned or cleared: send it all again.
+ */
+export function deltaOf(orch: Orchestrator, folder: string, events: LifecycleEvent[]): Delta | undefined {
+  if (events.some((e) => e.type === 'history.pruned' || e.type === 'history.cleared')) return undefined;
+  const actionIds = new Set<string>();
+  const runIds = new Set<string>();
+  const deliveryIds = new Set<string>();
+  const removed: string[] = [];
+  for (const e of events) {
+    if (e.actionId) actionIds.add(e.actionId);
+    if (e.runId) runIds.add(e.runId);
+    if (typeof e.data.delivery === 'string') deliveryIds.add(e.data.delivery);
+    if (e.type === 'webhook.received' && typeof e.data.id === 'string') deliveryIds.add(e.data.id);
+  }
+  const actions: Action[] = [];
+  for (const id of actionIds) {
+    const a = orch.getAction(id);
+    if (a) actions.push(a);
+    else removed.push(id);
+  }
+  const runs = [...runIds].map((id) => orch.store.getRun(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  return {
+    folder,
+    events,
+    actions,
+    removedActions: removed,
+    runs: panelRuns(orch, runs),
+    deliveries: [...deliveryIds].map((id) => orch.getDelivery(id)).filter((d): d is NonNullable<typeof d> => d !== undefined),
+    paused: orch.paused,
+  };
+}
+
+/** The next `count` times an action runs: its due time, and for a recurring one the ones after. */
+export function nextRuns(a: Action, now: number, count = 5): number[] {
+  const t = a.trigger;
+  if (a.status === 'paused' || a.dueAt === null) return [];
+  if (t.kind === 'every') {
+    const step = parseDuration(t.every, 'every');
+    return Array.from({ length: count }, (_, i) => a.dueAt! + i * step);
+  }
+  if (t.kind !== 'cron') return [a.dueAt];
+  const after = cronFor(t.cron, t.tz)
+    .nextRuns(count - 1, new Date(Math.max(a.dueAt, now)))
+    .map((d) => d.getTime());
+  return [a.dueAt, ...after.filter((t) => t > a.dueAt!)].slice(0, count);
+}
+
+/** The whole story of one action, and of one of its runs (the selected one, else its latest). */
+export function detailsOf(orch: Orchestrator, actionId: string, runId: string | undefined, now: number): Details | undefined {
+  const action = orch.getAction(actionId);
+  const runs = orch.store.runsOf(actionId, 50);
+  const runRow = runId ? orch.store.getRun(runId) : (runs[0] ?? undefined);
+  if (!action && !runRow) return undefined;
+  const timeline = orch.eventsOf(actionId, 500).map((e) => ({ seq: e.seq, ts: e.ts, type: e.type, runId: e.runId, data: e.data }));
+  let payload: Payload | undefined;
+  const deliveryId = runRow?.data.SDLC_WEBHOOK_DELIVERY_ID;
+  const delivery = deliveryId ? orch.getDelivery(deliveryId) : undefined;
+  if (delivery) {
+    const body = bodyText(orch.deliveryBody(delivery.id));
+    payload = { delivery, kind: body.kind, text: body.text.slice(0, PAYLOAD_SHOWN), truncated: body.text.length > PAYLOAD_SHOWN };
+  }
+  const afterId = action?.trigger.kind === 'after' ? action.trigger.after : undefined;
+  return {
+    actionId,
+    action,
+    afterName: afterId ? (orch.getAction(afterId)?.name ?? afterId) : undefined,
+    run: runRow && { ...panelRun(runRow, action), outputTail: runRow.outputTail },
+    runs: panelRuns(orch, runs),
+    nextRuns: action ? nextRuns(action, now) : [],
+    timeline,
+    payload,
+  };
+}
+
+/** Checks the Add form the way Schedule Action checks its steps; `input` when it can be added. */
+export function checkForm(form: AddForm, now: number, actions: Action[]): { feedback: FormFeedback; input?: ActionInput } {
+  const feedback: FormFeedback = { ok: false };
+  const command = String(form.command ?? '');
+  feedback.command = commandFeedback(command);
+  const name = String(form.name ?? '').trim() || (command.trim() ? defaultName(command) : '');
+  feedback.name = form.name.trim() ? nameFeedback(form.name) : undefined;
+  if (!['task', 'terminal', 'process'].includes(form.runner)) feedback.command ??= `"${form.runner}" is not a runner: pick Task, Terminal or Process`;
+  let trigger: ActionInput['trigger'] | undefined;
+  const value = String(form.value ?? '');
+  switch (form.when) {
+    case 'manual':
+      trigger = { kind: 'manual' };
+      feedback.info = 'Runs only when you press Run Now';
+      break;
+    case 'after': {
+      const upstream = actions.find((a) => a.id === value);
+      if (upstream) {
+        trigger = { kind: 'after', after: upstream.id };
+        feedback.info = `Runs each time "${upstream.name}" succeeds`;
+      } else feedback.value = actions.length ? 'Pick the action this one runs after' : 'There is no action to run after yet: add that one first';
+      break;
+    }
+    case 'in':
+    case 'at':
+    case 'cron':
+    case 'every':
+    case 'webhook': {
+      const f = whenFeedback(form.when, value, now);
+      if (f.ok) {
+        trigger = f.trigger;
+        feedback.info = f.info;
+      } else feedback.value = f.message;
+      break;
+    }
+    default:
+      feedback.value = `"${String(form.when)}" is not a kind of trigger`;
+  }
+  feedback.ok = !feedback.command && !feedback.name && !feedback.value && trigger !== undefined;
+  return feedback.ok ? { feedback, input: { name, trigger: trigger!, run: { runner: form.runner, command } } } : { feedback };
+}

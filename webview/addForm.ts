@@ -1,0 +1,116 @@
+// The "Add action" form. Every keystroke is checked by the extension with the same code as
+// the Schedule Action command (model/panelData.ts checkForm → wizardModel), so the panel and
+// the palette accept and refuse exactly the same things.
+import type { Action } from '../src/core/model';
+import type { AddForm, FormFeedback, WhenKindChoice } from './protocol';
+import { button, dropdown, el, textField, type Field } from './ui/components';
+
+const WHEN: { value: WhenKindChoice; label: string; placeholder: string }[] = [
+  { value: 'in', label: 'After a delay', placeholder: '10m (a number is minutes)' },
+  { value: 'at', label: 'At a time', placeholder: '17:30 or 2026-12-01T09:00' },
+  { value: 'cron', label: 'On a cron schedule', placeholder: '0 9 * * 1-5' },
+  { value: 'every', label: 'At an interval', placeholder: '15m' },
+  { value: 'webhook', label: 'When a webhook arrives', placeholder: 'deploy' },
+  { value: 'after', label: 'After another action succeeds', placeholder: '' },
+  { value: 'manual', label: 'Only when run by hand', placeholder: '' },
+];
+
+const RUNNERS = [
+  { value: 'task', label: 'VS Code task' },
+  { value: 'terminal', label: 'Terminal' },
+  { value: 'process', label: 'Background process' },
+];
+
+export interface FormEvents {
+  validate(form: AddForm): Promise<FormFeedback>;
+  submit(form: AddForm): Promise<FormFeedback | undefined>;
+  changed(form: AddForm): void;
+  close(): void;
+}
+
+export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvents): HTMLElement {
+  const form: AddForm = { ...initial };
+  const box = el('section', 'add-form');
+  box.setAttribute('aria-label', 'Add action');
+  const title = el('h2', '', 'Add action');
+  const messages: Record<'name' | 'command' | 'value', HTMLElement> = { name: el('div', 'field-error'), command: el('div', 'field-error'), value: el('div', 'field-error') };
+  for (const m of Object.values(messages)) m.setAttribute('aria-live', 'polite');
+  const info = el('div', 'field-info');
+  info.setAttribute('aria-live', 'polite');
+  let seq = 0;
+  let touched = false;
+
+  const show = (f: FormFeedback) => {
+    for (const k of ['name', 'command', 'value'] as const) messages[k].textContent = touched ? (f[k] ?? '') : '';
+    info.textContent = f.info ?? '';
+  };
+  const check = () => {
+    on.changed(form);
+    const mine = ++seq;
+    void on.validate(form).then((f) => mine === seq && show(f));
+  };
+
+  const command = textField({ label: 'Command', placeholder: 'npm test', value: form.command, onInput: (v) => ((form.command = v), (touched = true), check()) });
+  command.id = 'add-command';
+  const name = textField({ label: 'Name (optional)', placeholder: 'defaults to the command', value: form.name, onInput: (v) => ((form.name = v), check()) });
+  name.id = 'add-name';
+  const runner = dropdown({ options: RUNNERS, value: form.runner, ariaLabel: 'Runs as', onChange: (v) => ((form.runner = v as AddForm['runner']), check()) });
+  const valueSlot = el('div', 'value-slot');
+
+  const drawValue = () => {
+    const w = WHEN.find((x) => x.value === form.when)!;
+    let input: Field | undefined;
+    if (form.when === 'after') {
+      const options = actions.map((a) => ({ value: a.id, label: a.name }));
+      if (!options.some((o) => o.value === form.value)) form.value = options[0]?.value ?? '';
+      input = options.length ? dropdown({ options, value: form.value, ariaLabel: 'After which action', onChange: (v) => ((form.value = v), check()) }) : undefined;
+    } else if (form.when !== 'manual') {
+      input = textField({ label: w.label, placeholder: w.placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
+      input.id = 'add-value';
+    }
+    valueSlot.replaceChildren(...(input ? [input] : []), messages.value);
+  };
+  const whenField = dropdown({
+    options: WHEN.map((w) => ({ value: w.value, label: w.label })),
+    value: form.when,
+    ariaLabel: 'When',
+    onChange: (v) => {
+      form.when = v as WhenKindChoice;
+      form.value = '';
+      drawValue();
+      check();
+    },
+  });
+  drawValue();
+
+  const submit = async () => {
+    touched = true;
+    const f = await on.submit(form);
+    if (f) show(f);
+  };
+  const actionsBar = el('div', 'toolbar');
+  actionsBar.append(button('Add', { icon: 'add', appearance: 'primary', onClick: () => void submit() }), button('Cancel', { onClick: on.close }));
+
+  const row = (label: string, ...children: HTMLElement[]) => {
+    const r = el('div', 'form-row');
+    if (label) r.append(el('label', 'form-label', label));
+    r.append(...children);
+    return r;
+  };
+  box.append(
+    title,
+    row('', command, messages.command),
+    row('Runs as', runner),
+    row('When', whenField),
+    row('', valueSlot, info),
+    row('', name, messages.name),
+    actionsBar,
+  );
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') on.close();
+    if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'VSCODE-TEXT-FIELD') void submit();
+  });
+  check();
+  queueMicrotask(() => command.focus());
+  return box;
+}

@@ -1,0 +1,185 @@
+// The details pane: one action's whole story (what runs, when, what happened) and, for the
+// selected run, its result, output and webhook payload, with the buttons that act on them.
+import { describeTrigger } from '../src/core/model';
+import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
+import type { Details, PanelOp, PanelRun } from './protocol';
+import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
+import { runOutcome, timelineRows } from './viewModel';
+
+export interface DetailsEvents {
+  act(op: PanelOp): void;
+  showOutput(run: PanelRun): void;
+  showDelivery(id: string): void;
+  replay(id: string): void;
+  selectRun(runId: string): void;
+  tabChanged(id: string): void;
+}
+
+const ACTIVE = ['waiting', 'scheduled', 'retrying', 'running', 'paused'];
+
+function when(ms: number, now: number): string {
+  return `${new Date(ms).toLocaleString()} (${relativeTime(ms, now)})`;
+}
+
+function facts(rows: [string, string | HTMLElement | undefined][]): HTMLElement {
+  const dl = el('dl', 'facts');
+  for (const [k, v] of rows) {
+    if (v === undefined || v === '') continue;
+    dl.append(el('dt', '', k));
+    const dd = el('dd');
+    dd.append(v);
+    dl.append(dd);
+  }
+  return dl;
+}
+
+function code(text: string, className = 'code'): HTMLElement {
+  const pre = el('pre', className);
+  pre.textContent = text;
+  pre.tabIndex = 0;
+  return pre;
+}
+
+function buttons(d: Details, on: DetailsEvents): HTMLElement {
+  const bar = el('div', 'toolbar');
+  bar.setAttribute('role', 'toolbar');
+  bar.setAttribute('aria-label', 'Action');
+  const a = d.action;
+  const active = a && ACTIVE.includes(a.status);
+  if (a && a.status !== 'paused') bar.append(button(active ? 'Run Now' : 'Re-run', { icon: active ? 'play' : 'debug-rerun', appearance: 'primary', onClick: () => on.act(active ? 'runNow' : 'rerun') }));
+  if (active) bar.append(button('Cancel', { icon: 'debug-stop', onClick: () => on.act('cancel') }));
+  if (a?.status === 'paused') bar.append(button('Resume', { icon: 'debug-continue', appearance: 'primary', onClick: () => on.act('resumeAction') }));
+  else if (active) bar.append(button('Pause', { icon: 'debug-pause', onClick: () => on.act('pauseAction') }));
+  if (d.run) bar.append(button('Show Output', { icon: 'output', onClick: () => on.showOutput(d.run!) }));
+  if (a) bar.append(button('Delete', { icon: 'trash', onClick: () => on.act('delete') }));
+  return bar;
+}
+
+function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
+  const box = el('div', 'overview');
+  const a = d.action;
+  if (a) {
+    const trigger = a.trigger.kind === 'after' ? `after "${d.afterName}" succeeds` : describeTrigger(a.trigger);
+    const next = d.nextRuns.length ? el('ol', 'next-runs') : undefined;
+    for (const t of d.nextRuns) next!.append(el('li', '', when(t, now)));
+    box.append(
+      el('h3', '', 'Action'),
+      facts([
+        ['Command', a.run.task ? `task "${a.run.task}"` : code(a.run.command, 'code inline')],
+        ['Runner', a.run.runner],
+        ['Trigger', trigger],
+        ['Status', `${a.status}${a.reason ? ` (${a.reason})` : ''}${a.pending ? ` · ${a.pending} queued` : ''}`],
+        [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],
+        ['Attempts', `${a.attempt} made of up to ${a.policy.maxAttempts}${a.policy.maxAttempts > 1 ? ` · backoff ${shortDuration(a.policy.backoffMs)}` : ''}`],
+        ['Timeout', a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
+        ['Created', when(a.createdAt, now)],
+        ['Id', a.id],
+      ]),
+    );
+  } else {
+    box.append(el('p', 'notice', 'This action was deleted; its runs stay in the history.'));
+  }
+  const r = d.run;
+  if (r) {
+    box.append(
+      el('h3', '', 'Run'),
+      facts([
+        ['Result', `${r.status} · ${runOutcome(r)}`],
+        ['Why', r.reason ?? undefined],
+        ['Exit code', r.exitCode === null ? 'none recorded' : String(r.exitCode)],
+        ['Started', when(r.startedAt, now)],
+        ['Duration', r.endedAt !== null ? shortDuration(r.endedAt - r.startedAt) : `running for ${shortDuration(now - r.startedAt)}`],
+        ['Attempt', String(r.attempt)],
+        ['Cause', r.cause],
+        ['Run id', r.runId],
+      ]),
+    );
+  }
+  if (d.runs.length > 1) {
+    box.append(el('h3', '', `Runs (${d.runs.length}${d.runs.length >= 50 ? '+' : ''})`));
+    const list = el('ul', 'run-list');
+    for (const x of d.runs) {
+      const li = el('li');
+      const link = el('a', x.runId === r?.runId ? 'current' : '', `${new Date(x.startedAt).toLocaleString()} · ${x.status}${x.endedAt !== null ? ` · ${runOutcome(x)} · ${shortDuration(x.endedAt - x.startedAt)}` : ''}`);
+      link.href = '#';
+      link.addEventListener('click', (e) => {
+        e.preventDefault();
+        on.selectRun(x.runId);
+      });
+      li.append(link);
+      list.append(li);
+    }
+    box.append(list);
+  }
+  return box;
+}
+
+function timeline(d: Details): HTMLElement {
+  const rows = timelineRows(d.timeline).map((t) => ({ seq: String(t.seq), time: t.time, type: t.type, run: t.run, detail: t.detail }));
+  if (!rows.length) return el('p', 'muted', 'No events recorded for this action.');
+  return dataGrid(
+    [
+      { key: 'seq', title: 'Seq', width: '70px' },
+      { key: 'time', title: 'Time', width: '200px' },
+      { key: 'type', title: 'Event', width: '140px' },
+      { key: 'run', title: 'Run', width: '90px' },
+      { key: 'detail', title: 'Detail', width: '1fr' },
+    ],
+    rows,
+    'Lifecycle timeline',
+  );
+}
+
+function output(d: Details): HTMLElement {
+  const r = d.run;
+  if (!r) return el('p', 'muted', 'No run yet.');
+  const box = el('div');
+  box.append(
+    el('p', 'muted', r.outputTail ? 'The last part of the output, as kept in the history.' : 'No output was kept for this run (task and terminal runs show theirs in the terminal).'),
+    ...(r.outputTail ? [code(r.outputTail, 'code output')] : []),
+  );
+  return box;
+}
+
+function payload(d: Details, on: DetailsEvents): HTMLElement | undefined {
+  const p = d.payload;
+  if (!p) return undefined;
+  const box = el('div');
+  const dl = p.delivery;
+  const bar = el('div', 'toolbar');
+  bar.append(button('Open Delivery', { icon: 'go-to-file', onClick: () => on.showDelivery(dl.id) }), button('Replay', { icon: 'debug-rerun', onClick: () => on.replay(dl.id) }));
+  box.append(
+    facts([
+      ['Hook', dl.hook],
+      ['Received', `${new Date(dl.receivedAt).toLocaleString()} from ${dl.source}`],
+      ['Size', `${dl.size} bytes${dl.headers['content-type'] ? ` · ${dl.headers['content-type']}` : ''}`],
+      ["Sender's id", dl.externalId ?? undefined],
+      ['Replay of', dl.replayOf ?? undefined],
+      ['Delivery id', dl.id],
+    ]),
+    bar,
+    code(p.text + (p.truncated ? '\n… (cut here; Open Delivery shows all of it)' : ''), `code payload kind-${p.kind}`),
+  );
+  return box;
+}
+
+export function renderDetails(d: Details, tab: string, now: number, on: DetailsEvents): HTMLElement {
+  const box = el('section', 'details');
+  box.setAttribute('aria-label', 'Details');
+  const head = el('div', 'details-head');
+  const a = d.action;
+  const status = a?.status ?? d.run?.status ?? 'deleted';
+  const h = el('h2');
+  h.append(icon(a?.status === 'running' ? 'sync~spin' : 'symbol-event'), el('span', '', a?.name ?? d.run?.name ?? d.actionId));
+  head.append(h, badge(status, `Status: ${status}`));
+  box.append(head, buttons(d, on));
+  const pay = payload(d, on);
+  const items = [
+    { id: 'overview', label: 'Overview', content: overview(d, now, on) },
+    { id: 'timeline', label: 'Timeline', count: d.timeline.length, content: timeline(d) },
+    { id: 'output', label: 'Output', content: output(d) },
+    ...(pay ? [{ id: 'payload', label: 'Payload', content: pay }] : []),
+  ];
+  box.append(tabs(items, tab, on.tabChanged));
+  return box;
+}

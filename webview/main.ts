@@ -1,0 +1,317 @@
+// The orchestrator panel's page: asks the extension for the state (`ready`), then redraws on
+// each change it pushes. Layout: a header, the filter bar, the tree on the left, the details
+// (or the Add form) on the right. What the user chose (folder, filter, open groups, selection,
+// scroll, tab) is kept with setState, so a reload puts the panel back as it was.
+import { renderAddForm } from './addForm';
+import { renderDetails } from './details';
+import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
+import { TreeView } from './tree';
+import { button, dropdown, el, progress, registerComponents, textField } from './ui/components';
+import { isFiltering, PanelModel, visibleRows } from './viewModel';
+
+declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
+
+interface PageState {
+  protocol: number;
+  folder?: string;
+  filter?: Filter;
+  expanded: Record<string, boolean>;
+  selected?: { key: string; actionId: string; runId?: string };
+  scrollTop: number;
+  tab: string;
+  adding?: AddForm;
+}
+
+const vscode = acquireVsCodeApi();
+const saved = vscode.getState() as PageState | undefined;
+const state: PageState = saved?.protocol === PROTOCOL_VERSION ? saved : { protocol: PROTOCOL_VERSION, expanded: {}, scrollTop: 0, tab: 'overview' };
+const save = () => vscode.setState(state);
+
+const end = new WebviewEnd({
+  post: (m: Message) => vscode.postMessage(m),
+  listen: (handler) => {
+    const l = (e: MessageEvent) => handler(e.data);
+    window.addEventListener('message', l);
+    return () => window.removeEventListener('message', l);
+  },
+});
+
+const model = new PanelModel();
+let snapshot: Snapshot | undefined;
+let details: Details | undefined;
+let frame = 0;
+/** The newest event time in pushed changes not drawn yet: how late the panel is, measured. */
+let pendingEventTs = 0;
+
+registerComponents();
+const app = document.getElementById('app')!;
+const header = el('header', 'header');
+const filterBar = el('div', 'filter-bar');
+filterBar.setAttribute('role', 'search');
+const notice = el('div', 'notice');
+notice.setAttribute('role', 'status');
+const status = el('div', 'status-line');
+status.setAttribute('aria-live', 'polite');
+const side = el('aside', 'side');
+side.id = 'details';
+const tree = new TreeView({
+  select: (row) => {
+    if (!row.actionId) return;
+    state.selected = { key: row.key, actionId: row.actionId, runId: row.runId };
+    state.adding = undefined;
+    save();
+    void loadDetails();
+  },
+  toggle: (row) => {
+    state.expanded[row.key] = !row.expanded;
+    save();
+    draw();
+  },
+  scrolled: (top) => {
+    state.scrollTop = top;
+    save();
+  },
+});
+const main = el('main', 'main');
+main.append(tree.element, side);
+app.append(header, filterBar, notice, main, status);
+app.setAttribute('aria-busy', 'true');
+side.append(progress('Loading'));
+
+function filter(): Filter {
+  return state.filter ?? EMPTY_FILTER;
+}
+
+function setFilter(f: Filter): void {
+  state.filter = f;
+  save();
+  void end.request('saveFilter', { filter: f });
+  draw();
+}
+
+function act(op: PanelOp, actionId?: string): void {
+  end.request('act', { folder: model.folder, op, actionId }).then(
+    (r) => r.message && showStatus(r.message),
+    (err: Error) => showStatus(err.message, true),
+  );
+}
+
+function showStatus(text: string, error = false): void {
+  status.textContent = text;
+  status.classList.toggle('error', error);
+}
+
+function drawHeader(): void {
+  const s = snapshot;
+  const parts: HTMLElement[] = [el('h1', '', 'SDLC Orchestrator')];
+  if (s && s.folders.length > 1) {
+    parts.push(
+      dropdown({
+        options: s.folders.map((f) => ({ value: f.path, label: f.name })),
+        value: s.folder,
+        ariaLabel: 'Folder',
+        onChange: (v) => {
+          state.folder = v;
+          state.selected = undefined;
+          save();
+          void start();
+        },
+      }),
+    );
+  }
+  const mode = !s || s.notice ? '' : s.following ? `following ${s.following}` : model.paused ? 'paused: nothing starts until you resume' : 'running';
+  parts.push(el('span', `mode${model.paused ? ' paused' : ''}`, mode));
+  const spacer = el('span', 'grow');
+  parts.push(spacer);
+  if (s && !s.notice) {
+    parts.push(
+      button('Add action', { icon: 'add', appearance: 'primary', onClick: () => openForm() }),
+      model.paused
+        ? button('Resume all', { icon: 'debug-continue', onClick: () => act('resumeAll') })
+        : button('Pause all', { icon: 'debug-pause', title: 'Hold every action of this folder; running ones finish', onClick: () => act('pauseAll') }),
+    );
+  }
+  header.replaceChildren(...parts);
+}
+
+function drawFilterBar(): void {
+  const f = filter();
+  const runners = new Set(['task', 'terminal', 'process']);
+  for (const a of model.actions.values()) runners.add(a.run.runner);
+  const search = textField({ placeholder: 'Filter by name or command', ariaLabel: 'Filter by name or command', value: f.text, icon: 'search', onInput: (v) => setFilter({ ...filter(), text: v }) });
+  search.id = 'filter-text';
+  const clear = button('Clear filter', { appearance: 'icon', icon: 'clear-all', onClick: () => (setFilter(EMPTY_FILTER), drawFilterBar()) });
+  clear.classList.toggle('hidden', !isFiltering(f));
+  filterBar.replaceChildren(
+    search,
+    dropdown({
+      ariaLabel: 'Status',
+      value: f.status,
+      options: [{ value: '', label: 'Any status' }, ...['running', 'scheduled', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled'].map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1) }))],
+      onChange: (v) => setFilter({ ...filter(), status: v as Filter['status'] }),
+    }),
+    dropdown({ ariaLabel: 'Runner', value: f.runner, options: [{ value: '', label: 'Any runner' }, ...[...runners].map((r) => ({ value: r, label: r }))], onChange: (v) => setFilter({ ...filter(), runner: v }) }),
+    dropdown({
+      ariaLabel: 'Trigger',
+      value: f.trigger,
+      options: [{ value: '', label: 'Any trigger' }, ...['at', 'delay', 'cron', 'every', 'webhook', 'after', 'manual'].map((t) => ({ value: t, label: t }))],
+      onChange: (v) => setFilter({ ...filter(), trigger: v as Filter['trigger'] }),
+    }),
+    clear,
+  );
+}
+
+/** Redraws the tree (and what depends on the model) once per frame, however many changes came. */
+function draw(): void {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    const rows = visibleRows(model, filter(), state.expanded, Date.now());
+    tree.selectedKey = state.selected?.key;
+    tree.setRows(rows);
+    filterBar.querySelector('vscode-button')?.classList.toggle('hidden', !isFiltering(filter()));
+    drawHeader();
+    if (pendingEventTs) {
+      document.body.dataset.lagMs = String(Date.now() - pendingEventTs);
+      pendingEventTs = 0;
+    }
+  });
+}
+
+function drawSide(): void {
+  if (state.adding) {
+    side.replaceChildren(
+      renderAddForm(state.adding, [...model.actions.values()], {
+        validate: (form) => end.request('validate', { folder: model.folder, form }),
+        submit: async (form) => {
+          const r = await end.request('add', { folder: model.folder, form }).catch((err: Error) => (showStatus(err.message, true), undefined));
+          if (!r?.actionId) return r?.feedback;
+          state.adding = undefined;
+          state.selected = { key: `a:${r.actionId}`, actionId: r.actionId };
+          save();
+          showStatus(`Added "${form.name || form.command}".`);
+          void loadDetails();
+          return undefined;
+        },
+        changed: (form) => {
+          state.adding = form;
+          save();
+        },
+        close: () => {
+          state.adding = undefined;
+          save();
+          drawSide();
+          tree.element.focus();
+        },
+      }),
+    );
+    return;
+  }
+  if (!details) {
+    const hint = el('div', 'empty-details');
+    hint.append(el('p', '', snapshot?.notice ?? 'Select an action or a run to see what it runs, when, and everything that happened to it.'));
+    side.replaceChildren(hint);
+    return;
+  }
+  side.replaceChildren(
+    renderDetails(details, state.tab, Date.now(), {
+      act: (op) => act(op, details?.actionId),
+      showOutput: (run) => void end.request('showOutput', { folder: model.folder, runId: run.runId, name: run.name }),
+      showDelivery: (id) => void end.request('showDelivery', { folder: model.folder, deliveryId: id }),
+      replay: (id) => void end.request('replay', { folder: model.folder, deliveryId: id }).then(() => showStatus('Replayed: it runs on the next tick.')),
+      selectRun: (runId) => {
+        state.selected = { key: `r:${runId}`, actionId: details!.actionId, runId };
+        save();
+        tree.reveal(`r:${runId}`);
+        void loadDetails();
+      },
+      tabChanged: (id) => {
+        state.tab = id;
+        save();
+      },
+    }),
+  );
+}
+
+function openForm(): void {
+  state.adding = state.adding ?? { name: '', command: '', runner: 'task', when: 'in', value: '' };
+  save();
+  drawSide();
+}
+
+/** Reads the selection's details; a read already in flight is followed by one more, not many. */
+let loading: Promise<void> | undefined;
+let again = false;
+async function loadDetails(): Promise<void> {
+  if (loading) {
+    again = true;
+    return loading;
+  }
+  loading = (async () => {
+    do {
+      again = false;
+      const sel = state.selected;
+      details = sel && model.folder ? await end.request('details', { folder: model.folder, actionId: sel.actionId, runId: sel.runId }).catch(() => undefined) : undefined;
+    } while (again);
+    loading = undefined;
+    drawSide();
+  })();
+  return loading;
+}
+
+/** Older history arrives page by page after the first screen is drawn. */
+async function loadOlderHistory(folder: string): Promise<void> {
+  while (!model.historyComplete && model.folder === folder) {
+    const page = await end.request('history', { folder, before: model.oldestEnd(), limit: 2000 }).catch(() => undefined);
+    if (!page || model.folder !== folder) return;
+    model.addHistory(page.runs);
+    model.historyComplete = page.complete;
+    draw();
+  }
+}
+
+function load(s: Snapshot): void {
+  snapshot = s;
+  model.load(s);
+  state.folder = s.folder;
+  state.filter ??= s.filter;
+  save();
+  notice.textContent = s.notice ?? '';
+  notice.classList.toggle('hidden', !s.notice);
+  drawFilterBar();
+  draw();
+  void loadOlderHistory(s.folder);
+}
+
+end.on('snapshot', (s) => {
+  load(s);
+  void loadDetails();
+});
+
+end.on('delta', (d) => {
+  if (d.folder !== model.folder) return;
+  const touched = model.apply(d);
+  for (const e of d.events) pendingEventTs = Math.max(pendingEventTs, e.ts);
+  draw();
+  if (state.selected && touched.has(state.selected.actionId)) void loadDetails();
+});
+
+async function start(): Promise<void> {
+  try {
+    const s = await end.request('ready', { folder: state.folder, protocol: PROTOCOL_VERSION });
+    load(s);
+    app.removeAttribute('aria-busy');
+    requestAnimationFrame(() => {
+      tree.scrollTo(state.scrollTop);
+      if (state.selected) tree.reveal(state.selected.key);
+    });
+    if (state.adding) drawSide();
+    else await loadDetails();
+  } catch (err) {
+    showStatus(`Could not load the orchestrator: ${(err as Error).message}`, true);
+  }
+}
+
+// Relative times ("in 3 min") age: redraw them now and then. This reads nothing from the extension.
+setInterval(draw, 15_000);
+void start();

@@ -1,0 +1,416 @@
+// What the panel shows, computed from what the host sent: the queue and history as one tree
+// (grouped, filtered, flattened to the rows that are visible), and an action's timeline.
+// No DOM here, so it is unit-tested in plain mocha; webview/tree.ts draws the rows.
+import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
+import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
+import type { Delta, Filter, PanelRun, Snapshot, TimelineEntry } from './protocol';
+
+/** The panel's copy of one folder's state, patched by each pushed change. */
+export class PanelModel {
+  folder = '';
+  actions = new Map<string, Action>();
+  /** Finished runs by id; running runs show through their action in the queue. */
+  private runs = new Map<string, PanelRun>();
+  private sorted: PanelRun[] | undefined;
+  deliveries: Delivery[] = [];
+  paused = false;
+  historyComplete = true;
+  lastSeq = 0;
+
+  load(s: Snapshot): void {
+    this.folder = s.folder;
+    this.actions = new Map(s.actions.map((a) => [a.id, a]));
+    this.runs = new Map();
+    this.sorted = undefined;
+    this.addHistory(s.history);
+    this.historyComplete = s.historyComplete;
+    this.deliveries = s.deliveries;
+    this.paused = s.paused;
+    this.lastSeq = s.lastSeq;
+  }
+
+  /** Applies one pushed change; returns the action ids it touched (the details pane re-reads those). */
+  apply(d: Delta): Set<string> {
+    const touched = new Set<string>();
+    for (const a of d.actions) {
+      this.actions.set(a.id, a);
+      touched.add(a.id);
+    }
+    for (const id of d.removedActions) {
+      this.actions.delete(id);
+      touched.add(id);
+    }
+    for (const r of d.runs) {
+      touched.add(r.actionId);
+      if (r.endedAt === null) continue;
+      this.runs.set(r.runId, r);
+      this.sorted = undefined;
+    }
+    for (const e of d.events) {
+      if (e.actionId) touched.add(e.actionId);
+      this.lastSeq = Math.max(this.lastSeq, e.seq);
+    }
+    if (d.deliveries.length) {
+      const byId = new Map(this.deliveries.map((x) => [x.id, x]));
+      for (const x of d.deliveries) byId.set(x.id, x);
+      this.deliveries = [...byId.values()].sort((a, b) => b.receivedAt - a.receivedAt).slice(0, 200);
+    }
+    this.paused = d.paused;
+    return touched;
+  }
+
+  addHistory(runs: PanelRun[]): void {
+    for (const r of runs) if (r.endedAt !== null) this.runs.set(r.runId, r);
+    this.sorted = undefined;
+  }
+
+  /** Finished runs, newest first (sorted once per change, not per render). */
+  history(): PanelRun[] {
+    this.sorted ??= [...this.runs.values()].sort((a, b) => b.endedAt! - a.endedAt! || (a.runId < b.runId ? 1 : -1));
+    return this.sorted;
+  }
+
+  /** The oldest end time held: where the next page of history starts. */
+  oldestEnd(): number {
+    const h = this.history();
+    return h.length ? h[h.length - 1].endedAt! : Number.MAX_SAFE_INTEGER;
+  }
+
+  run(runId: string): PanelRun | undefined {
+    return this.runs.get(runId);
+  }
+}
+
+// ---- filtering ----
+
+export function isFiltering(f: Filter): boolean {
+  return Boolean(f.text.trim() || f.status || f.runner || f.trigger);
+}
+
+function textMatches(needle: string, ...hay: (string | undefined)[]): boolean {
+  return !needle || hay.some((h) => h !== undefined && h.toLowerCase().includes(needle));
+}
+
+export function actionMatches(a: Action, f: Filter): boolean {
+  return (
+    (!f.status || a.status === f.status || (f.status === 'scheduled' && a.status === 'retrying')) &&
+    (!f.runner || a.run.runner === f.runner) &&
+    (!f.trigger || a.trigger.kind === f.trigger) &&
+    textMatches(f.text.trim().toLowerCase(), a.name, a.run.command, a.run.task)
+  );
+}
+
+export function runMatches(r: PanelRun, f: Filter): boolean {
+  return (
+    (!f.status || r.status === f.status) &&
+    (!f.runner || r.runner === f.runner) &&
+    (!f.trigger || runTrigger(r) === f.trigger) &&
+    textMatches(f.text.trim().toLowerCase(), r.name, r.command)
+  );
+}
+
+/** A run's trigger: its action's, or (the action deleted) what its cause says. */
+function runTrigger(r: PanelRun): string {
+  if (r.trigger) return r.trigger;
+  if (r.cause.startsWith('webhook:')) return 'webhook';
+  if (r.cause.startsWith('after:')) return 'after';
+  if (r.cause === 'manual') return 'manual';
+  return '';
+}
+
+// ---- the tree ----
+
+export type Tone = 'running' | 'passed' | 'failed' | 'muted' | 'warning' | undefined;
+
+/** One visible row, with what ARIA needs to describe it even when its siblings are not drawn. */
+export interface TreeRow {
+  key: string;
+  kind: 'group' | 'action' | 'run' | 'empty';
+  level: number;
+  setSize: number;
+  posInSet: number;
+  label: string;
+  description: string;
+  /** A codicon name. */
+  icon: string;
+  tone: Tone;
+  count?: number;
+  expanded?: boolean;
+  actionId?: string;
+  runId?: string;
+}
+
+interface Node {
+  key: string;
+  kind: TreeRow['kind'];
+  label: string;
+  description?: string;
+  icon: string;
+  tone?: Tone;
+  count?: number;
+  /** Groups open by default: the queue's, History, and the newest day. */
+  open?: boolean;
+  actionId?: string;
+  runId?: string;
+  /** Built only when the group is open. */
+  children?: () => Node[];
+}
+
+const ACTION_ICON: Record<string, [string, Tone]> = {
+  running: ['sync~spin', 'running'],
+  scheduled: ['clock', undefined],
+  retrying: ['debug-restart', 'warning'],
+  waiting: ['watch', undefined],
+  paused: ['debug-pause', 'muted'],
+};
+
+function actionDescription(a: Action, now: number, names: Map<string, string>): string {
+  switch (a.status) {
+    case 'running':
+      return a.running > 1 ? `running ×${a.running}` : 'running';
+    case 'retrying':
+      return `retry ${a.dueAt !== null ? relativeTime(a.dueAt, now) : ''} · attempt ${a.attempt + 1}/${a.policy.maxAttempts}`;
+    case 'scheduled':
+      return `${a.dueAt !== null ? relativeTime(a.dueAt, now) : 'scheduled'} · ${a.run.runner}`;
+    case 'paused':
+      return 'paused';
+    default:
+      if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}${a.pending ? ` · ${a.pending} queued` : ''}`;
+      if (a.trigger.kind === 'after') return `after ${names.get(a.trigger.after) ?? a.trigger.after.slice(0, 8)}`;
+      return a.trigger.kind === 'manual' ? 'manual: Run Now starts it' : a.status;
+  }
+}
+
+function runIcon(r: PanelRun): [string, Tone] {
+  if (r.status === 'succeeded') return r.exitCode === null ? ['question', 'warning'] : ['pass', 'passed'];
+  if (r.status === 'failed') return ['error', 'failed'];
+  return ['circle-slash', 'muted'];
+}
+
+/** A run that ended without an exit code: say how, in a word the row has room for. */
+export function runOutcome(r: PanelRun): string {
+  if (r.exitCode !== null) return `exit ${r.exitCode}`;
+  for (const how of ['recovered', 'timed out', 'interrupted']) if (r.reason?.startsWith(how)) return how;
+  return r.status === 'succeeded' ? 'exit ?' : r.status;
+}
+
+function runDescription(r: PanelRun): string {
+  const end = new Date(r.endedAt!);
+  return `${pad(end.getHours())}:${pad(end.getMinutes())}:${pad(end.getSeconds())} · ${shortDuration(r.endedAt! - r.startedAt)} · ${runOutcome(r)}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The local calendar day a time falls on, as a sortable key. */
+export function dayKey(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function dayLabel(key: string, now: number): string {
+  if (key === dayKey(now)) return 'Today';
+  if (key === dayKey(now - 86_400_000)) return 'Yesterday';
+  const [y, m, d] = key.split('-').map(Number);
+  return new Date(y, m - 1, d).toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+const QUEUE_GROUPS: { key: string; label: string; icon: string; has: (a: Action) => boolean }[] = [
+  { key: 'running', label: 'Running', icon: 'play-circle', has: (a) => a.status === 'running' },
+  { key: 'scheduled', label: 'Scheduled', icon: 'clock', has: (a) => a.status === 'scheduled' || a.status === 'retrying' },
+  { key: 'waiting', label: 'Waiting', icon: 'watch', has: (a) => a.status === 'waiting' },
+  { key: 'paused', label: 'Paused', icon: 'debug-pause', has: (a) => a.status === 'paused' },
+];
+
+const WAITING_ON: { key: string; label: string; kinds: string[] }[] = [
+  { key: 'webhook', label: 'Webhook', kinds: ['webhook'] },
+  { key: 'after', label: 'Dependency', kinds: ['after'] },
+  { key: 'manual', label: 'Manual', kinds: ['manual'] },
+  { key: 'other', label: 'Other', kinds: ['at', 'delay', 'cron', 'every'] },
+];
+
+function byDue(a: Action, b: Action): number {
+  return (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity) || a.createdAt - b.createdAt;
+}
+
+function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
+  const names = new Map<string, string>();
+  for (const a of model.actions.values()) names.set(a.id, a.name);
+  const queued = [...model.actions.values()].filter((a) => QUEUE_GROUPS.some((g) => g.has(a)) && actionMatches(a, f)).sort(byDue);
+  const actionNode = (a: Action): Node => {
+    const [icon, tone] = ACTION_ICON[a.status] ?? ['circle-outline', undefined];
+    return { key: `a:${a.id}`, kind: 'action', label: a.name, description: actionDescription(a, now, names), icon, tone, actionId: a.id };
+  };
+  const queueGroups: Node[] = [];
+  for (const g of QUEUE_GROUPS) {
+    const members = queued.filter(g.has);
+    if (!members.length) continue;
+    const children =
+      g.key !== 'waiting'
+        ? () => members.map(actionNode)
+        : () =>
+            WAITING_ON.flatMap((w) => {
+              const on = members.filter((a) => w.kinds.includes(a.trigger.kind));
+              return on.length ? [{ key: `waiting:${w.key}`, kind: 'group' as const, label: w.label, icon: 'watch', count: on.length, open: true, children: () => on.map(actionNode) }] : [];
+            });
+    queueGroups.push({ key: g.key, kind: 'group', label: g.label, icon: g.icon, count: members.length, open: true, children });
+  }
+
+  // History by day. Counting walks every run (cheap); rows are built only for open days.
+  const runs = model.history().filter((r) => runMatches(r, f));
+  const days: { key: string; runs: PanelRun[] }[] = [];
+  for (const r of runs) {
+    const k = dayKey(r.endedAt!);
+    if (days.length && days[days.length - 1].key === k) days[days.length - 1].runs.push(r);
+    else days.push({ key: k, runs: [r] });
+  }
+  const dayNodes = days.map(
+    (d, i): Node => ({
+      key: `day:${d.key}`,
+      kind: 'group',
+      label: dayLabel(d.key, now),
+      icon: 'calendar',
+      count: d.runs.length,
+      open: i === 0,
+      children: () =>
+        d.runs.map((r): Node => {
+          const [icon, tone] = runIcon(r);
+          return { key: `r:${r.runId}`, kind: 'run', label: r.name, description: runDescription(r), icon, tone, actionId: r.actionId, runId: r.runId };
+        }),
+    }),
+  );
+  const filtering = isFiltering(f);
+  const empty = (key: string, label: string): Node[] => [{ key, kind: 'empty', label, icon: 'info' }];
+  return [
+    {
+      key: 'queue',
+      kind: 'group',
+      label: 'Queue',
+      icon: 'list-ordered',
+      count: queued.length,
+      open: true,
+      children: () => (queueGroups.length ? queueGroups : empty('queue-empty', filtering ? 'No queued action matches the filter.' : 'Nothing queued. Add an action to schedule work.')),
+    },
+    {
+      key: 'history',
+      kind: 'group',
+      label: 'History',
+      icon: 'history',
+      count: runs.length,
+      description: model.historyComplete ? undefined : 'loading older runs…',
+      open: true,
+      children: () => (dayNodes.length ? dayNodes : empty('history-empty', filtering ? 'No run matches the filter.' : 'No runs yet.')),
+    },
+  ];
+}
+
+/**
+ * The rows to draw, in order: every node whose ancestors are all expanded. `expanded` holds
+ * the user's choices; a group without one uses its default.
+ */
+export function visibleRows(model: PanelModel, f: Filter, expanded: Record<string, boolean>, now: number): TreeRow[] {
+  const out: TreeRow[] = [];
+  const walk = (nodes: Node[], level: number) => {
+    nodes.forEach((n, i) => {
+      const isGroup = n.kind === 'group';
+      const open = isGroup ? (expanded[n.key] ?? n.open ?? false) : undefined;
+      out.push({
+        key: n.key,
+        kind: n.kind,
+        level,
+        setSize: nodes.length,
+        posInSet: i + 1,
+        label: n.label,
+        description: n.description ?? '',
+        icon: n.icon,
+        tone: n.tone,
+        count: n.count,
+        expanded: open,
+        actionId: n.actionId,
+        runId: n.runId,
+      });
+      if (open && n.children) walk(n.children(), level + 1);
+    });
+  };
+  walk(buildNodes(model, f, now), 1);
+  return out;
+}
+
+/** Where keyboard focus goes from row `i`: the tree pattern of WAI-ARIA. */
+export function moveFocus(rows: TreeRow[], i: number, key: string, pageSize = 10): { focus: number; toggle?: boolean } {
+  const last = rows.length - 1;
+  const row = rows[i];
+  switch (key) {
+    case 'ArrowDown':
+      return { focus: Math.min(last, i + 1) };
+    case 'ArrowUp':
+      return { focus: Math.max(0, i - 1) };
+    case 'Home':
+      return { focus: 0 };
+    case 'End':
+      return { focus: last };
+    case 'PageDown':
+      return { focus: Math.min(last, i + pageSize) };
+    case 'PageUp':
+      return { focus: Math.max(0, i - pageSize) };
+    case 'ArrowRight':
+      if (row?.kind !== 'group') return { focus: i };
+      return row.expanded ? { focus: Math.min(last, i + 1) } : { focus: i, toggle: true };
+    case 'ArrowLeft': {
+      if (row?.kind === 'group' && row.expanded) return { focus: i, toggle: true };
+      for (let j = i - 1; j >= 0; j--) if (rows[j].level < row.level) return { focus: j };
+      return { focus: i };
+    }
+    default:
+      return { focus: i };
+  }
+}
+
+// ---- the timeline ----
+
+export interface TimelineRow {
+  seq: number;
+  time: string;
+  type: string;
+  detail: string;
+  run: string;
+  tone: Tone;
+}
+
+const TYPE_TONE: Partial<Record<string, Tone>> = {
+  'task.started': 'running',
+  'task.completed': 'passed',
+  'task.failed': 'failed',
+  'task.retried': 'warning',
+  'task.recovered': 'warning',
+  'task.cancelled': 'muted',
+  'task.skipped': 'muted',
+};
+
+function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${dayKey(ms)} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** What an event's data says, in a few words. */
+export function eventDetail(e: Pick<TimelineEntry, 'type' | 'data'>): string {
+  const d = e.data;
+  const parts: string[] = [];
+  if (e.type === 'task.accepted' && d.trigger && typeof d.trigger === 'object') parts.push(`trigger ${(d.trigger as { kind: string }).kind}`);
+  if (typeof d.dueAt === 'string') parts.push(`due ${clockTime(Date.parse(d.dueAt))}`);
+  if (typeof d.cause === 'string') parts.push(`cause ${d.cause}`);
+  if (typeof d.attempt === 'number') parts.push(`attempt ${d.attempt}${typeof d.of === 'number' ? `/${d.of}` : ''}`);
+  if (typeof d.lateMs === 'number') parts.push(`${d.lateMs} ms after due`);
+  if (d.exitCode !== undefined && d.exitCode !== null) parts.push(`exit ${d.exitCode}`);
+  if (typeof d.durationMs === 'number') parts.push(`took ${shortDuration(d.durationMs)}`);
+  if (typeof d.delayMs === 'number' && d.delayMs > 0) parts.push(`retry in ${shortDuration(d.delayMs)}`);
+  if (typeof d.missed === 'number') parts.push(`${d.missed} missed`);
+  if (typeof d.reason === 'string') parts.push(d.reason);
+  return parts.join(' · ');
+}
+
+/** The action's story, oldest first: one row per lifecycle event. */
+export function timelineRows(entries: (TimelineEntry | LifecycleEvent)[]): TimelineRow[] {
+  return [...entries]
+    .sort((a, b) => a.seq - b.seq)
+    .map((e) => ({ seq: e.seq, time: clockTime(e.ts), type: e.type, detail: eventDetail(e), run: e.runId ? e.runId.slice(0, 8) : '', tone: TYPE_TONE[e.type] }));
+}
