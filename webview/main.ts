@@ -6,7 +6,7 @@ import { renderAddForm } from './addForm';
 import { renderDetails } from './details';
 import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
 import { TreeView } from './tree';
-import { button, dropdown, el, progress, registerComponents, textField } from './ui/components';
+import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
@@ -76,7 +76,7 @@ const main = el('main', 'main');
 main.append(tree.element, side);
 app.append(header, filterBar, notice, main, status);
 app.setAttribute('aria-busy', 'true');
-side.append(progress('Loading'));
+side.append(el('p', 'muted', 'Loading…'));
 
 function filter(): Filter {
   return state.filter ?? EMPTY_FILTER;
@@ -240,23 +240,27 @@ function openForm(): void {
 }
 
 /** Reads the selection's details; a read already in flight is followed by one more, not many. */
-let loading: Promise<void> | undefined;
+let loading = false;
 let again = false;
 async function loadDetails(): Promise<void> {
   if (loading) {
     again = true;
-    return loading;
+    return;
   }
-  loading = (async () => {
+  loading = true;
+  try {
     do {
       again = false;
       const sel = state.selected;
-      details = sel && model.folder ? await end.request('details', { folder: model.folder, actionId: sel.actionId, runId: sel.runId }).catch(() => undefined) : undefined;
+      details =
+        sel && model.folder
+          ? await end.request('details', { folder: model.folder, actionId: sel.actionId, runId: sel.runId }).catch((err: Error) => (showStatus(err.message, true), undefined))
+          : undefined;
     } while (again);
-    loading = undefined;
-    drawSide();
-  })();
-  return loading;
+  } finally {
+    loading = false;
+  }
+  drawSide();
 }
 
 /** Older history arrives page by page after the first screen is drawn. */

@@ -38,7 +38,6 @@ export class TreeView {
       this.on.scrolled(this.element.scrollTop);
     });
     this.element.addEventListener('keydown', (e) => this.key(e));
-    this.element.addEventListener('focus', () => this.draw());
     this.element.addEventListener('click', (e) => {
       const rowEl = (e.target as HTMLElement).closest<HTMLElement>('[role=treeitem]');
       const row = rowEl && this.rows.find((r) => r.key === rowEl.dataset.key);

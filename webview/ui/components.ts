@@ -3,7 +3,6 @@
 // Each function returns a plain element the rest of the panel appends and listens to.
 import {
   provideVSCodeDesignSystem,
-  vsCodeBadge,
   vsCodeButton,
   vsCodeDataGrid,
   vsCodeDataGridCell,
@@ -14,13 +13,11 @@ import {
   vsCodePanels,
   vsCodePanelTab,
   vsCodePanelView,
-  vsCodeProgressRing,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 
 export function registerComponents(): void {
   provideVSCodeDesignSystem().register(
-    vsCodeBadge(),
     vsCodeButton(),
     vsCodeDataGrid(),
     vsCodeDataGridCell(),
@@ -31,7 +28,6 @@ export function registerComponents(): void {
     vsCodePanels(),
     vsCodePanelTab(),
     vsCodePanelView(),
-    vsCodeProgressRing(),
     vsCodeTextField(),
   );
 }
@@ -83,9 +79,13 @@ export function button(label: string, o: ButtonOptions): HTMLElement {
   return b;
 }
 
+/**
+ * A count or status pill in the editor's badge colours. Not the toolkit's <vscode-badge>: its
+ * template binds a style attribute, which a webview's strict CSP (no 'unsafe-inline') refuses
+ * with a console error for every badge drawn.
+ */
 export function badge(text: string | number, label?: string): HTMLElement {
-  const b = document.createElement('vscode-badge');
-  b.textContent = String(text);
+  const b = el('span', 'badge', String(text));
   if (label) b.setAttribute('aria-label', label);
   return b;
 }
@@ -127,12 +127,6 @@ export function dropdown(o: { options: { value: string; label: string }[]; value
 
 export function divider(): HTMLElement {
   return document.createElement('vscode-divider');
-}
-
-export function progress(label: string): HTMLElement {
-  const p = document.createElement('vscode-progress-ring');
-  p.setAttribute('aria-label', label);
-  return p;
 }
 
 /** A read-only grid of text cells with a header row (keyboard navigable, announced as a grid). */
