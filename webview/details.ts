@@ -119,11 +119,11 @@ function timeline(d: Details): HTMLElement {
   if (!rows.length) return el('p', 'muted', 'No events recorded for this action.');
   return dataGrid(
     [
-      { key: 'seq', title: 'Seq', width: '70px' },
-      { key: 'time', title: 'Time', width: '200px' },
-      { key: 'type', title: 'Event', width: '140px' },
-      { key: 'run', title: 'Run', width: '90px' },
-      { key: 'detail', title: 'Detail', width: '1fr' },
+      { key: 'seq', title: 'Seq', width: '56px' },
+      { key: 'time', title: 'Time', width: '150px' },
+      { key: 'type', title: 'Event', width: '130px' },
+      { key: 'run', title: 'Run', width: '84px' },
+      { key: 'detail', title: 'Detail', width: 'minmax(160px, 1fr)' },
     ],
     rows,
     'Lifecycle timeline',

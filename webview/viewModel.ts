@@ -386,9 +386,10 @@ const TYPE_TONE: Partial<Record<string, Tone>> = {
   'task.skipped': 'muted',
 };
 
+/** "11-23 14:05:09.120": the day matters in a recurring action's story, the year rarely does. */
 function clockTime(ms: number): string {
   const d = new Date(ms);
-  return `${dayKey(ms)} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** What an event's data says, in a few words. */
