@@ -2,7 +2,7 @@
 // selected run, its result, output and webhook payload, with the buttons that act on them.
 import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
-import type { Details, PanelOp, PanelRun } from './protocol';
+import type { DeliveryDetails, Details, PanelOp, PanelRun, Payload } from './protocol';
 import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
 import { runOutcome, timelineRows } from './viewModel';
 
@@ -11,7 +11,7 @@ export interface DetailsEvents {
   showOutput(run: PanelRun): void;
   showDelivery(id: string): void;
   replay(id: string): void;
-  selectRun(runId: string): void;
+  selectRun(runId: string, actionId: string): void;
   tabChanged(id: string): void;
 }
 
@@ -104,7 +104,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
       link.href = '#';
       link.addEventListener('click', (e) => {
         e.preventDefault();
-        on.selectRun(x.runId);
+        on.selectRun(x.runId, x.actionId);
       });
       li.append(link);
       list.append(li);
@@ -141,9 +141,7 @@ function output(d: Details): HTMLElement {
   return box;
 }
 
-function payload(d: Details, on: DetailsEvents): HTMLElement | undefined {
-  const p = d.payload;
-  if (!p) return undefined;
+function payloadView(p: Payload, on: DetailsEvents): HTMLElement {
   const box = el('div');
   const dl = p.delivery;
   const bar = el('div', 'toolbar');
@@ -173,7 +171,7 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
   h.append(icon(a?.status === 'running' ? 'sync~spin' : 'symbol-event'), el('span', '', a?.name ?? d.run?.name ?? d.actionId));
   head.append(h, badge(status, `Status: ${status}`));
   box.append(head, buttons(d, on));
-  const pay = payload(d, on);
+  const pay = d.payload && payloadView(d.payload, on);
   const items = [
     { id: 'overview', label: 'Overview', content: overview(d, now, on) },
     { id: 'timeline', label: 'Timeline', count: d.timeline.length, content: timeline(d) },
@@ -181,5 +179,33 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
     ...(pay ? [{ id: 'payload', label: 'Payload', content: pay }] : []),
   ];
   box.append(tabs(items, tab, on.tabChanged));
+  return box;
+}
+
+/** A delivery from the inbox: what arrived (headers aside; Open Delivery has them) and what it ran. */
+export function renderDeliveryDetails(d: DeliveryDetails, now: number, on: DetailsEvents): HTMLElement {
+  const box = el('section', 'details');
+  box.setAttribute('aria-label', 'Webhook delivery');
+  const dl = d.payload.delivery;
+  const head = el('div', 'details-head');
+  const h = el('h2');
+  h.append(icon('mail'), el('span', '', `Delivery to "${dl.hook}"`));
+  head.append(h, badge(dl.status, `Status: ${dl.status}`));
+  box.append(head, payloadView(d.payload, on));
+  box.append(el('h3', '', d.runs.length ? 'Runs it queued' : 'Runs'));
+  if (!d.runs.length) box.append(el('p', 'muted', dl.status === 'received' ? 'Not processed yet: the next tick queues its runs.' : 'No action was on this hook when it arrived.'));
+  const list = el('ul', 'run-list');
+  for (const r of d.runs) {
+    const link = el('a', '', `${r.name} · ${r.status}${r.endedAt !== null ? ` · ${runOutcome(r)} · ${relativeTime(r.endedAt, now)}` : ''}`);
+    link.href = '#';
+    link.addEventListener('click', (e) => {
+      e.preventDefault();
+      on.selectRun(r.runId, r.actionId);
+    });
+    const li = el('li');
+    li.append(link);
+    list.append(li);
+  }
+  box.append(list);
   return box;
 }

@@ -3,8 +3,8 @@
 // (or the Add form) on the right. What the user chose (folder, filter, open groups, selection,
 // scroll, tab) is kept with setState, so a reload puts the panel back as it was.
 import { renderAddForm } from './addForm';
-import { renderDetails } from './details';
-import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
+import { renderDeliveryDetails, renderDetails, type DetailsEvents } from './details';
+import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type DeliveryDetails, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
 import { TreeView } from './tree';
 import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
@@ -16,7 +16,7 @@ interface PageState {
   folder?: string;
   filter?: Filter;
   expanded: Record<string, boolean>;
-  selected?: { key: string; actionId: string; runId?: string };
+  selected?: { key: string; actionId?: string; runId?: string; deliveryId?: string };
   scrollTop: number;
   tab: string;
   adding?: AddForm;
@@ -39,6 +39,7 @@ const end = new WebviewEnd({
 const model = new PanelModel();
 let snapshot: Snapshot | undefined;
 let details: Details | undefined;
+let delivery: DeliveryDetails | undefined;
 let frame = 0;
 /** The newest event time in pushed changes not drawn yet: how late the panel is, measured. */
 let pendingEventTs = 0;
@@ -56,8 +57,8 @@ const side = el('aside', 'side');
 side.id = 'details';
 const tree = new TreeView({
   select: (row) => {
-    if (!row.actionId) return;
-    state.selected = { key: row.key, actionId: row.actionId, runId: row.runId };
+    if (!row.actionId && !row.deliveryId) return;
+    state.selected = { key: row.key, actionId: row.actionId, runId: row.runId, deliveryId: row.deliveryId };
     state.adding = undefined;
     save();
     void loadDetails();
@@ -207,30 +208,33 @@ function drawSide(): void {
     );
     return;
   }
+  const on: DetailsEvents = {
+    act: (op) => act(op, details?.actionId),
+    showOutput: (run) => void end.request('showOutput', { folder: model.folder, runId: run.runId, name: run.name }),
+    showDelivery: (id) => void end.request('showDelivery', { folder: model.folder, deliveryId: id }),
+    replay: (id) => void end.request('replay', { folder: model.folder, deliveryId: id }).then(() => showStatus('Replayed: it runs on the next tick.')),
+    selectRun: (runId, actionId) => {
+      state.selected = { key: `r:${runId}`, actionId, runId };
+      save();
+      tree.reveal(`r:${runId}`);
+      void loadDetails();
+    },
+    tabChanged: (id) => {
+      state.tab = id;
+      save();
+    },
+  };
+  if (delivery) {
+    side.replaceChildren(renderDeliveryDetails(delivery, Date.now(), on));
+    return;
+  }
   if (!details) {
     const hint = el('div', 'empty-details');
     hint.append(el('p', '', snapshot?.notice ?? 'Select an action or a run to see what it runs, when, and everything that happened to it.'));
     side.replaceChildren(hint);
     return;
   }
-  side.replaceChildren(
-    renderDetails(details, state.tab, Date.now(), {
-      act: (op) => act(op, details?.actionId),
-      showOutput: (run) => void end.request('showOutput', { folder: model.folder, runId: run.runId, name: run.name }),
-      showDelivery: (id) => void end.request('showDelivery', { folder: model.folder, deliveryId: id }),
-      replay: (id) => void end.request('replay', { folder: model.folder, deliveryId: id }).then(() => showStatus('Replayed: it runs on the next tick.')),
-      selectRun: (runId) => {
-        state.selected = { key: `r:${runId}`, actionId: details!.actionId, runId };
-        save();
-        tree.reveal(`r:${runId}`);
-        void loadDetails();
-      },
-      tabChanged: (id) => {
-        state.tab = id;
-        save();
-      },
-    }),
-  );
+  side.replaceChildren(renderDetails(details, state.tab, Date.now(), on));
 }
 
 function openForm(): void {
@@ -252,10 +256,9 @@ async function loadDetails(): Promise<void> {
     do {
       again = false;
       const sel = state.selected;
-      details =
-        sel && model.folder
-          ? await end.request('details', { folder: model.folder, actionId: sel.actionId, runId: sel.runId }).catch((err: Error) => (showStatus(err.message, true), undefined))
-          : undefined;
+      const failed = (err: Error) => (showStatus(err.message, true), undefined);
+      details = sel?.actionId && model.folder ? await end.request('details', { folder: model.folder, actionId: sel.actionId, runId: sel.runId }).catch(failed) : undefined;
+      delivery = sel?.deliveryId && model.folder ? await end.request('delivery', { folder: model.folder, deliveryId: sel.deliveryId }).catch(failed) : undefined;
     } while (again);
   } finally {
     loading = false;
@@ -297,7 +300,8 @@ end.on('delta', (d) => {
   const touched = model.apply(d);
   for (const e of d.events) pendingEventTs = Math.max(pendingEventTs, e.ts);
   draw();
-  if (state.selected && touched.has(state.selected.actionId)) void loadDetails();
+  const sel = state.selected;
+  if ((sel?.actionId && touched.has(sel.actionId)) || (sel?.deliveryId && d.deliveries.some((x) => x.id === sel.deliveryId))) void loadDetails();
 });
 
 async function start(): Promise<void> {

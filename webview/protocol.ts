@@ -99,6 +99,12 @@ export interface Details {
   payload?: Payload;
 }
 
+/** A webhook delivery from the inbox: its payload and the runs it queued. */
+export interface DeliveryDetails {
+  payload: Payload;
+  runs: PanelRun[];
+}
+
 export type PanelOp = 'runNow' | 'cancel' | 'rerun' | 'delete' | 'pauseAction' | 'resumeAction' | 'pauseAll' | 'resumeAll';
 
 export type WhenKindChoice = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual';
@@ -125,6 +131,7 @@ export interface Requests {
   ready: { params: { folder?: string; protocol: number }; result: Snapshot };
   history: { params: { folder: string; before: number; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
   details: { params: { folder: string; actionId: string; runId?: string }; result: Details | undefined };
+  delivery: { params: { folder: string; deliveryId: string }; result: DeliveryDetails | undefined };
   act: { params: { folder: string; op: PanelOp; actionId?: string }; result: { done: boolean; message?: string } };
   validate: { params: { folder: string; form: AddForm }; result: FormFeedback };
   add: { params: { folder: string; form: AddForm }; result: { feedback: FormFeedback; actionId?: string } };
@@ -148,7 +155,7 @@ export type Message =
   | { kind: 'reply'; id: number; ok: false; error: string }
   | { kind: 'push'; event: keyof Pushes; data: unknown };
 
-const METHODS: readonly Method[] = ['ready', 'history', 'details', 'act', 'validate', 'add', 'saveFilter', 'showOutput', 'showDelivery', 'replay'];
+const METHODS: readonly Method[] = ['ready', 'history', 'details', 'delivery', 'act', 'validate', 'add', 'saveFilter', 'showOutput', 'showDelivery', 'replay'];
 
 /** Checks the envelope of anything received: the other side is code, but a webview is untrusted input. */
 export function asMessage(m: unknown): Message | undefined {

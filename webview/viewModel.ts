@@ -13,6 +13,7 @@ export class PanelModel {
   private runs = new Map<string, PanelRun>();
   private sorted: PanelRun[] | undefined;
   deliveries: Delivery[] = [];
+  webhookUrl: string | undefined;
   paused = false;
   historyComplete = true;
   lastSeq = 0;
@@ -25,6 +26,7 @@ export class PanelModel {
     this.addHistory(s.history);
     this.historyComplete = s.historyComplete;
     this.deliveries = s.deliveries;
+    this.webhookUrl = s.webhookUrl;
     this.paused = s.paused;
     this.lastSeq = s.lastSeq;
   }
@@ -125,7 +127,7 @@ export type Tone = 'running' | 'passed' | 'failed' | 'muted' | 'warning' | undef
 /** One visible row, with what ARIA needs to describe it even when its siblings are not drawn. */
 export interface TreeRow {
   key: string;
-  kind: 'group' | 'action' | 'run' | 'empty';
+  kind: 'group' | 'action' | 'run' | 'delivery' | 'empty';
   level: number;
   setSize: number;
   posInSet: number;
@@ -138,6 +140,7 @@ export interface TreeRow {
   expanded?: boolean;
   actionId?: string;
   runId?: string;
+  deliveryId?: string;
 }
 
 interface Node {
@@ -152,6 +155,7 @@ interface Node {
   open?: boolean;
   actionId?: string;
   runId?: string;
+  deliveryId?: string;
   /** Built only when the group is open. */
   children?: () => Node[];
 }
@@ -280,6 +284,7 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   );
   const filtering = isFiltering(f);
   const empty = (key: string, label: string): Node[] => [{ key, kind: 'empty', label, icon: 'info' }];
+  const inbox = inboxNode(model, f, now);
   return [
     {
       key: 'queue',
@@ -300,7 +305,40 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
       open: true,
       children: () => (dayNodes.length ? dayNodes : empty('history-empty', filtering ? 'No run matches the filter.' : 'No runs yet.')),
     },
+    ...(inbox ? [inbox] : []),
   ];
+}
+
+/** The webhook inbox: shown once the folder has a webhook action or has received a delivery. */
+function inboxNode(model: PanelModel, f: Filter, now: number): Node | undefined {
+  const hooks = [...model.actions.values()].filter((a) => a.trigger.kind === 'webhook');
+  if (!hooks.length && !model.deliveries.length) return undefined;
+  // Deliveries have no runner or state of their own: a filter on those hides them.
+  const shown = f.status || f.runner || (f.trigger && f.trigger !== 'webhook') ? [] : model.deliveries.filter((d) => textMatches(f.text.trim().toLowerCase(), d.hook));
+  return {
+    key: 'webhooks',
+    kind: 'group',
+    label: 'Webhooks',
+    icon: 'plug',
+    count: shown.length,
+    description: model.webhookUrl ?? 'not served',
+    open: true,
+    children: () =>
+      shown.length
+        ? shown.map((d) => {
+            const what = d.status === 'received' ? 'runs on the next tick' : d.actions.length ? `ran ${d.actions.map((a) => a.name).join(', ')}` : 'no action on this hook';
+            return {
+              key: `d:${d.id}`,
+              kind: 'delivery' as const,
+              label: d.hook,
+              description: `${d.replayOf ? 'replay · ' : ''}${what} · ${relativeTime(d.receivedAt, now)}`,
+              icon: d.status === 'received' ? 'mail' : 'mail-read',
+              tone: d.status === 'received' ? ('running' as const) : d.actions.length ? undefined : ('muted' as const),
+              deliveryId: d.id,
+            };
+          })
+        : [{ key: 'webhooks-empty', kind: 'empty' as const, label: isFiltering(f) && model.deliveries.length ? 'No delivery matches the filter.' : model.webhookUrl ? `No deliveries yet. POST to ${model.webhookUrl}/hooks/${(hooks[0]?.trigger as { hook?: string })?.hook ?? '<name>'}` : 'No deliveries.', icon: 'info' }],
+  };
 }
 
 /**
@@ -327,6 +365,7 @@ export function visibleRows(model: PanelModel, f: Filter, expanded: Record<strin
         expanded: open,
         actionId: n.actionId,
         runId: n.runId,
+        deliveryId: n.deliveryId,
       });
       if (open && n.children) walk(n.children(), level + 1);
     });

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { EMPTY_FILTER, HostEnd, PROTOCOL_VERSION, type Filter, type Handlers, type Snapshot, type Transport } from '../../webview/protocol';
 import type { Ctx } from './ctx';
 import type { FolderHost } from './folderHost';
-import { checkForm, deltaOf, detailsOf, historyPage, HISTORY_PAGE } from './model/panelData';
+import { checkForm, deliveryDetailsOf, deltaOf, detailsOf, historyPage, HISTORY_PAGE } from './model/panelData';
 
 export const PANEL_VIEW_TYPE = 'sdlc.orchestratorPanel';
 const FILTER_KEY = 'sdlc.panel.filter';
@@ -181,6 +181,7 @@ class OrchestratorPanel {
       },
       history: ({ folder, before, limit }) => historyPage(this.orch(folder), before, Math.min(Math.max(1, limit), HISTORY_PAGE)),
       details: ({ folder, actionId, runId }) => detailsOf(this.orch(folder), actionId, runId, Date.now()),
+      delivery: ({ folder, deliveryId }) => deliveryDetailsOf(this.orch(folder), deliveryId),
       act: async ({ folder, op, actionId }) => {
         const orch = this.orch(folder);
         if (op === 'pauseAll' || op === 'resumeAll') {

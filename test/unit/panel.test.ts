@@ -31,7 +31,7 @@ const notUsed = async () => {
   throw new Error('not used here');
 };
 function handlers(over: Partial<Handlers>): Handlers {
-  return { ready: notUsed, history: notUsed, details: notUsed, act: notUsed, validate: notUsed, add: notUsed, saveFilter: notUsed, showOutput: notUsed, showDelivery: notUsed, replay: notUsed, ...over } as Handlers;
+  return { ready: notUsed, history: notUsed, details: notUsed, delivery: notUsed, act: notUsed, validate: notUsed, add: notUsed, saveFilter: notUsed, showOutput: notUsed, showDelivery: notUsed, replay: notUsed, ...over } as Handlers;
 }
 
 const now = new Date(2026, 5, 10, 12, 0, 0).getTime(); // local noon
@@ -161,6 +161,8 @@ describe('panel: the view model', () => {
       '    held',
       'History (0)',
       '  No runs yet.',
+      'Webhooks (0)',
+      '  No deliveries.',
     ]);
     const after = rows.find((r) => r.label === 'after build')!;
     assert.strictEqual(after.description, 'after busy');
@@ -215,7 +217,7 @@ describe('panel: the view model', () => {
     const none = visibleRows(m, { ...EMPTY_FILTER, text: 'nothing like it' }, {}, now);
     assert.deepStrictEqual(
       none.filter((r) => r.kind === 'empty').map((r) => r.label),
-      ['No queued action matches the filter.', 'No run matches the filter.'],
+      ['No queued action matches the filter.', 'No run matches the filter.', 'No deliveries.'],
     );
   });
 
@@ -239,6 +241,22 @@ describe('panel: the view model', () => {
       rows.filter((r) => r.kind !== 'group').map((r) => `${r.kind}:${r.label}`),
       ['empty:Nothing queued. Add an action to schedule work.', 'run:busy'],
     );
+  });
+
+  it('lists the webhook inbox under its own group, and a filter on state or runner hides it', () => {
+    const m = new PanelModel();
+    const delivery = (id: string, hook: string, status: 'received' | 'processed', names: string[]) => ({
+      id, hook, status, externalId: null, receivedAt: now - 60_000, processedAt: null, source: '127.0.0.1', headers: {}, size: 2, sha256: '', replayOf: null,
+      actions: names.map((n) => ({ id: n, name: n })),
+    });
+    m.load({ ...snapshot([action({ name: 'deploy', status: 'waiting', dueAt: null, trigger: { kind: 'webhook', hook: 'push' } })], []), webhookUrl: 'http://127.0.0.1:9' });
+    let inbox = visibleRows(m, EMPTY_FILTER, {}, now).filter((r) => r.key.startsWith('webhooks') || r.kind === 'delivery');
+    assert.deepStrictEqual(inbox.map((r) => r.label), ['Webhooks', 'No deliveries yet. POST to http://127.0.0.1:9/hooks/push']);
+    m.apply({ folder: '/w', events: [], actions: [], removedActions: [], runs: [], paused: false, deliveries: [delivery('d1', 'push', 'processed', ['deploy']), delivery('d2', 'push', 'received', [])] });
+    inbox = visibleRows(m, EMPTY_FILTER, {}, now).filter((r) => r.kind === 'delivery');
+    assert.deepStrictEqual(inbox.map((r) => [r.deliveryId, r.description]), [['d1', 'ran deploy · 1 min ago'], ['d2', 'runs on the next tick · 1 min ago']]);
+    assert.strictEqual(visibleRows(m, { ...EMPTY_FILTER, runner: 'task' }, {}, now).filter((r) => r.kind === 'delivery').length, 0);
+    assert.strictEqual(visibleRows(m, { ...EMPTY_FILTER, text: 'PUSH' }, {}, now).filter((r) => r.kind === 'delivery').length, 2);
   });
 
   it('moves keyboard focus the way a tree does', () => {

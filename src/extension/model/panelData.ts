@@ -5,7 +5,7 @@ import { type Action, type ActionInput, type LifecycleEvent, type Run } from '..
 import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
 import { parseDuration } from '../../core/duration';
-import type { AddForm, Delta, Details, FormFeedback, PanelRun, Payload } from '../../../webview/protocol';
+import type { AddForm, DeliveryDetails, Delta, Details, FormFeedback, PanelRun, Payload } from '../../../webview/protocol';
 import { bodyText } from './deliveryText';
 import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
 
@@ -103,13 +103,8 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
   const runRow = runId ? orch.store.getRun(runId) : (runs[0] ?? undefined);
   if (!action && !runRow) return undefined;
   const timeline = orch.eventsOf(actionId, 500).map((e) => ({ seq: e.seq, ts: e.ts, type: e.type, runId: e.runId, data: e.data }));
-  let payload: Payload | undefined;
   const deliveryId = runRow?.data.SDLC_WEBHOOK_DELIVERY_ID;
-  const delivery = deliveryId ? orch.getDelivery(deliveryId) : undefined;
-  if (delivery) {
-    const body = bodyText(orch.deliveryBody(delivery.id));
-    payload = { delivery, kind: body.kind, text: body.text.slice(0, PAYLOAD_SHOWN), truncated: body.text.length > PAYLOAD_SHOWN };
-  }
+  const payload = deliveryId ? payloadOf(orch, deliveryId) : undefined;
   const afterId = action?.trigger.kind === 'after' ? action.trigger.after : undefined;
   return {
     actionId,
@@ -121,6 +116,20 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     timeline,
     payload,
   };
+}
+
+/** A stored delivery's body as the panel shows it (cut at 64 KiB). */
+function payloadOf(orch: Orchestrator, deliveryId: string): Payload | undefined {
+  const delivery = orch.getDelivery(deliveryId);
+  if (!delivery) return undefined;
+  const body = bodyText(orch.deliveryBody(delivery.id));
+  return { delivery, kind: body.kind, text: body.text.slice(0, PAYLOAD_SHOWN), truncated: body.text.length > PAYLOAD_SHOWN };
+}
+
+/** One delivery of the inbox: what arrived, and what it ran. */
+export function deliveryDetailsOf(orch: Orchestrator, deliveryId: string): DeliveryDetails | undefined {
+  const payload = payloadOf(orch, deliveryId);
+  return payload && { payload, runs: panelRuns(orch, orch.runsOfDelivery(deliveryId)) };
 }
 
 /** Checks the Add form the way Schedule Action checks its steps; `input` when it can be added. */
