@@ -295,6 +295,8 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
       open: true,
       children: () => (queueGroups.length ? queueGroups : empty('queue-empty', filtering ? 'No queued action matches the filter.' : 'Nothing queued. Add an action to schedule work.')),
     },
+    // The inbox before the history: the history can be ten thousand rows long.
+    ...(inbox ? [inbox] : []),
     {
       key: 'history',
       kind: 'group',
@@ -305,7 +307,6 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
       open: true,
       children: () => (dayNodes.length ? dayNodes : empty('history-empty', filtering ? 'No run matches the filter.' : 'No runs yet.')),
     },
-    ...(inbox ? [inbox] : []),
   ];
 }
 

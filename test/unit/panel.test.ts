@@ -159,10 +159,10 @@ describe('panel: the view model', () => {
       '      after build',
       '  Paused (1)',
       '    held',
-      'History (0)',
-      '  No runs yet.',
       'Webhooks (0)',
       '  No deliveries.',
+      'History (0)',
+      '  No runs yet.',
     ]);
     const after = rows.find((r) => r.label === 'after build')!;
     assert.strictEqual(after.description, 'after busy');
@@ -217,7 +217,7 @@ describe('panel: the view model', () => {
     const none = visibleRows(m, { ...EMPTY_FILTER, text: 'nothing like it' }, {}, now);
     assert.deepStrictEqual(
       none.filter((r) => r.kind === 'empty').map((r) => r.label),
-      ['No queued action matches the filter.', 'No run matches the filter.', 'No deliveries.'],
+      ['No queued action matches the filter.', 'No deliveries.', 'No run matches the filter.'],
     );
   });
 

@@ -4,6 +4,7 @@
 // Screenshots in the dark and the light theme.
 'use strict';
 const assert = require('assert');
+const fs = require('fs');
 const path = require('path');
 const { withVSCode, runCommand, until, lines, cliJson, reloadWindow, CLI } = require('../scenario');
 const { spawnSync } = require('child_process');
@@ -51,7 +52,7 @@ async function addAction(frame, { command, runner, when, value, name }) {
 
 describe('9. the orchestrator panel', function () {
   it('shows an action queued, running and finished live, its timeline, and Run Now / Cancel work', async function () {
-    await withVSCode('09-panel', {}, async ({ page, folder, shot }) => {
+    await withVSCode('09-panel', { theme: 'Default Dark Modern' }, async ({ page, folder, shot }) => {
       await runCommand(page, 'SDLC: Open Orchestrator Panel');
       let frame = await panelFrame(page);
       await frame.locator('#row-queue').waitFor({ timeout: 20_000 });
@@ -101,6 +102,16 @@ describe('9. the orchestrator panel', function () {
       const runs = cliJson(['history', '--workspace', folder]);
       assert.ok(runs.some((r) => r.name === 'long job' && r.status === 'cancelled'), 'the run is cancelled in the database');
 
+      // The tree works from the keyboard: End goes to the last row, Enter opens it, Up and Enter the one above.
+      await frame.locator('#tree').focus();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await frame.locator('.details h2', { hasText: 'panel job' }).waitFor({ timeout: 10_000 });
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Enter');
+      await frame.locator('.details h2', { hasText: 'long job' }).waitFor({ timeout: 10_000 });
+      assert.match(await frame.locator('#tree').getAttribute('aria-activedescendant'), /^row-r_/);
+
       // The filter narrows the tree and survives a reload, with the panel itself.
       await frame.locator('#filter-text input').fill('long');
       await until(async () => !(await treeRow(frame, 'panel job').count()), 5000, 'the filter to hide "panel job"');
@@ -114,25 +125,62 @@ describe('9. the orchestrator panel', function () {
     });
   });
 
-  it('looks like VS Code in the light theme', async function () {
-    await withVSCode(
-      '09-panel-light',
-      {
-        theme: 'Default Light Modern',
-        prepare: (folder) => {
-          const run = (args) => spawnSync(process.execPath, [CLI, ...args, '--workspace', folder], { encoding: 'utf8' });
-          run(['add', '--name', 'nightly build', '--cron', '0 2 * * *', '--run', 'npm run build']);
-          run(['add', '--name', 'deploy', '--webhook', 'deploy', '--run', './deploy.sh']);
-        },
-      },
-      async ({ page, shot }) => {
-        await runCommand(page, 'SDLC: Open Orchestrator Panel');
-        const frame = await panelFrame(page);
-        await treeRow(frame, 'nightly build').waitFor({ timeout: 20_000 });
-        await treeRow(frame, 'nightly build').click();
-        await frame.locator('.details h2', { hasText: 'nightly build' }).waitFor({ timeout: 10_000 });
-        await shot('light');
-      },
-    );
+  it('opens 10,000 runs of history at once and scrolls them; shows a webhook payload; light and high-contrast themes', async function () {
+    const { folderWithHistory } = require('../../../bench/lib');
+    const prepare = async (folder) => {
+      const seeded = await folderWithHistory(10_000);
+      fs.cpSync(path.join(seeded, '.sdlc'), path.join(folder, '.sdlc'), { recursive: true });
+      fs.rmSync(seeded, { recursive: true, force: true });
+      const run = (args) => spawnSync(process.execPath, [CLI, ...args, '--workspace', folder], { encoding: 'utf8' });
+      run(['add', '--name', 'nightly build', '--cron', '0 2 * * *', '--run', 'npm run build']);
+      run(['add', '--name', 'deploy', '--webhook', 'deploy', '--run', 'echo deployed']);
+    };
+    await withVSCode('09-panel-light', { theme: 'Default Light Modern', prepare }, async ({ page, folder, shot }) => {
+      const t0 = Date.now();
+      await runCommand(page, 'SDLC: Open Orchestrator Panel');
+      const frame = await panelFrame(page);
+      await treeRow(frame, 'nightly build').waitFor({ timeout: 20_000 });
+      const firstDraw = Date.now() - t0;
+      await until(async () => (await frame.locator('#row-history .badge').innerText()) === '10000', 30_000, 'all 10,000 runs in the history');
+      const allLoaded = Date.now() - t0;
+      // Scroll to the end and back: the frames the panel draws while it scrolls, timed in the page.
+      const scroll = await frame.evaluate(async () => {
+        const tree = document.getElementById('tree');
+        const gaps = [];
+        let last = performance.now();
+        for (let i = 0; i < 60; i++) {
+          tree.scrollTop = (tree.scrollHeight * (i + 1)) / 60;
+          await new Promise((r) => requestAnimationFrame(r));
+          const t = performance.now();
+          gaps.push(t - last);
+          last = t;
+        }
+        return { drawn: tree.querySelectorAll('[role=treeitem]').length, worstFrameMs: Math.max(...gaps), runRowsAtEnd: [...tree.querySelectorAll('[role=treeitem]')].filter((r) => /job \d+/.test(r.textContent)).length };
+      });
+      console.log(`      10,000 runs: first draw ${firstDraw} ms after the command, all pages ${allLoaded} ms; scrolling end to end: worst frame ${scroll.worstFrameMs.toFixed(0)} ms, ${scroll.drawn} rows in the DOM`);
+      assert.ok(scroll.drawn < 200, `only the rows in view are drawn (${scroll.drawn})`);
+      assert.ok(scroll.runRowsAtEnd > 0, 'the oldest runs are drawn at the end of the scroll');
+      await shot('history-scrolled');
+      await frame.evaluate(() => (document.getElementById('tree').scrollTop = 0));
+
+      // A delivery arrives: the inbox shows it, and its payload is pretty-printed.
+      const posted = spawnSync(process.execPath, [CLI, 'hook', 'deploy', '--data', '{"ref":"refs/heads/main","commits":2}', '--content-type', 'application/json', '--workspace', folder], { encoding: 'utf8' });
+      assert.strictEqual(posted.status, 0, posted.stderr);
+      const delivery = frame.locator('[role=treeitem]', { hasText: 'ran deploy' }).first();
+      await delivery.waitFor({ timeout: 15_000 });
+      await delivery.click();
+      await frame.locator('.payload', { hasText: '"ref": "refs/heads/main"' }).waitFor({ timeout: 10_000 });
+      await treeRow(frame, 'nightly build').click();
+      await frame.locator('.details h2', { hasText: 'nightly build' }).waitFor({ timeout: 10_000 });
+      await frame.locator('.next-runs li').nth(4).waitFor({ timeout: 5000 });
+      await shot('light');
+    });
+    await withVSCode('09-panel-hc', { theme: 'Default High Contrast', prepare }, async ({ page, shot }) => {
+      await runCommand(page, 'SDLC: Open Orchestrator Panel');
+      const frame = await panelFrame(page);
+      await treeRow(frame, 'nightly build').click();
+      await frame.locator('.details h2', { hasText: 'nightly build' }).waitFor({ timeout: 10_000 });
+      await shot('high-contrast');
+    });
   });
 });
