@@ -120,9 +120,9 @@ function timeline(d: Details): HTMLElement {
   return dataGrid(
     [
       { key: 'seq', title: 'Seq', width: '56px' },
-      { key: 'time', title: 'Time', width: '150px' },
+      { key: 'time', title: 'Time', width: '172px' },
       { key: 'type', title: 'Event', width: '130px' },
-      { key: 'run', title: 'Run', width: '84px' },
+      { key: 'run', title: 'Run', width: '100px' },
       { key: 'detail', title: 'Detail', width: 'minmax(160px, 1fr)' },
     ],
     rows,

@@ -154,7 +154,7 @@ class OrchestratorPanel {
     if (!vscode.workspace.isTrusted) return { ...base, notice: 'This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.' };
     const orch = host.orchestrator;
     if (!orch) return { ...base, notice: host.error ? `Could not start: ${host.error}` : 'Starting…' };
-    const view = host.view(0);
+    const view = host.view(100); // the tree's limit: shares the tree's cached read
     const page = historyPage(orch, Number.MAX_SAFE_INTEGER, HISTORY_PAGE);
     return {
       ...base,

@@ -52,7 +52,7 @@ async function addAction(frame, { command, runner, when, value, name }) {
 
 describe('9. the orchestrator panel', function () {
   it('shows an action queued, running and finished live, its timeline, and Run Now / Cancel work', async function () {
-    await withVSCode('09-panel', { theme: 'Default Dark Modern' }, async ({ page, folder, shot }) => {
+    await withVSCode('09-panel', { theme: 'Default Dark Modern' }, async ({ page, folder, shot, crop }) => {
       await runCommand(page, 'SDLC: Open Orchestrator Panel');
       let frame = await panelFrame(page);
       await frame.locator('#row-queue').waitFor({ timeout: 20_000 });
@@ -87,6 +87,7 @@ describe('9. the orchestrator panel', function () {
       await grid.waitFor({ timeout: 10_000 });
       for (const type of ['task.accepted', 'task.started', 'task.completed']) await grid.locator('vscode-data-grid-cell', { hasText: type }).first().waitFor({ timeout: 10_000 });
       await shot('timeline');
+      await crop('panel-timeline', { x: 348, y: 70, width: 1052, height: 400 });
 
       // Run Now and Cancel, from the details of a long job.
       await addAction(frame, { command: 'echo "long $SDLC_RUN_ID" >> long.txt; sleep 60', runner: 'Background process', when: 'Only when run by hand', name: 'long job' });
@@ -135,7 +136,7 @@ describe('9. the orchestrator panel', function () {
       run(['add', '--name', 'nightly build', '--cron', '0 2 * * *', '--run', 'npm run build']);
       run(['add', '--name', 'deploy', '--webhook', 'deploy', '--run', 'echo deployed']);
     };
-    await withVSCode('09-panel-light', { theme: 'Default Light Modern', prepare }, async ({ page, folder, shot }) => {
+    await withVSCode('09-panel-light', { theme: 'Default Light Modern', prepare }, async ({ page, folder, shot, crop }) => {
       const t0 = Date.now();
       await runCommand(page, 'SDLC: Open Orchestrator Panel');
       const frame = await panelFrame(page);
@@ -174,6 +175,7 @@ describe('9. the orchestrator panel', function () {
       await frame.locator('.details h2', { hasText: 'nightly build' }).waitFor({ timeout: 10_000 });
       await frame.locator('.next-runs li').nth(4).waitFor({ timeout: 5000 });
       await shot('light');
+      await crop('panel-light', { x: 348, y: 70, width: 1052, height: 480 });
     });
     await withVSCode('09-panel-hc', { theme: 'Default High Contrast', prepare }, async ({ page, shot }) => {
       await runCommand(page, 'SDLC: Open Orchestrator Panel');
