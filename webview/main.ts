@@ -269,7 +269,7 @@ async function loadDetails(): Promise<void> {
 /** Older history arrives page by page after the first screen is drawn. */
 async function loadOlderHistory(folder: string): Promise<void> {
   while (!model.historyComplete && model.folder === folder) {
-    const page = await end.request('history', { folder, before: model.oldestEnd(), limit: 2000 }).catch(() => undefined);
+    const page = await end.request('history', { folder, before: model.oldest(), limit: 1000 }).catch(() => undefined);
     if (!page || model.folder !== folder) return;
     model.addHistory(page.runs);
     model.historyComplete = page.complete;

@@ -129,7 +129,7 @@ export interface FormFeedback {
 /** Every request the webview may make: its parameters and the host's answer. */
 export interface Requests {
   ready: { params: { folder?: string; protocol: number }; result: Snapshot };
-  history: { params: { folder: string; before: number; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
+  history: { params: { folder: string; before: { endedAt: number; runId: string } | undefined; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
   details: { params: { folder: string; actionId: string; runId?: string }; result: Details | undefined };
   delivery: { params: { folder: string; deliveryId: string }; result: DeliveryDetails | undefined };
   act: { params: { folder: string; op: PanelOp; actionId?: string }; result: { done: boolean; message?: string } };

@@ -72,10 +72,11 @@ export class PanelModel {
     return this.sorted;
   }
 
-  /** The oldest end time held: where the next page of history starts. */
-  oldestEnd(): number {
+  /** The oldest run held: the next page of history starts after it (same order as the host's). */
+  oldest(): { endedAt: number; runId: string } | undefined {
     const h = this.history();
-    return h.length ? h[h.length - 1].endedAt! : Number.MAX_SAFE_INTEGER;
+    const last = h[h.length - 1];
+    return last && { endedAt: last.endedAt!, runId: last.runId };
   }
 
   run(runId: string): PanelRun | undefined {

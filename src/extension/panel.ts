@@ -155,7 +155,7 @@ class OrchestratorPanel {
     const orch = host.orchestrator;
     if (!orch) return { ...base, notice: host.error ? `Could not start: ${host.error}` : 'Starting…' };
     const view = host.view(100); // the tree's limit: shares the tree's cached read
-    const page = historyPage(orch, Number.MAX_SAFE_INTEGER, HISTORY_PAGE);
+    const page = historyPage(orch, undefined, HISTORY_PAGE);
     return {
       ...base,
       following: view.following,

@@ -4,6 +4,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { DEFAULT_POLICY, type Action } from '../../src/core/model';
+import { migrate } from '../../src/core/schema';
+import { loadSqlJs } from '../../src/core/sqljs';
+import { Store } from '../../src/core/store';
 import { checkForm, deltaOf, detailsOf, historyPage, nextRuns } from '../../src/extension/model/panelData';
 import { EMPTY_FILTER, HostEnd, WebviewEnd, asMessage, type Handlers, type Message, type PanelRun, type Snapshot, type Transport } from '../../webview/protocol';
 import { PanelModel, dayKey, moveFocus, timelineRows, visibleRows } from '../../webview/viewModel';
@@ -88,9 +91,9 @@ describe('panel: the message protocol', () => {
     new HostEnd(
       host,
       handlers({
-        history: async ({ before }) => {
-          if (before === 1) await slow; // the first request answers last
-          return { runs: [run(before)], complete: true };
+        history: async ({ limit }) => {
+          if (limit === 1) await slow; // the first request answers last
+          return { runs: [run(limit)], complete: true };
         },
         act: async () => {
           throw new Error('That action was deleted');
@@ -98,8 +101,8 @@ describe('panel: the message protocol', () => {
       }),
     );
     const end = new WebviewEnd(page);
-    const first = end.request('history', { folder: '/w', before: 1, limit: 10 });
-    const second = await end.request('history', { folder: '/w', before: 2, limit: 10 });
+    const first = end.request('history', { folder: '/w', before: undefined, limit: 1 });
+    const second = await end.request('history', { folder: '/w', before: undefined, limit: 2 });
     assert.strictEqual(second.runs[0].runId, 'r2');
     release();
     assert.strictEqual((await first).runs[0].runId, 'r1');
@@ -337,7 +340,7 @@ describe('panel: what the host sends (a real engine)', () => {
 
       await orch.clearHistory();
       await waitFor(() => deltas[deltas.length - 1] === undefined, 5000, 'a clear to ask for a whole snapshot');
-      assert.deepStrictEqual(historyPage(orch, Number.MAX_SAFE_INTEGER).runs, []);
+      assert.deepStrictEqual(historyPage(orch, undefined).runs, []);
     } finally {
       await orch.stop();
     }
@@ -370,9 +373,9 @@ describe('panel: what the host sends (a real engine)', () => {
         await orch.runNow(actions[0].id);
         await waitFor(() => orch.history(10).length === i + 1, 10_000, `run ${i + 1}`);
       }
-      const first = historyPage(orch, Number.MAX_SAFE_INTEGER, 3);
+      const first = historyPage(orch, undefined, 3);
       assert.deepStrictEqual([first.runs.length, first.complete], [3, false]);
-      const rest = historyPage(orch, first.runs[2].endedAt!, 3);
+      const rest = historyPage(orch, { endedAt: first.runs[2].endedAt!, runId: first.runs[2].runId }, 3);
       assert.deepStrictEqual([rest.runs.length, rest.complete], [2, true]);
       assert.strictEqual(new Set([...first.runs, ...rest.runs].map((r) => r.runId)).size, 5);
     } finally {
@@ -386,6 +389,29 @@ describe('panel: what the host sends (a real engine)', () => {
     const every = action({ trigger: { kind: 'every', every: '15m' }, dueAt: now + 60_000 });
     assert.deepStrictEqual(nextRuns(every, now, 3), [now + 60_000, now + 960_000, now + 1_860_000]);
     assert.deepStrictEqual(nextRuns({ ...every, status: 'paused' }, now), []);
+  });
+
+  it('pages through runs that ended in the same millisecond without losing or repeating one', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    migrate(db);
+    const insert = db.prepare(
+      `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, started_at, ended_at, exit_code, cause, owner) VALUES (?, 'a', 'burst', 'process', 'succeeded', 1, ?, ?, 0, 'schedule', 't')`,
+    );
+    for (let i = 0; i < 25; i++) insert.run([`run-${String(i).padStart(2, '0')}`, now, i < 20 ? now + 5 : now + 1]); // 20 share one end time
+    insert.free();
+    const store = new Store(db);
+    const seen: string[] = [];
+    let before: { endedAt: number; runId: string } | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = store.runSummaries(7, before);
+      seen.push(...page.map((r) => r.runId));
+      if (page.length < 7) break;
+      before = page[page.length - 1] as { endedAt: number; runId: string };
+    }
+    assert.strictEqual(seen.length, 25);
+    assert.strictEqual(new Set(seen).size, 25);
+    db.close();
   });
 
   it('checks the Add form the way Schedule Action does', () => {

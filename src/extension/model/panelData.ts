@@ -10,7 +10,7 @@ import { bodyText } from './deliveryText';
 import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
 
 /** History is sent in pages this long: the first with the snapshot, the rest as the panel asks. */
-export const HISTORY_PAGE = 2000;
+export const HISTORY_PAGE = 1000;
 /** The payload shown in the panel; the whole body stays a click away (Show Webhook Delivery). */
 const PAYLOAD_SHOWN = 64 * 1024;
 
@@ -41,10 +41,10 @@ export function panelRuns(orch: Orchestrator, runs: Run[]): PanelRun[] {
   });
 }
 
-/** A page of history older than `before`; `complete` when nothing older is left. */
-export function historyPage(orch: Orchestrator, before: number, limit = HISTORY_PAGE): { runs: PanelRun[]; complete: boolean } {
-  const runs = orch.history(limit, before);
-  return { runs: panelRuns(orch, runs), complete: runs.length < limit };
+/** A page of history after `before` (the last run of the page before); `complete` when nothing older is left. */
+export function historyPage(orch: Orchestrator, before: { endedAt: number; runId: string } | undefined, limit = HISTORY_PAGE): { runs: PanelRun[]; complete: boolean } {
+  const runs = orch.store.runSummaries(limit, before);
+  return { runs, complete: runs.length < limit };
 }
 
 /**
