@@ -2,18 +2,12 @@
 // the Schedule Action command (model/panelData.ts checkForm → wizardModel), so the panel and
 // the palette accept and refuse exactly the same things.
 import type { Action } from '../src/core/model';
-import type { AddForm, FormFeedback, WhenKindChoice } from './protocol';
+import { WHEN_CHOICES, WHEN_PROMPTS, type WhenKind } from '../src/extension/model/whenChoices';
+import type { AddForm, FormFeedback } from './protocol';
 import { button, dropdown, el, textField, type Field } from './ui/components';
 
-const WHEN: { value: WhenKindChoice; label: string; placeholder: string }[] = [
-  { value: 'in', label: 'After a delay', placeholder: '10m (a number is minutes)' },
-  { value: 'at', label: 'At a time', placeholder: '17:30 or 2026-12-01T09:00' },
-  { value: 'cron', label: 'On a cron schedule', placeholder: '0 9 * * 1-5' },
-  { value: 'every', label: 'At an interval', placeholder: '15m' },
-  { value: 'webhook', label: 'When a webhook arrives', placeholder: 'deploy' },
-  { value: 'after', label: 'After another action succeeds', placeholder: '' },
-  { value: 'manual', label: 'Only when run by hand', placeholder: '' },
-];
+/** The palette's choices, without their codicon prefix. */
+const WHEN = WHEN_CHOICES.map((c) => ({ value: c.value, label: c.label.replace(/^\$\([^)]*\)\s*/, '') }));
 
 const RUNNERS = [
   { value: 'task', label: 'VS Code task' },
@@ -58,14 +52,13 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
   const valueSlot = el('div', 'value-slot');
 
   const drawValue = () => {
-    const w = WHEN.find((x) => x.value === form.when)!;
     let input: Field | undefined;
     if (form.when === 'after') {
       const options = actions.map((a) => ({ value: a.id, label: a.name }));
       if (!options.some((o) => o.value === form.value)) form.value = options[0]?.value ?? '';
       input = options.length ? dropdown({ options, value: form.value, ariaLabel: 'After which action', onChange: (v) => ((form.value = v), check()) }) : undefined;
     } else if (form.when !== 'manual') {
-      input = textField({ label: w.label, placeholder: w.placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
+      input = textField({ label: WHEN_PROMPTS[form.when].prompt, placeholder: WHEN_PROMPTS[form.when].placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
       input.id = 'add-value';
     }
     valueSlot.replaceChildren(...(input ? [input] : []), messages.value);
@@ -75,7 +68,7 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
     value: form.when,
     ariaLabel: 'When',
     onChange: (v) => {
-      form.when = v as WhenKindChoice;
+      form.when = v as WhenKind;
       form.value = '';
       drawValue();
       check();

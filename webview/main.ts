@@ -285,6 +285,9 @@ function load(s: Snapshot): void {
   save();
   notice.textContent = s.notice ?? '';
   notice.classList.toggle('hidden', !s.notice);
+  // Untrusted, not started, or failed: an empty tree would only mislead.
+  main.classList.toggle('hidden', Boolean(s.notice));
+  filterBar.classList.toggle('hidden', Boolean(s.notice));
   drawFilterBar();
   draw();
   void loadOlderHistory(s.folder);

@@ -3,28 +3,14 @@
 // answered by one reply); the host pushes (events, never answered). The webview's first
 // request is `ready`, answered with the whole state; after that the host pushes each change.
 // No DOM and no vscode here: the transport is passed in, so the protocol runs in plain mocha.
-import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, RunStatus, TriggerKind } from '../src/core/model';
+import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, RunSummary, TriggerKind } from '../src/core/model';
+import type { WhenKind } from '../src/extension/model/whenChoices';
 
 /** Bumped when a message changes shape; a webview restored from an older build asks again. */
 export const PROTOCOL_VERSION = 1;
 
-/** A finished (or running) run as the panel lists it: no output, plus its action's command. */
-export interface PanelRun {
-  runId: string;
-  actionId: string;
-  name: string;
-  runner: string;
-  status: RunStatus;
-  attempt: number;
-  startedAt: number;
-  endedAt: number | null;
-  exitCode: number | null;
-  reason: string | null;
-  cause: string;
-  /** From the action, while it is still stored; runs outlive deleted actions. */
-  command?: string;
-  trigger?: TriggerKind;
-}
+/** A run as the panel lists it: no output, plus its action's command and trigger kind. */
+export type PanelRun = RunSummary;
 
 export interface Filter {
   text: string;
@@ -107,13 +93,11 @@ export interface DeliveryDetails {
 
 export type PanelOp = 'runNow' | 'cancel' | 'rerun' | 'delete' | 'pauseAction' | 'resumeAction' | 'pauseAll' | 'resumeAll';
 
-export type WhenKindChoice = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual';
-
 export interface AddForm {
   name: string;
   command: string;
   runner: 'task' | 'terminal' | 'process';
-  when: WhenKindChoice;
+  when: WhenKind;
   value: string;
 }
 

@@ -3,6 +3,7 @@
 // No DOM here, so it is unit-tested in plain mocha; webview/tree.ts draws the rows.
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
+import { actionDescription, failedHow } from '../src/extension/model/treeModel';
 import type { Delta, Filter, PanelRun, Snapshot, TimelineEntry } from './protocol';
 
 /** The panel's copy of one folder's state, patched by each pushed change. */
@@ -169,34 +170,16 @@ const ACTION_ICON: Record<string, [string, Tone]> = {
   paused: ['debug-pause', 'muted'],
 };
 
-function actionDescription(a: Action, now: number, names: Map<string, string>): string {
-  switch (a.status) {
-    case 'running':
-      return a.running > 1 ? `running ×${a.running}` : 'running';
-    case 'retrying':
-      return `retry ${a.dueAt !== null ? relativeTime(a.dueAt, now) : ''} · attempt ${a.attempt + 1}/${a.policy.maxAttempts}`;
-    case 'scheduled':
-      return `${a.dueAt !== null ? relativeTime(a.dueAt, now) : 'scheduled'} · ${a.run.runner}`;
-    case 'paused':
-      return 'paused';
-    default:
-      if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}${a.pending ? ` · ${a.pending} queued` : ''}`;
-      if (a.trigger.kind === 'after') return `after ${names.get(a.trigger.after) ?? a.trigger.after.slice(0, 8)}`;
-      return a.trigger.kind === 'manual' ? 'manual: Run Now starts it' : a.status;
-  }
-}
-
 function runIcon(r: PanelRun): [string, Tone] {
   if (r.status === 'succeeded') return r.exitCode === null ? ['question', 'warning'] : ['pass', 'passed'];
   if (r.status === 'failed') return ['error', 'failed'];
   return ['circle-slash', 'muted'];
 }
 
-/** A run that ended without an exit code: say how, in a word the row has room for. */
+/** The exit code, or (none recorded) how the run ended, in a word the row has room for. */
 export function runOutcome(r: PanelRun): string {
   if (r.exitCode !== null) return `exit ${r.exitCode}`;
-  for (const how of ['recovered', 'timed out', 'interrupted']) if (r.reason?.startsWith(how)) return how;
-  return r.status === 'succeeded' ? 'exit ?' : r.status;
+  return r.status === 'succeeded' ? 'exit ?' : failedHow(r);
 }
 
 function runDescription(r: PanelRun): string {
@@ -243,7 +226,8 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   const queued = [...model.actions.values()].filter((a) => QUEUE_GROUPS.some((g) => g.has(a)) && actionMatches(a, f)).sort(byDue);
   const actionNode = (a: Action): Node => {
     const [icon, tone] = ACTION_ICON[a.status] ?? ['circle-outline', undefined];
-    return { key: `a:${a.id}`, kind: 'action', label: a.name, description: actionDescription(a, now, names), icon, tone, actionId: a.id };
+    const description = actionDescription(a, now, names) + (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '');
+    return { key: `a:${a.id}`, kind: 'action', label: a.name, description, icon, tone, actionId: a.id };
   };
   const queueGroups: Node[] = [];
   for (const g of QUEUE_GROUPS) {

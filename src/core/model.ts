@@ -97,6 +97,12 @@ export interface Run {
   cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>'
 }
 
+/** A run as a list shows it (the panel's history): no output, plus its action's command and trigger kind while the action is stored. */
+export interface RunSummary extends Omit<Run, 'outputTail'> {
+  command?: string;
+  trigger?: TriggerKind;
+}
+
 /**
  * Lifecycle event types. Each is recorded after the fact it names, with a monotonic seq.
  * - task.accepted   an action was created

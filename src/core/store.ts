@@ -3,7 +3,7 @@
 // Prepared statements are cached and all freed on close.
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { dueKeyUpperBound } from './dueKey';
-import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, TriggerKind } from './model';
+import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, RunSummary, TriggerKind } from './model';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
 export const WRITES = {
@@ -57,12 +57,6 @@ export interface ActionRow extends Action {
   occurrenceAt: number | null;
   pendingSince: number | null;
   held: boolean;
-}
-
-/** A finished run as a list shows it (see runSummaries). */
-export interface RunSummary extends Omit<Run, 'outputTail'> {
-  command?: string;
-  trigger?: TriggerKind;
 }
 
 export interface RunRow extends Run {

@@ -64,7 +64,8 @@ export function queueOrder(actions: Action[]): Action[] {
   );
 }
 
-function actionDescription(a: Action, now: number, names: Map<string, string>): string {
+/** What a queued action's row says after its name (the panel's tree says the same). */
+export function actionDescription(a: Action, now: number, names: Map<string, string>): string {
   switch (a.status) {
     case 'running':
       return a.running > 1 ? `running ×${a.running}` : 'running';
@@ -99,7 +100,7 @@ function actionTooltip(a: Action, names: Map<string, string>): string {
 }
 
 /** A run that ended without an exit code: say how, in a word the row has room for. */
-function failedHow(r: Run): string {
+export function failedHow(r: Pick<Run, 'reason' | 'status'>): string {
   if (r.reason?.startsWith('recovered')) return 'recovered';
   if (r.reason?.startsWith('timed out')) return 'timed out';
   if (r.reason?.startsWith('interrupted')) return 'interrupted';

@@ -66,7 +66,7 @@ describe('9. the orchestrator panel', function () {
       await shot('form-errors');
       await toolkitButton(frame, 'Cancel').click();
 
-      await addAction(frame, { command: 'echo "panel $SDLC_RUN_ID" >> out.txt', runner: 'Background process', when: 'After a delay', value: '6s', name: 'panel job' });
+      await addAction(frame, { command: 'echo "panel $SDLC_RUN_ID" >> out.txt', runner: 'Background process', when: 'In some minutes', value: '6s', name: 'panel job' });
       await frame.locator('.field-info', { hasText: 'Runs once' }).waitFor({ timeout: 5000 });
       await toolkitButton(frame, 'Add').click();
       const queued = treeRow(frame, 'panel job', 'in ');
@@ -90,7 +90,7 @@ describe('9. the orchestrator panel', function () {
       await crop('panel-timeline', { x: 348, y: 70, width: 1052, height: 400 });
 
       // Run Now and Cancel, from the details of a long job.
-      await addAction(frame, { command: 'echo "long $SDLC_RUN_ID" >> long.txt; sleep 60', runner: 'Background process', when: 'Only when run by hand', name: 'long job' });
+      await addAction(frame, { command: 'echo "long $SDLC_RUN_ID" >> long.txt; sleep 60', runner: 'Background process', when: 'Only when I run it', name: 'long job' });
       await toolkitButton(frame, 'Add').click();
       await treeRow(frame, 'long job', 'manual').waitFor({ timeout: 10_000 });
       await frame.locator('.details h2', { hasText: 'long job' }).waitFor({ timeout: 10_000 });

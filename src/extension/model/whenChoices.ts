@@ -1,0 +1,30 @@
+// When an action runs, in the user's words: the choices Schedule Action offers at its "When?"
+// step and the panel's Add form offers in its dropdown. No imports, so the webview bundles it
+// without the engine.
+
+export interface Choice<T> {
+  value: T;
+  label: string;
+  description?: string;
+  detail?: string;
+}
+
+export type WhenKind = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual';
+
+export const WHEN_CHOICES: Choice<WhenKind>[] = [
+  { value: 'in', label: '$(watch) In some minutes', detail: 'Once, after a delay: 10m, 30s, 2h' },
+  { value: 'at', label: '$(calendar) At a time', detail: 'Once, at a time: 17:30, or 2026-12-01T09:00' },
+  { value: 'cron', label: '$(history) On a cron schedule', detail: 'Repeatedly: "0 9 * * 1-5" is 9:00 on weekdays' },
+  { value: 'every', label: '$(sync) Every so often', detail: 'Repeatedly, at a fixed interval: 15m, 1h' },
+  { value: 'webhook', label: '$(plug) When a webhook arrives', detail: 'Each delivery to the named hook runs it' },
+  { value: 'after', label: '$(arrow-right) After another action succeeds', detail: 'Each success of that action runs it' },
+  { value: 'manual', label: '$(debug-start) Only when I run it', detail: 'Run it from the tree or with "Run Action Now"' },
+];
+
+export const WHEN_PROMPTS: Record<Exclude<WhenKind, 'after' | 'manual'>, { prompt: string; placeholder: string }> = {
+  in: { prompt: 'Run after how long? A number is minutes.', placeholder: '10m' },
+  at: { prompt: 'Run at what time? HH:MM (the next one), or a date and time.', placeholder: '17:30 or 2026-12-01T09:00' },
+  cron: { prompt: 'Cron expression: minute hour day month weekday (a 6th field first adds seconds).', placeholder: '0 9 * * 1-5' },
+  every: { prompt: 'Run how often?', placeholder: '15m' },
+  webhook: { prompt: 'Webhook name (letters, digits, ".", "_", "-").', placeholder: 'deploy' },
+};
