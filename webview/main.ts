@@ -102,8 +102,26 @@ function showStatus(text: string, error = false): void {
   status.classList.toggle('error', error);
 }
 
+/**
+ * Replaces a region's content, keeping keyboard focus on the same control (found again by its
+ * tag and text): a change pushed while a keyboard user is on "Cancel" must not drop them.
+ */
+function redraw(region: HTMLElement, ...content: (Node | string)[]): void {
+  const focused = document.activeElement instanceof HTMLElement && region.contains(document.activeElement) ? document.activeElement : undefined;
+  const key = focused && `${focused.tagName}|${focused.textContent}`;
+  region.replaceChildren(...content);
+  if (!key) return;
+  const again = [...region.querySelectorAll<HTMLElement>(focused!.tagName)].find((e) => `${e.tagName}|${e.textContent}` === key);
+  again?.focus();
+}
+
+let headerKey = '';
 function drawHeader(): void {
   const s = snapshot;
+  // Redrawn only when what it shows changes: not on every pushed change.
+  const key = JSON.stringify([s?.folder, s?.folders.length, s?.notice, s?.following, model.paused]);
+  if (key === headerKey) return;
+  headerKey = key;
   const parts: HTMLElement[] = [el('h1', '', 'SDLC Orchestrator')];
   if (s && s.folders.length > 1) {
     parts.push(
@@ -132,7 +150,7 @@ function drawHeader(): void {
         : button('Pause all', { icon: 'debug-pause', title: 'Hold every action of this folder; running ones finish', onClick: () => act('pauseAll') }),
     );
   }
-  header.replaceChildren(...parts);
+  redraw(header, ...parts);
 }
 
 function drawFilterBar(): void {
@@ -181,7 +199,8 @@ function draw(): void {
 
 function drawSide(): void {
   if (state.adding) {
-    side.replaceChildren(
+    redraw(
+      side,
       renderAddForm(state.adding, [...model.actions.values()], {
         validate: (form) => end.request('validate', { folder: model.folder, form }),
         submit: async (form) => {
@@ -225,16 +244,16 @@ function drawSide(): void {
     },
   };
   if (delivery) {
-    side.replaceChildren(renderDeliveryDetails(delivery, Date.now(), on));
+    redraw(side, renderDeliveryDetails(delivery, Date.now(), on));
     return;
   }
   if (!details) {
     const hint = el('div', 'empty-details');
     hint.append(el('p', '', snapshot?.notice ?? 'Select an action or a run to see what it runs, when, and everything that happened to it.'));
-    side.replaceChildren(hint);
+    redraw(side, hint);
     return;
   }
-  side.replaceChildren(renderDetails(details, state.tab, Date.now(), on));
+  redraw(side, renderDetails(details, state.tab, Date.now(), on));
 }
 
 function openForm(): void {
@@ -263,7 +282,7 @@ async function loadDetails(): Promise<void> {
   } finally {
     loading = false;
   }
-  drawSide();
+  if (!state.adding) drawSide(); // an open form is not redrawn under the user's typing
 }
 
 /** Older history arrives page by page after the first screen is drawn. */
