@@ -7,29 +7,11 @@ import { renderStatus } from '../../src/extension/model/statusModel';
 import { buildTree, queueOrder, type FolderView } from '../../src/extension/model/treeModel';
 import { renderDelivery } from '../../src/extension/model/deliveryText';
 import { commandFeedback, defaultName, parseAt, runChoices, whenFeedback } from '../../src/extension/model/wizardModel';
+import { actionFixture } from './helpers';
 
 const now = new Date(2026, 5, 1, 12, 0, 0).getTime(); // local noon
 
-function action(over: Partial<Action>): Action {
-  return {
-    id: over.name ?? 'id',
-    name: 'a',
-    status: 'scheduled',
-    trigger: { kind: 'delay', delay: '10m' },
-    run: { runner: 'task', command: 'npm test' },
-    policy: DEFAULT_POLICY,
-    dueAt: now + 60_000,
-    attempt: 0,
-    running: 0,
-    pending: 0,
-    idempotencyKey: null,
-    createdAt: now - 1000,
-    updatedAt: now - 1000,
-    lastRunId: null,
-    reason: null,
-    ...over,
-  };
-}
+const action = (over: Partial<Action>): Action => actionFixture(now, over);
 
 function run(over: Partial<Run>): Run {
   return {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DurableDatabase } from '../../src/core/database';
+import { DEFAULT_POLICY, type Action } from '../../src/core/model';
 import { silentLogger } from '../../src/core/log';
 import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
 import { sdlcPaths } from '../../src/core/paths';
@@ -73,4 +74,26 @@ export async function readFolder<T>(workspace: string, read: (db: DurableDatabas
 
 export function lines(file: string): string[] {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/** An action as the engine reports it, due a minute after `now`, with `over` on top. */
+export function actionFixture(now: number, over: Partial<Action>): Action {
+  return {
+    id: over.name ?? 'id',
+    name: 'a',
+    status: 'scheduled',
+    trigger: { kind: 'delay', delay: '10m' },
+    run: { runner: 'task', command: 'npm test' },
+    policy: DEFAULT_POLICY,
+    dueAt: now + 60_000,
+    attempt: 0,
+    running: 0,
+    pending: 0,
+    idempotencyKey: null,
+    createdAt: now - 1000,
+    updatedAt: now - 1000,
+    lastRunId: null,
+    reason: null,
+    ...over,
+  };
 }

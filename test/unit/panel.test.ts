@@ -3,14 +3,14 @@
 // read from a real engine running real processes.
 import * as assert from 'assert';
 import * as path from 'path';
-import { DEFAULT_POLICY, type Action } from '../../src/core/model';
+import type { Action } from '../../src/core/model';
 import { migrate } from '../../src/core/schema';
 import { loadSqlJs } from '../../src/core/sqljs';
 import { Store } from '../../src/core/store';
 import { checkForm, deltaOf, detailsOf, historyPage, nextRuns } from '../../src/extension/model/panelData';
 import { EMPTY_FILTER, HostEnd, WebviewEnd, asMessage, type Handlers, type Message, type PanelRun, type Snapshot, type Transport } from '../../webview/protocol';
 import { PanelModel, dayKey, moveFocus, timelineRows, visibleRows } from '../../webview/viewModel';
-import { engine, lines, tmpWorkspace, waitFor } from './helpers';
+import { actionFixture, engine, lines, tmpWorkspace, waitFor } from './helpers';
 
 /** Two transports joined like the webview and its host: asynchronous, structured-cloned, one way each. */
 function pair(): { host: Transport; page: Transport; sent: Message[] } {
@@ -39,26 +39,7 @@ function handlers(over: Partial<Handlers>): Handlers {
 
 const now = new Date(2026, 5, 10, 12, 0, 0).getTime(); // local noon
 
-function action(over: Partial<Action>): Action {
-  return {
-    id: over.name ?? 'id',
-    name: 'a',
-    status: 'scheduled',
-    trigger: { kind: 'delay', delay: '10m' },
-    run: { runner: 'process', command: 'npm test' },
-    policy: DEFAULT_POLICY,
-    dueAt: now + 60_000,
-    attempt: 0,
-    running: 0,
-    pending: 0,
-    idempotencyKey: null,
-    createdAt: now - 1000,
-    updatedAt: now - 1000,
-    lastRunId: null,
-    reason: null,
-    ...over,
-  };
-}
+const action = (over: Partial<Action>): Action => actionFixture(now, over);
 
 function run(i: number, over: Partial<PanelRun> = {}): PanelRun {
   return {
