@@ -114,6 +114,30 @@ function toRun(r: Row): RunRow {
   };
 }
 
+/** toRun's fields for a list, written out rather than spread: lists map thousands of rows. */
+function toRunSummary(r: Row): RunSummary {
+  return {
+    runId: r.run_id as string,
+    actionId: r.action_id as string,
+    name: r.name as string,
+    runner: r.runner as string,
+    status: r.status as RunStatus,
+    attempt: r.attempt as number,
+    startedAt: r.started_at as number,
+    endedAt: r.ended_at as number | null,
+    exitCode: r.exit_code as number | null,
+    reason: r.reason as string | null,
+    cause: r.cause as string,
+    command: r.task ? `task: ${r.task}` : ((r.command as string | null) ?? undefined),
+    trigger: (r.trigger_kind as TriggerKind | null) ?? undefined,
+  };
+}
+
+/** A run without its output or trigger data, and its action's command and trigger kind joined in. */
+const RUN_SUMMARY_SELECT = `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause,
+    json_extract(a.run, '$.command') AS command, json_extract(a.run, '$.task') AS task, json_extract(a.trigger, '$.kind') AS trigger_kind
+  FROM runs r LEFT JOIN actions a ON a.id = r.action_id`;
+
 const DELIVERY_COLUMNS = 'id, hook, external_id, status, received_at, processed_at, source, headers, size, sha256, replay_of, actions';
 
 function toDelivery(r: Row): Delivery {
@@ -356,27 +380,32 @@ export class Store {
    */
   runSummaries(limit: number, before?: { endedAt: number; runId: string }): RunSummary[] {
     return this.all(
-      `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause,
-         json_extract(a.run, '$.command') AS command, json_extract(a.run, '$.task') AS task, json_extract(a.trigger, '$.kind') AS trigger_kind
-       FROM runs r LEFT JOIN actions a ON a.id = r.action_id
+      `${RUN_SUMMARY_SELECT}
        WHERE r.ended_at IS NOT NULL AND r.ended_at <= ? AND NOT (r.ended_at = ? AND r.run_id >= ?)
        ORDER BY r.ended_at DESC, r.run_id DESC LIMIT ?`,
       [before?.endedAt ?? Number.MAX_SAFE_INTEGER, before?.endedAt ?? Number.MAX_SAFE_INTEGER, before?.runId ?? '', limit],
-    ).map((r) => ({
-      runId: r.run_id as string,
-      actionId: r.action_id as string,
-      name: r.name as string,
-      runner: r.runner as string,
-      status: r.status as RunStatus,
-      attempt: r.attempt as number,
-      startedAt: r.started_at as number,
-      endedAt: r.ended_at as number,
-      exitCode: r.exit_code as number | null,
-      reason: r.reason as string | null,
-      cause: r.cause as string,
-      command: r.task ? `task: ${r.task}` : ((r.command as string | null) ?? undefined),
-      trigger: (r.trigger_kind as TriggerKind | null) ?? undefined,
-    }));
+    ).map(toRunSummary);
+  }
+
+  /** Summaries of the runs with these ids (what one commit touched), in no particular order. */
+  runSummariesByIds(runIds: string[]): RunSummary[] {
+    const out: RunSummary[] = [];
+    // In chunks: a burst can touch more runs than SQLite takes parameters in one statement.
+    for (let i = 0; i < runIds.length; i += 500) {
+      const ids = runIds.slice(i, i + 500);
+      out.push(...this.all(`${RUN_SUMMARY_SELECT} WHERE r.run_id IN (${ids.map(() => '?').join(', ')})`, ids).map(toRunSummary));
+    }
+    return out;
+  }
+
+  /** An action's runs, newest first. */
+  runSummariesOf(actionId: string, limit: number): RunSummary[] {
+    return this.all(`${RUN_SUMMARY_SELECT} WHERE r.action_id = ? ORDER BY r.started_at DESC LIMIT ?`, [actionId, limit]).map(toRunSummary);
+  }
+
+  /** The runs a webhook delivery queued, oldest first. */
+  runSummariesOfDelivery(deliveryId: string): RunSummary[] {
+    return this.all(`${RUN_SUMMARY_SELECT} WHERE r.delivery_id = ? ORDER BY r.started_at`, [deliveryId]).map(toRunSummary);
   }
 
   runsOf(actionId: string, limit = 100): RunRow[] {

@@ -1,7 +1,7 @@
 // What the orchestrator panel is sent: the whole state when it opens, one delta per commit of
 // the change feed, an action's details on request, and the Add form's validation (the same
 // checks as Schedule Action). Reads the engine; no vscode here, so it is tested with a real one.
-import { type Action, type ActionInput, type LifecycleEvent, type Run } from '../../core/model';
+import type { Action, ActionInput, LifecycleEvent } from '../../core/model';
 import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
 import { parseDuration } from '../../core/duration';
@@ -13,33 +13,6 @@ import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wiza
 export const HISTORY_PAGE = 1000;
 /** The payload shown in the panel; the whole body stays a click away (Show Webhook Delivery). */
 const PAYLOAD_SHOWN = 64 * 1024;
-
-export function panelRun(r: Run, action: Pick<Action, 'run' | 'trigger'> | undefined): PanelRun {
-  return {
-    runId: r.runId,
-    actionId: r.actionId,
-    name: r.name,
-    runner: r.runner,
-    status: r.status,
-    attempt: r.attempt,
-    startedAt: r.startedAt,
-    endedAt: r.endedAt,
-    exitCode: r.exitCode,
-    reason: r.reason,
-    cause: r.cause,
-    command: action?.run.task ? `task: ${action.run.task}` : action?.run.command,
-    trigger: action?.trigger.kind,
-  };
-}
-
-/** Runs as the panel lists them, each action read once however many runs it has. */
-export function panelRuns(orch: Orchestrator, runs: Run[]): PanelRun[] {
-  const actions = new Map<string, Action | undefined>();
-  return runs.map((r) => {
-    if (!actions.has(r.actionId)) actions.set(r.actionId, orch.store.getAction(r.actionId));
-    return panelRun(r, actions.get(r.actionId));
-  });
-}
 
 /** A page of history after `before` (the last run of the page before); `complete` when nothing older is left. */
 export function historyPage(orch: Orchestrator, before: { endedAt: number; runId: string } | undefined, limit = HISTORY_PAGE): { runs: PanelRun[]; complete: boolean } {
@@ -69,13 +42,12 @@ export function deltaOf(orch: Orchestrator, folder: string, events: LifecycleEve
     if (a) actions.push(a);
     else removed.push(id);
   }
-  const runs = [...runIds].map((id) => orch.store.getRun(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
   return {
     folder,
     events,
     actions,
     removedActions: removed,
-    runs: panelRuns(orch, runs),
+    runs: orch.store.runSummariesByIds([...runIds]),
     deliveries: [...deliveryIds].map((id) => orch.getDelivery(id)).filter((d): d is NonNullable<typeof d> => d !== undefined),
     paused: orch.paused,
   };
@@ -99,8 +71,9 @@ export function nextRuns(a: Action, now: number, count = 5): number[] {
 /** The whole story of one action, and of one of its runs (the selected one, else its latest). */
 export function detailsOf(orch: Orchestrator, actionId: string, runId: string | undefined, now: number): Details | undefined {
   const action = orch.getAction(actionId);
-  const runs = orch.store.runsOf(actionId, 50);
-  const runRow = runId ? orch.store.getRun(runId) : (runs[0] ?? undefined);
+  const runs = orch.store.runSummariesOf(actionId, 50);
+  const selected = runId ?? runs[0]?.runId;
+  const runRow = selected ? orch.store.getRun(selected) : undefined;
   if (!action && !runRow) return undefined;
   const timeline = orch.eventsOf(actionId, 500).map((e) => ({ seq: e.seq, ts: e.ts, type: e.type, runId: e.runId, data: e.data }));
   const deliveryId = runRow?.data.SDLC_WEBHOOK_DELIVERY_ID;
@@ -110,8 +83,8 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     actionId,
     action,
     afterName: afterId ? (orch.getAction(afterId)?.name ?? afterId) : undefined,
-    run: runRow && { ...panelRun(runRow, action), outputTail: runRow.outputTail },
-    runs: panelRuns(orch, runs),
+    run: runRow && { ...orch.store.runSummariesByIds([runRow.runId])[0], outputTail: runRow.outputTail },
+    runs,
     nextRuns: action ? nextRuns(action, now) : [],
     timeline,
     payload,
@@ -129,7 +102,7 @@ function payloadOf(orch: Orchestrator, deliveryId: string): Payload | undefined 
 /** One delivery of the inbox: what arrived, and what it ran. */
 export function deliveryDetailsOf(orch: Orchestrator, deliveryId: string): DeliveryDetails | undefined {
   const payload = payloadOf(orch, deliveryId);
-  return payload && { payload, runs: panelRuns(orch, orch.runsOfDelivery(deliveryId)) };
+  return payload && { payload, runs: orch.store.runSummariesOfDelivery(deliveryId) };
 }
 
 /** Checks the Add form the way Schedule Action checks its steps; `input` when it can be added. */
