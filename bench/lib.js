@@ -54,9 +54,9 @@ function noopRunner(started) {
  */
 async function folderWithHistory(rows) {
   const ws = tmpdir(`h${rows}`);
-  const SQL = await core('sqljs').loadSqlJs();
+  const SQL = await core('store/sqljs').loadSqlJs();
   const db = new SQL.Database();
-  core('schema').migrate(db);
+  core('store/schema').migrate(db);
   db.exec('BEGIN');
   const run = db.prepare(
     `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner)
@@ -75,7 +75,7 @@ async function folderWithHistory(rows) {
   db.exec('COMMIT');
   const paths = core('paths').sdlcPaths(ws);
   core('paths').ensureSdlcDir(paths);
-  core('atomicFile').writeFileAtomic(paths.db, db.export());
+  core('store/atomicFile').writeFileAtomic(paths.db, db.export());
   db.close();
   return ws;
 }

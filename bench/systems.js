@@ -97,8 +97,8 @@ async function croner(dues) {
 // ---- the naive durable design: sql.js, the whole database exported after each change ----
 
 async function naiveSqljs(dues) {
-  const { writeFileAtomic } = core('atomicFile');
-  const SQL = await core('sqljs').loadSqlJs();
+  const { writeFileAtomic } = core('store/atomicFile');
+  const SQL = await core('store/sqljs').loadSqlJs();
   const dir = tmpdir('naive');
   const file = path.join(dir, 'queue.db');
   const db = new SQL.Database();

@@ -55,7 +55,7 @@ const { core, median, silent, noopRunner, folderWithHistory } = require('../lib'
   db.commit = commit;
 
   // The naive design at this size: export() + temp file + fsync + rename + folder fsync.
-  const { writeFileAtomic } = core('atomicFile');
+  const { writeFileAtomic } = core('store/atomicFile');
   const naive = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();

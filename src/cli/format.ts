@@ -1,6 +1,6 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
 import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
-import type { RunRow } from '../core/store';
+import type { RunRow } from '../core/store/store';
 import { formatDuration } from '../core/duration';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());

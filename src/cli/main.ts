@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { CorruptDatabaseError, DurableDatabase } from '../core/database';
+import { CorruptDatabaseError, DurableDatabase } from '../core/store/database';
 import { NotFoundError, ValidationError } from '../core/errors';
 import type { Request } from '../core/inbox';
 import { silentLogger, streamLogger, type LogLevel } from '../core/log';
@@ -10,7 +10,7 @@ import type { ActionInput, Trigger } from '../core/model';
 import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
-import { loadSqlJs } from '../core/sqljs';
+import { loadSqlJs } from '../core/store/sqljs';
 import { postDelivery } from '../core/webhookClient';
 import { readWebhookInfo } from '../core/webhookFiles';
 import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText } from './format';

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { v4 as uuidv4 } from 'uuid';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from './store/atomicFile';
 import type { ActionInput } from './model';
 import type { SdlcPaths } from './paths';
 

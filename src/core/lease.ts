@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import lockfile from 'proper-lockfile';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from './store/atomicFile';
 import type { Logger } from './log';
 import type { SdlcPaths } from './paths';
 

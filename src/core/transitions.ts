@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from './errors';
 import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus } from './model';
 import type { RunOutcome } from './runner';
 import { nextOccurrence, planRecurring } from './schedule';
-import type { ActionRow, RunRow, Store } from './store';
+import type { ActionRow, RunRow, Store } from './store/store';
 import type { ValidatedAction } from './validate';
 
 export interface Retention {

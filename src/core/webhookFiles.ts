@@ -5,7 +5,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fsyncDir, writeFileAtomic } from './atomicFile';
+import { fsyncDir, writeFileAtomic } from './store/atomicFile';
 import type { SdlcPaths } from './paths';
 
 export function bodyFile(paths: SdlcPaths, deliveryId: string): string {

@@ -7,7 +7,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { NotFoundError } from './errors';
 import type { Logger } from './log';
 import type { SdlcPaths } from './paths';
-import type { Store } from './store';
+import type { Store } from './store/store';
 import type { NewDelivery } from './transitions';
 import { newSecret } from './webhookAuth';
 import { copyBody, readWebhookInfo, removeBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';

@@ -8,7 +8,7 @@ import type { Logger } from '../core/log';
 import type { LifecycleEvent } from '../core/model';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
-import type { RunRow } from '../core/store';
+import type { RunRow } from '../core/store/store';
 import { FolderHost } from './folderHost';
 import { channelLogger } from './log';
 import { buildTree, type FolderView, type TreeNode } from './model/treeModel';

@@ -1,6 +1,6 @@
 // "Show Output": a read-only document with a run's details and the tail of its output.
 import * as vscode from 'vscode';
-import type { RunRow } from '../core/store';
+import type { RunRow } from '../core/store/store';
 
 export const RUN_SCHEME = 'sdlc-run';
 

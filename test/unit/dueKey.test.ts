@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { dueKey, dueKeyTime, dueKeyUpperBound } from '../../src/core/dueKey';
-import { loadSqlJs } from '../../src/core/sqljs';
+import { loadSqlJs } from '../../src/core/store/sqljs';
 import { v4 as uuidv4 } from 'uuid';
 
 function compare(a: Uint8Array, b: Uint8Array): number {

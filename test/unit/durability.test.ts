@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sdlcPaths } from '../../src/core/paths';
-import { loadSqlJs } from '../../src/core/sqljs';
+import { loadSqlJs } from '../../src/core/store/sqljs';
 import { cli, cliJson, engine, readFolder, sleep, tmpWorkspace, waitFor } from './helpers';
 
 const add = (ws: string, name: string) => cliJson<{ id: string }>(['add', '--workspace', ws, '--name', name, '--manual', '--run', 'true']);

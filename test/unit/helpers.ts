@@ -3,13 +3,13 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DurableDatabase } from '../../src/core/database';
+import { DurableDatabase } from '../../src/core/store/database';
 import { DEFAULT_POLICY, type Action } from '../../src/core/model';
 import { silentLogger } from '../../src/core/log';
 import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
 import { sdlcPaths } from '../../src/core/paths';
 import { ProcessRunner } from '../../src/core/processRunner';
-import { loadSqlJs } from '../../src/core/sqljs';
+import { loadSqlJs } from '../../src/core/store/sqljs';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'bin', 'sdlc-orchestrator.js');

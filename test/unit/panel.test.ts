@@ -4,9 +4,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import type { Action } from '../../src/core/model';
-import { migrate } from '../../src/core/schema';
-import { loadSqlJs } from '../../src/core/sqljs';
-import { Store } from '../../src/core/store';
+import { migrate } from '../../src/core/store/schema';
+import { loadSqlJs } from '../../src/core/store/sqljs';
+import { Store } from '../../src/core/store/store';
 import { checkForm, deltaOf, detailsOf, historyPage, nextRuns } from '../../src/extension/model/panelData';
 import { EMPTY_FILTER, HostEnd, WebviewEnd, asMessage, type Handlers, type Message, type PanelRun, type Snapshot, type Transport } from '../../webview/protocol';
 import { PanelModel, dayKey, moveFocus, timelineRows, visibleRows } from '../../webview/viewModel';

@@ -8,8 +8,8 @@ import * as path from 'path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from './atomicFile';
 import { readJournal, JournalWriter, type JournalRecord } from './journal';
-import type { Logger } from './log';
-import { ensureSdlcDir, type SdlcPaths } from './paths';
+import type { Logger } from '../log';
+import { ensureSdlcDir, type SdlcPaths } from '../paths';
 import { migrate } from './schema';
 import { Store } from './store';
 

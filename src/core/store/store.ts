@@ -2,8 +2,8 @@
 // statement, recorded while a transaction is open so the journal can replay it exactly.
 // Prepared statements are cached and all freed on close.
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
-import { dueKeyUpperBound } from './dueKey';
-import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, RunSummary, TriggerKind } from './model';
+import { dueKeyUpperBound } from '../dueKey';
+import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, RunSummary, TriggerKind } from '../model';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
 export const WRITES = {
