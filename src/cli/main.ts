@@ -49,6 +49,9 @@ ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
 
 class UsageError extends Error {}
 
+/** How long `list` repeats a warning the engine recorded (a damaged journal, a database moved aside). */
+const WARNINGS_SHOWN_MS = 7 * 86_400_000;
+
 const OPTIONS = {
   workspace: { type: 'string', short: 'w' },
   name: { type: 'string' },
@@ -329,7 +332,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list': {
-        const actions = await readState(workspaceOf(values), (db) => db.store.activeActions());
+        const [actions, warnings] = await readState(workspaceOf(values), (db) => [db.store.activeActions(), db.store.warningsSince(now - WARNINGS_SHOWN_MS)] as const);
+        // What went wrong on disk lately is said where people look, not only in the owner's log.
+        for (const w of warnings) process.stderr.write(`warning (${new Date(w.ts).toISOString()}): ${String(w.data.message)}\n`);
         out(values.json ? `${JSON.stringify(actions.map(actionJson))}\n` : actionsText(actions, now));
         return 0;
       }

@@ -105,6 +105,11 @@ export class Lease {
     return this.held && readOwner(this.paths)?.instance === this.opts.instance && fs.existsSync(this.paths.lease);
   }
 
+  /** Drops the lock without removing it: after a takeover the lock on disk is another owner's. */
+  forget(): void {
+    this.releaseFn = undefined;
+  }
+
   async release(): Promise<void> {
     const release = this.releaseFn;
     this.releaseFn = undefined;

@@ -144,6 +144,7 @@ export const EVENT_TYPES = [
   'orchestrator.resumed',
   'history.pruned',
   'history.cleared',
+  'engine.warning',
   'webhook.received',
   'webhook.processed',
 ] as const;

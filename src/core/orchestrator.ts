@@ -9,7 +9,8 @@ import { systemClock, type Clock } from './clock';
 import { DurableDatabase, type SnapshotPolicy } from './store/database';
 import { formatDuration } from './duration';
 import { NotFoundError, ValidationError } from './errors';
-import { awaitReply, postRequest, pruneReplies, readInbox, writeReply, type Reply, type Request } from './inbox';
+import { Epoch, FencedError } from './epoch';
+import { claimRequest, postRequest, pruneReplies, readInbox, takeReply, withdrawRequest, writeReply, type Posted, type Reply, type Request } from './inbox';
 import { Lease, readOwner, type OwnerInfo } from './lease';
 import { silentLogger, type Logger } from './log';
 import type { Action, ActionInput, ActionStatus, CatchUpPolicy, LifecycleEvent } from './model';
@@ -100,6 +101,7 @@ export class Orchestrator {
   private recoverAt: { at: number; startedBefore: number } | undefined;
   private error: string | undefined;
   private drained: (() => void) | undefined;
+  private epoch: Epoch | undefined;
   private readonly intake: WebhookIntake;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
@@ -177,31 +179,50 @@ export class Orchestrator {
   }
 
   /**
-   * Applies one request without running the loop: as a brief owner when the folder is free
-   * (the CLI's `add` with no orchestrator running), else through the running owner's inbox.
+   * Applies one request without running the loop (the CLI's `add`, `cancel`, …). The request
+   * goes through the inbox either way: a running owner applies it on its next tick; when
+   * nobody owns the folder, whoever asks takes the folder for a moment and applies every
+   * request waiting there, its own included, so parallel callers are all answered at once.
    */
   static async requestOnce(opts: OrchestratorOptions, request: Request): Promise<unknown> {
     const o = await Orchestrator.create(opts);
-    if (!(await o.lease.tryAcquire())) return sendToOwner(o.paths, o.instance, request, opts.requestTimeoutMs ?? 10_000, o.clock.now());
+    o.role = 'stopped';
+    const posted = postRequest(o.paths, o.instance, request, o.clock.now());
+    return unwrapReply(await awaitAnswer(o.paths, posted, opts.requestTimeoutMs ?? 10_000, o.leaseStaleMs, () => o.serveInboxOnce()));
+  }
+
+  /** Owns the folder for one commit: applies what waits in the inbox, answers, lets go. */
+  private async serveInboxOnce(): Promise<boolean> {
+    if (!(await this.lease.tryAcquire())) return false;
     try {
-      const db = await o.openAsOwner();
-      const now = o.clock.now();
-      const reply = o.applyGuarded(request, now, now);
-      db.commit();
-      if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
-      return reply.result;
+      const db = await this.openAsOwner();
+      if (!db) return false;
+      const now = this.clock.now();
+      let taken: ReturnType<Orchestrator['takeInbox']>;
+      let committed: boolean;
+      try {
+        taken = this.takeInbox(now);
+        committed = db.commit();
+      } catch (err) {
+        db.rollback();
+        if (err instanceof FencedError) return false;
+        throw err;
+      }
+      this.answerInbox(taken, now);
+      if (committed) db.maybeSnapshot(now); // only when the journal has grown long: this commit just happened
+      return true;
     } finally {
-      o.role = 'stopped';
-      o.db?.close({ snapshot: false });
-      await o.lease.release();
+      this.role = 'stopped';
+      this.db?.close({ snapshot: false });
+      this.db = undefined;
+      await this.lease.release();
     }
   }
 
   /** Takes the folder if it is free, otherwise follows its owner; then starts the loop. */
   async start(): Promise<void> {
     if (this.role !== 'starting') return;
-    if (await this.lease.tryAcquire()) await this.becomeOwner();
-    else this.becomeFollower();
+    if (!((await this.lease.tryAcquire()) && (await this.becomeOwner()))) this.becomeFollower();
     this.loop.start();
   }
 
@@ -217,16 +238,24 @@ export class Orchestrator {
   // ---- roles ----
 
   /**
-   * With the lease held: opens the database for writing. If it cannot be opened (a newer
-   * schema, a disk error), the lease is given back so that the folder is not held by an
-   * owner that cannot work, and the error is thrown.
+   * With the lease held: takes the next epoch (the fencing token), then opens the database for
+   * writing. Returns undefined, with the lease given back, when another process took that
+   * epoch first. If the database cannot be opened (a newer schema, a disk error), the lease is
+   * given back so that the folder is not held by an owner that cannot work, and the error is thrown.
    */
-  private async openAsOwner(): Promise<DurableDatabase> {
+  private async openAsOwner(): Promise<DurableDatabase | undefined> {
     this.db?.close({ snapshot: false });
     this.db = undefined;
     let db: DurableDatabase;
     try {
-      db = DurableDatabase.open(this.SQL, this.paths, { mode: 'owner', log: this.log, now: () => this.clock.now(), snapshotPolicy: this.opts.snapshotPolicy });
+      const epoch = Epoch.take(this.paths, `${this.opts.label ?? 'engine'} pid ${process.pid} ${this.instance}`);
+      if (!epoch) {
+        this.log.info('another orchestrator took this folder at the same moment; following it');
+        await this.lease.release();
+        return undefined;
+      }
+      this.epoch = epoch;
+      db = DurableDatabase.open(this.SQL, this.paths, { mode: 'owner', log: this.log, now: () => this.clock.now(), snapshotPolicy: this.opts.snapshotPolicy, epoch });
     } catch (err) {
       await this.lease.release();
       throw err;
@@ -234,13 +263,16 @@ export class Orchestrator {
     this.db = db;
     this.dueCache = this.countsCache = undefined; // a new database object counts its commits from 0
     for (const w of db.warnings) this.warn(w);
+    // Problems found while loading stay on record (committed by the caller): `list` and the UI show them to whoever looks next.
+    for (const message of db.warnings) db.store.addEvent(this.clock.now(), 'engine.warning', null, null, { message });
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
     this.role = 'owner';
     return db;
   }
 
-  private async becomeOwner(): Promise<void> {
+  private async becomeOwner(): Promise<boolean> {
     const db = await this.openAsOwner();
+    if (!db) return false;
     // Subscribers get what happens from now on; history is read with eventsSince().
     if (this.publishedSeq === 0) this.publishedSeq = db.store.lastSeq();
     this.error = undefined;
@@ -248,8 +280,16 @@ export class Orchestrator {
     // Runs a previous owner left running: those older than two ticks now, the rest after two ticks.
     this.transitions!.recoverInterrupted(now, now - 2 * this.tickMs, new Set(this.live.keys()));
     this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
-    this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine' });
-    db.commit();
+    this.store.setMeta('epoch', String(this.epoch!.value));
+    this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine', epoch: this.epoch!.value });
+    try {
+      db.commit();
+    } catch (err) {
+      db.rollback();
+      if (!(err instanceof FencedError)) throw err;
+      this.loseLease(err);
+      return true;
+    }
     this.deliveriesPending = this.store.receivedDeliveries(1).length > 0;
     const orphans = removeOrphanBodies(this.paths, this.store.allDeliveryIds());
     if (orphans) this.log.info(`removed ${orphans} webhook body file(s) whose delivery was never acknowledged`);
@@ -257,6 +297,7 @@ export class Orchestrator {
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     this.watchInbox();
     await this.intake.start();
+    return true;
   }
 
   private becomeFollower(): void {
@@ -280,8 +321,8 @@ export class Orchestrator {
     this.takingOver = true;
     try {
       if ((await this.lease.tryAcquire()) && this.role === 'follower') {
-        await this.becomeOwner();
-        this.loop.notify();
+        if (await this.becomeOwner()) this.loop.notify();
+        else if (!this.db) this.becomeFollower();
       }
     } catch (err) {
       this.error = (err as Error).message;
@@ -296,6 +337,8 @@ export class Orchestrator {
   private loseLease(err: Error): void {
     if (this.role !== 'owner') return;
     this.warn(`lost ownership of ${this.paths.workspace} (${err.message}); pausing and following the new owner`);
+    // Never release: the lock on disk may be the new owner's now.
+    this.lease.forget();
     for (const live of this.live.values()) live.handle?.stop('lease-lost');
     this.live.clear();
     this.unwatchInbox();
@@ -346,8 +389,11 @@ export class Orchestrator {
       if (this.role === 'owner') nextDue = this.tickOwner(now);
       else if (this.role === 'follower') this.tickFollower(now);
     } catch (err) {
-      this.error = (err as Error).message;
-      this.log.error('tick failed', err);
+      if (err instanceof FencedError) this.loseLease(err);
+      else {
+        this.error = (err as Error).message;
+        this.log.error('tick failed', err);
+      }
     }
     this.ticks++;
     this.lastTickMs = performance.now() - started;
@@ -377,20 +423,14 @@ export class Orchestrator {
     }
     const finished = this.finished;
     this.finished = [];
-    const replies: { id: string; reply: Reply }[] = [];
-    const applied: string[] = [];
+    let inbox: { replies: { id: string; reply: Reply }[]; files: string[] } | undefined;
     let claims: Claim[] = [];
     let committed = false;
     try {
       if (this.inboxDirty || now >= this.nextInboxScanAt) {
         this.inboxDirty = false;
         this.nextInboxScanAt = now + INBOX_RESCAN_MS;
-        for (const { file, msg } of readInbox(this.paths)) {
-          applied.push(file);
-          if (this.store.requestApplied(msg.id)) continue; // applied before a crash; its file outlived it
-          replies.push({ id: msg.id, reply: this.applyGuarded(msg.request, now, msg.ts) });
-          this.store.write('insertRequest', [msg.id, now]);
-        }
+        inbox = this.takeInbox(now);
       }
       for (const f of finished) t.finish(f.runId, f.outcome, now);
       for (const [runId, live] of this.live) {
@@ -422,9 +462,7 @@ export class Orchestrator {
       throw err;
     }
     this.removeCommittedBodies();
-    for (const { id, reply } of replies) writeReply(this.paths, id, reply);
-    for (const file of applied) fs.rmSync(file, { force: true });
-    if (applied.length) pruneReplies(this.paths, 60_000, now);
+    if (inbox) this.answerInbox(inbox, now);
     this.dispatch(claims);
     if (committed) this.publish(); // an idle tick has no events to push
     db.maybeSnapshot(now);
@@ -434,6 +472,38 @@ export class Orchestrator {
     let next = this.dueCache.next;
     for (const live of this.live.values()) if (live.deadline !== null && (next === null || live.deadline < next)) next = live.deadline;
     return next;
+  }
+
+  /**
+   * Claims and applies the requests waiting in the inbox, recording each id with its reply in
+   * the open transaction. A request applied before (its owner died before answering) is not
+   * applied again: its recorded reply is sent again.
+   */
+  private takeInbox(now: number): { replies: { id: string; reply: Reply }[]; files: string[] } {
+    const replies: { id: string; reply: Reply }[] = [];
+    const files: string[] = [];
+    for (const { file, msg } of readInbox(this.paths)) {
+      const claimed = claimRequest(file);
+      if (!claimed) continue; // its asker withdrew it
+      files.push(claimed);
+      const before = this.store.requestReply(msg.id);
+      if (before) {
+        replies.push({ id: msg.id, reply: before });
+        continue;
+      }
+      const reply = this.applyGuarded(msg.request, now, msg.ts);
+      // A refused request changed nothing, so nothing is recorded: asked again, it is refused again.
+      if (reply.ok) this.store.write('recordRequest', [msg.id, now, JSON.stringify(reply)]);
+      replies.push({ id: msg.id, reply });
+    }
+    return { replies, files };
+  }
+
+  /** After the commit: the answers, then the request files (a crash in between answers again). */
+  private answerInbox(taken: { replies: { id: string; reply: Reply }[]; files: string[] }, now: number): void {
+    for (const { id, reply } of taken.replies) writeReply(this.paths, id, reply);
+    for (const file of taken.files) fs.rmSync(file, { force: true });
+    if (taken.files.length) pruneReplies(this.paths, 60_000, now);
   }
 
   private dispatch(claims: Claim[]): void {
@@ -589,12 +659,19 @@ export class Orchestrator {
   async request(request: Request): Promise<unknown> {
     if (this.role === 'owner') {
       const now = this.clock.now();
+      // Recorded with an id like any inbox request: if a new owner fenced this one off mid-commit,
+      // the same id sent to it finds out whether the change made it, and is never applied twice.
+      const id = uuidv4();
       const reply = this.applyGuarded(request, now, now);
       try {
+        if (reply.ok) this.store.write('recordRequest', [id, now, JSON.stringify(reply)]);
         this.db!.commit();
       } catch (err) {
+        this.db?.rollback();
         this.bodiesToRemove = [];
-        throw err;
+        if (!(err instanceof FencedError)) throw err;
+        this.loseLease(err);
+        return unwrapReply(await awaitAnswer(this.paths, postRequest(this.paths, this.instance, request, now, id), this.opts.requestTimeoutMs ?? 10_000, this.leaseStaleMs));
       }
       this.removeCommittedBodies();
       this.publish();
@@ -603,7 +680,9 @@ export class Orchestrator {
       return reply.result;
     }
     if (this.role !== 'follower') throw new Error('the orchestrator is not running');
-    return sendToOwner(this.paths, this.instance, request, this.opts.requestTimeoutMs ?? 10_000, this.clock.now());
+    // A follower takes the folder over on its own tick when the owner goes; then it answers itself.
+    const posted = postRequest(this.paths, this.instance, request, this.clock.now());
+    return unwrapReply(await awaitAnswer(this.paths, posted, this.opts.requestTimeoutMs ?? 10_000, this.leaseStaleMs));
   }
 
   add(actions: ActionInput | ActionInput[]): Promise<{ actions: Action[]; created: boolean[] }> {
@@ -794,19 +873,48 @@ export class Orchestrator {
   }
 }
 
-/** Sends a request to the folder's owner through its inbox and waits for the answer. */
-export async function sendToOwner(paths: SdlcPaths, from: string, request: Request, timeoutMs: number, now: number): Promise<unknown> {
-  const msg = postRequest(paths, from, request, now);
-  const reply = await awaitReply(paths, msg.id, timeoutMs);
-  if (!reply) {
-    const owner = readOwner(paths);
-    throw new Error(
-      `the orchestrator that owns ${paths.workspace}${owner ? ` (${owner.label}, pid ${owner.pid})` : ''} did not answer within ${formatDuration(timeoutMs)}; ` +
-        'the request stays queued and is applied when it next ticks',
-    );
-  }
+function unwrapReply(reply: Reply): unknown {
   if (!reply.ok) throw reply.field ? new ValidationError(reply.field, reply.error) : new Error(reply.error);
   return reply.result;
+}
+
+/** The asker gave up before an owner took its request, and withdrew it: nothing was applied. */
+export class NotAppliedError extends Error {}
+
+/**
+ * Waits for the answer to a posted request. `serve` (when nobody owns the folder) lets the
+ * asker take the folder and apply the inbox itself. When time runs out the request is
+ * withdrawn: then it is definitely not applied, and the error says so. If an owner claimed it
+ * first, it is being applied and its answer comes (from that owner, or from the next one if it
+ * died), so the wait goes on: an answer a script must act on is never "maybe".
+ */
+export async function awaitAnswer(paths: SdlcPaths, posted: Posted, timeoutMs: number, leaseStaleMs: number, serve?: () => Promise<boolean>): Promise<Reply> {
+  const started = Date.now();
+  let claimedNoticed = false;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
+    const reply = takeReply(paths, posted.msg.id);
+    if (reply) return reply;
+    if (serve && (await serve())) {
+      pause = 0;
+      continue; // the reply is there now (or the inbox changed hands): look again at once
+    }
+    const waited = Date.now() - started;
+    if (waited >= timeoutMs && !claimedNoticed) {
+      if (withdrawRequest(posted)) {
+        const owner = readOwner(paths);
+        throw new NotAppliedError(
+          `the orchestrator that owns ${paths.workspace}${owner ? ` (${owner.label}, pid ${owner.pid})` : ''} did not take the request within ${formatDuration(timeoutMs)}; ` +
+            'it was withdrawn and NOT applied, so nothing changed; try again',
+        );
+      }
+      claimedNoticed = true; // an owner is applying it; its answer decides
+    }
+    // An owner that claimed it and then froze or died loses the folder within the lease's staleness.
+    if (claimedNoticed && waited >= timeoutMs + 30 * leaseStaleMs) {
+      throw new Error(`the request ${posted.msg.id} was taken by the folder's owner, which has not answered in ${formatDuration(waited)}; look for it with "sdlc-orchestrator events"`);
+    }
+    await new Promise((r) => setTimeout(r, pause));
+  }
 }
 
 /** The action as callers see it: the engine's bookkeeping columns left out. */

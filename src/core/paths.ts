@@ -9,6 +9,7 @@ export interface SdlcPaths {
   journal: string; // transactions since that snapshot
   lease: string; // the owner's lock (a folder, managed by proper-lockfile)
   owner: string; // who holds the lease: pid, host, instance
+  epochs: string; // one file per owner ever, numbered: the fencing token (epoch.ts)
   inbox: string; // requests from followers and other processes
   replies: string; // the owner's answers to them
   webhooks: string; // raw webhook bodies, one file per delivery
@@ -25,6 +26,7 @@ export function sdlcPaths(workspace: string): SdlcPaths {
     journal: path.join(dir, 'orchestrator.journal'),
     lease: path.join(dir, 'orchestrator.lease'),
     owner: path.join(dir, 'orchestrator.owner.json'),
+    epochs: path.join(dir, 'orchestrator.epochs'),
     inbox: path.join(dir, 'inbox'),
     replies: path.join(dir, 'inbox', 'replies'),
     webhooks: path.join(dir, 'webhooks'),

@@ -34,7 +34,8 @@ export function renameWithRetry(from: string, to: string, attempts = 10): void {
   }
 }
 
-export function writeFileAtomic(target: string, data: Uint8Array | string, mode?: number): void {
+/** `beforeRename` may throw to leave the target as it was (a fenced owner must not replace the database). */
+export function writeFileAtomic(target: string, data: Uint8Array | string, mode?: number, beforeRename?: () => void): void {
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'w', mode);
@@ -48,6 +49,7 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, mode?
   }
   fs.closeSync(fd);
   try {
+    beforeRename?.();
     renameWithRetry(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { force: true });

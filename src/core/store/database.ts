@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from './atomicFile';
+import type { Epoch } from '../epoch';
 import { readJournal, JournalWriter, type JournalRecord } from './journal';
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
@@ -78,6 +79,8 @@ function openSnapshot(SQL: SqlJsStatic, file: string): { db: Database; existed: 
 
 export interface OpenOptions {
   mode: 'owner' | 'reader';
+  /** The owner's fencing token: checked around every journal append and before a snapshot replaces the file. */
+  epoch?: Epoch;
   log: Logger;
   now: () => number;
   snapshotPolicy?: SnapshotPolicy;
@@ -151,17 +154,21 @@ export class DurableDatabase {
     this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
     const read = this.replayNew(true);
     if (opts.mode === 'owner') {
+      const epoch = opts.epoch;
+      if (!epoch) throw new Error('an owner opens the database with its epoch');
       if (read.damaged) {
+        // Acknowledged work may be in what could not be read: never discard it without a copy.
         const aside = `${paths.journal}.damaged-${stamp(opts.now())}`;
         fs.copyFileSync(paths.journal, aside);
         this.warnings.push(
-          `The journal ${path.relative(paths.workspace, paths.journal)} was damaged after record ${this.journalN}; ` +
-            `the orchestrator kept everything before that and saved the whole journal to ${path.relative(paths.workspace, aside)}.`,
+          `The journal ${path.relative(paths.workspace, paths.journal)} is damaged (${read.damage}): ` +
+            `${read.badBytes} byte(s) after record ${this.journalN} could not be used, so changes recorded there are missing. ` +
+            `The orchestrator kept everything before that and saved the whole journal to ${path.relative(paths.workspace, aside)}.`,
         );
       } else if (read.badBytes > 0) {
-        opts.log.info(`ignored a torn last journal record (${read.badBytes} bytes) left by a crash`);
+        opts.log.info(`ignored a torn last journal record (${read.badBytes} bytes, never acknowledged) left by a crash`);
       }
-      this.journal = new JournalWriter(paths.journal, read.goodBytes, read.records);
+      this.journal = new JournalWriter(paths.journal, read.bytes.subarray(0, read.goodBytes), read.records, () => epoch.check());
       // After damage, a snapshot holds everything that applied and empties the journal, so
       // new records never land behind records that can no longer be replayed.
       if (fresh || migrated || !existed || read.damaged) this.snapshot();
@@ -172,8 +179,9 @@ export class DurableDatabase {
    * Applies journal records not yet in the database, in one transaction (fast), stopping at
    * the first record that does not follow on or fails to apply.
    */
-  private replayNew(fromStart: boolean): { goodBytes: number; badBytes: number; damaged: boolean; records: number; applied: number } {
+  private replayNew(fromStart: boolean): { goodBytes: number; badBytes: number; damaged: boolean; damage?: string; records: number; applied: number; bytes: Buffer } {
     const read = readJournal(this.paths.journal, fromStart ? 0 : this.readOffset);
+    let damage = read.damage;
     const apply: JournalRecord[] = [];
     let expected = this.journalN + 1;
     let damaged = read.damaged;
@@ -181,6 +189,7 @@ export class DurableDatabase {
       if (rec.n < expected) continue; // already in the snapshot
       if (rec.n !== expected) {
         damaged = true; // a gap: records after it cannot be applied safely
+        damage = `record ${expected} is missing; record ${rec.n} follows record ${expected - 1}`;
         break;
       }
       apply.push(rec);
@@ -189,10 +198,13 @@ export class DurableDatabase {
     let applied = apply.length;
     if (apply.length) {
       applied = this.applyRecords(apply);
-      if (applied < apply.length) damaged = true;
+      if (applied < apply.length) {
+        damaged = true;
+        damage = `record ${apply[applied].n} does not apply to the database`;
+      }
     }
     this.readOffset = read.goodBytes;
-    return { goodBytes: read.goodBytes, badBytes: read.badBytes, damaged, records: read.records.length, applied };
+    return { goodBytes: read.goodBytes, badBytes: read.badBytes, damaged, damage, records: read.records.length, applied, bytes: read.bytes };
   }
 
   private applyRecords(records: JournalRecord[]): number {
@@ -240,10 +252,15 @@ export class DurableDatabase {
       return false;
     }
     if (!this.journal) throw new Error('this database is open for reading only');
+    const epoch = this.opts.epoch!;
     const n = this.journalN + 1;
-    store.setMeta('journal_n', String(n));
     try {
-      this.journal.append({ n, ops: store.pendingOps() });
+      epoch.check(); // a stale owner writes nothing
+      store.setMeta('journal_n', String(n));
+      this.journal.append({ n, e: epoch.value, ops: store.pendingOps() });
+      // Taken over while appending? The record went to a journal the new owner replaced, or
+      // the new owner read it; either way this process must not act on it.
+      epoch.check();
     } catch (err) {
       store.rollback();
       throw err;
@@ -269,7 +286,8 @@ export class DurableDatabase {
     if (this.store.inTransaction) throw new Error('snapshot inside an open transaction');
     const started = performance.now();
     const bytes = this.store.db.export();
-    writeFileAtomic(this.paths.db, bytes);
+    const epoch = this.opts.epoch!;
+    writeFileAtomic(this.paths.db, bytes, undefined, () => epoch.check());
     this.journal.reset();
     this.lastExportMs = performance.now() - started;
     this.lastSnapshotAt = this.opts.now();

@@ -1,14 +1,22 @@
 // The append-only journal that makes each tick durable at a cost that does not grow with
-// the database: one line per committed transaction, one fsync. Each line carries a
-// checksum, so a line torn by a crash is recognised and ignored on load.
+// the database: one record per committed transaction, one fsync. A record is
+// `#<length>:<checksum> <body>\n`: the length tells a torn last write (the record runs past the
+// end of the file, never acknowledged) from damage to a complete record (it is all there but
+// its checksum fails), which loses acknowledged work and must be reported, never cut quietly.
+// Records also carry the writer's epoch (see epoch.ts). Lines of the first format
+// (`<checksum> <body>`) are still read.
 // Named `orchestrator.journal`, never `-journal`/`-wal`, which SQLite tools would claim.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { SqlValue } from 'sql.js';
+import { fsyncDir, renameWithRetry } from './atomicFile';
 import type { Op } from './store';
 
 export interface JournalRecord {
   n: number; // record number, one more than the previous; the snapshot notes the last it holds
+  /** The epoch of the owner that wrote it (0 in records written before epochs existed). */
+  e: number;
   ops: Op[];
 }
 
@@ -16,13 +24,19 @@ export interface JournalRead {
   records: JournalRecord[];
   /** Bytes up to the end of the last good record. */
   goodBytes: number;
-  /** Bytes after it: a torn last write (harmless) or damage (`damaged`). */
+  /** Bytes after it: a torn last write (`torn`) or damage (`damaged`). */
   badBytes: number;
-  /** True when something after a bad line parsed: not just a torn tail. */
+  /** A complete record failed its check, or something after a bad record parsed: acknowledged work may be lost. */
   damaged: boolean;
+  /** Where the damage is, for the message: "record 12, byte 3456". */
+  damage?: string;
+  /** The file's bytes that were read (from the offset), so a new owner can copy the good part. */
+  bytes: Buffer;
 }
 
-function checksum(body: string): string {
+export class JournalPathError extends Error {}
+
+function checksum(body: Buffer | string): string {
   return crypto.createHash('sha1').update(body).digest('hex').slice(0, 10);
 }
 
@@ -37,23 +51,52 @@ function decodeValue(v: unknown): SqlValue {
   return v as SqlValue;
 }
 
-export function encodeRecord(record: JournalRecord): string {
-  const body = JSON.stringify({ n: record.n, ops: record.ops.map(([name, params]) => [name, params.map(encodeValue)]) });
-  return `${checksum(body)} ${body}\n`;
+export function encodeRecord(record: JournalRecord): Buffer {
+  const body = Buffer.from(JSON.stringify({ n: record.n, e: record.e, ops: record.ops.map(([name, params]) => [name, params.map(encodeValue)]) }));
+  return Buffer.concat([Buffer.from(`#${body.length}:${checksum(body)} `), body, Buffer.from('\n')]);
 }
 
-function decodeLine(line: string): JournalRecord | undefined {
-  const space = line.indexOf(' ');
-  if (space <= 0) return undefined;
-  const body = line.slice(space + 1);
-  if (checksum(body) !== line.slice(0, space)) return undefined;
+function decodeBody(body: string): JournalRecord | undefined {
   try {
-    const raw = JSON.parse(body) as { n: number; ops: [Op[0], unknown[]][] };
+    const raw = JSON.parse(body) as { n: number; e?: number; ops: [Op[0], unknown[]][] };
     if (!Number.isInteger(raw.n) || !Array.isArray(raw.ops)) return undefined;
-    return { n: raw.n, ops: raw.ops.map(([name, params]) => [name, params.map(decodeValue)]) };
+    return { n: raw.n, e: Number.isInteger(raw.e) ? raw.e! : 0, ops: raw.ops.map(([name, params]) => [name, params.map(decodeValue)]) };
   } catch {
     return undefined;
   }
+}
+
+type Decoded = { kind: 'record'; record: JournalRecord; end: number } | { kind: 'torn' } | { kind: 'bad' };
+
+const HEADER = /^#(\d{1,10}):([0-9a-f]{10}) /;
+
+/** Decodes the record at `pos`. */
+function decodeAt(buf: Buffer, pos: number): Decoded {
+  if (buf[pos] === 0x23 /* # */) {
+    const head = HEADER.exec(buf.toString('latin1', pos, Math.min(buf.length, pos + 24)));
+    if (!head) return buf.indexOf(0x0a, pos) < 0 && buf.length - pos < 24 ? { kind: 'torn' } : { kind: 'bad' };
+    const start = pos + head[0].length;
+    const end = start + Number(head[1]);
+    if (end + 1 > buf.length) {
+      // Runs past the end of the file: a torn last write, unless a newline shows it ended early (damage).
+      return buf.indexOf(0x0a, start) < 0 ? { kind: 'torn' } : { kind: 'bad' };
+    }
+    const body = buf.subarray(start, end);
+    if (buf[end] !== 0x0a || checksum(body) !== head[2]) return { kind: 'bad' };
+    const record = decodeBody(body.toString('utf8'));
+    return record ? { kind: 'record', record, end: end + 1 } : { kind: 'bad' };
+  }
+  // Zeros to the end: the file grew but the data never reached the disk (a torn write).
+  if (buf.subarray(pos).every((b) => b === 0)) return { kind: 'torn' };
+  // The first format: `<checksum> <body>\n`. No length: a line without its newline is torn.
+  if (!/^[0-9a-f]{10} \{/.test(buf.toString('latin1', pos, pos + 12))) return { kind: 'bad' };
+  const nl = buf.indexOf(0x0a, pos);
+  if (nl < 0) return { kind: 'torn' };
+  const line = buf.toString('utf8', pos, nl);
+  const space = line.indexOf(' ');
+  if (space <= 0 || checksum(line.slice(space + 1)) !== line.slice(0, space)) return { kind: 'bad' };
+  const record = decodeBody(line.slice(space + 1));
+  return record ? { kind: 'record', record, end: nl + 1 } : { kind: 'bad' };
 }
 
 /** Reads the bytes of `file` from `offset` on (a follower reads only what is new). */
@@ -66,7 +109,11 @@ function readFrom(file: string, offset: number): Buffer | undefined {
     throw err;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      throw new JournalPathError(`the journal ${file} is a folder, not a file; move it out of the way (nothing in it is used) and start again`);
+    }
+    const size = st.size;
     const buf = Buffer.alloc(Math.max(0, size - offset));
     let got = 0;
     while (got < buf.length) {
@@ -81,29 +128,30 @@ function readFrom(file: string, offset: number): Buffer | undefined {
 }
 
 /**
- * Reads records from byte `offset`; stops at the first line that is incomplete or fails its
- * checksum. `goodBytes` is absolute (offset included).
+ * Reads records from byte `offset`; stops at the first record that is incomplete (torn) or
+ * damaged. `goodBytes` is absolute (offset included).
  */
 export function readJournal(file: string, offset = 0): JournalRead {
   const buf = readFrom(file, offset);
-  if (!buf) return { records: [], goodBytes: 0, badBytes: 0, damaged: false };
+  if (!buf) return { records: [], goodBytes: 0, badBytes: 0, damaged: false, bytes: Buffer.alloc(0) };
   const records: JournalRecord[] = [];
   let pos = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
-    if (nl < 0) break; // no newline: the last write was torn
-    const rec = decodeLine(buf.toString('utf8', pos, nl));
-    if (!rec) break;
-    records.push(rec);
-    pos = nl + 1;
-  }
   let damaged = false;
-  if (pos < buf.length) {
-    // A torn write is only ever the tail. A good line after the bad one means damage.
-    const rest = buf.toString('utf8', pos).split('\n').slice(1);
-    damaged = rest.some((line) => line && decodeLine(line) !== undefined);
+  let damage: string | undefined;
+  while (pos < buf.length) {
+    const d = decodeAt(buf, pos);
+    if (d.kind === 'record') {
+      records.push(d.record);
+      pos = d.end;
+      continue;
+    }
+    if (d.kind === 'bad') {
+      damaged = true;
+      damage = `after record ${records.length ? records[records.length - 1].n : 'none'}, at byte ${offset + pos}`;
+    }
+    break;
   }
-  return { records, goodBytes: offset + pos, badBytes: buf.length - pos, damaged };
+  return { records, goodBytes: offset + pos, badBytes: buf.length - pos, damaged, damage, bytes: buf };
 }
 
 /** The owner's handle on the journal: appends are written and fsynced before returning. */
@@ -112,18 +160,34 @@ export class JournalWriter {
   private size: number;
   private records = 0;
 
+  /**
+   * A new owner never appends to the file an earlier owner may still hold open: it writes the
+   * good records to a new file and renames it over the journal. An earlier owner that is still
+   * running (frozen, or about to be fenced) then writes only to the replaced file, which nobody
+   * reads, and the bytes of the live journal are only ever this owner's.
+   */
   constructor(
     readonly file: string,
-    /** Valid length from readJournal: a torn tail beyond it is cut off before appending. */
-    goodBytes: number,
+    /** The good records' bytes, as read (a torn or damaged tail left out). */
+    good: Buffer,
     existingRecords: number,
+    beforeRename: () => void = () => {},
   ) {
-    this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
-    if (fs.fstatSync(this.fd).size !== goodBytes) {
-      fs.ftruncateSync(this.fd, goodBytes);
+    const tmp = `${file}.${process.pid}.new`;
+    this.fd = fs.openSync(tmp, 'w+');
+    try {
+      let written = 0;
+      while (written < good.length) written += fs.writeSync(this.fd, good, written, good.length - written, written);
       fs.fsyncSync(this.fd);
+      beforeRename();
+      renameWithRetry(tmp, file);
+      fsyncDir(path.dirname(file));
+    } catch (err) {
+      fs.closeSync(this.fd);
+      fs.rmSync(tmp, { force: true });
+      throw err;
     }
-    this.size = goodBytes;
+    this.size = good.length;
     this.records = existingRecords;
   }
 
@@ -136,7 +200,7 @@ export class JournalWriter {
   }
 
   append(record: JournalRecord): void {
-    const data = Buffer.from(encodeRecord(record));
+    const data = encodeRecord(record);
     let written = 0;
     while (written < data.length) written += fs.writeSync(this.fd, data, written, data.length - written, this.size + written);
     fs.fdatasyncSync(this.fd);

@@ -97,6 +97,9 @@ const MIGRATIONS: string[] = [
   ALTER TABLE runs ADD COLUMN delivery_id TEXT;
   CREATE INDEX runs_delivery ON runs(delivery_id) WHERE delivery_id IS NOT NULL;
   `,
+  `
+  ALTER TABLE requests ADD COLUMN reply TEXT;  -- what the request did, sent again if the reply file was lost
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

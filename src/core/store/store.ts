@@ -25,6 +25,8 @@ export const WRITES = {
     WHERE run_id = ? AND status = 'running'`,
   insertEvent: 'INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, ?, ?, ?, ?)',
   insertRequest: 'INSERT INTO requests (id, applied_at) VALUES (?, ?)',
+  /** A request applied, with its reply (schema 3). */
+  recordRequest: 'INSERT INTO requests (id, applied_at, reply) VALUES (?, ?, ?)',
   pruneRunsBefore: `DELETE FROM runs WHERE run_id IN
     (SELECT run_id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?)`,
   pruneRunsBeyond: `DELETE FROM runs WHERE run_id IN
@@ -430,6 +432,11 @@ export class Store {
       .reverse();
   }
 
+  /** Problems the engine recorded (a damaged journal, a database moved aside) since `since`, newest first. */
+  warningsSince(since: number, limit = 5): LifecycleEvent[] {
+    return this.all("SELECT seq, ts, type, action_id, run_id, data FROM events WHERE type = 'engine.warning' AND ts >= ? ORDER BY seq DESC LIMIT ?", [since, limit]).map(toEvent);
+  }
+
   lastSeq(): number {
     return (this.one('SELECT max(seq) AS s FROM events')?.s as number | null) ?? 0;
   }
@@ -502,7 +509,10 @@ export class Store {
 
   // ---- requests from other processes ----
 
-  requestApplied(id: string): boolean {
-    return this.one('SELECT 1 AS x FROM requests WHERE id = ?', [id]) !== undefined;
+  /** The reply a request got when it was applied, or undefined if it never was. */
+  requestReply(id: string): { ok: true; result: unknown } | { ok: false; error: string; field?: string } | undefined {
+    const r = this.one('SELECT reply FROM requests WHERE id = ?', [id]);
+    if (!r) return undefined;
+    return r.reply === null ? { ok: true, result: null } : JSON.parse(r.reply as string);
   }
 }
