@@ -1,5 +1,6 @@
 // The details pane: one action's whole story (what runs, when, what happened) and, for the
 // selected run, its result, output and webhook payload, with the buttons that act on them.
+import { displayText } from '../src/core/displayText';
 import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import type { DeliveryDetails, Details, PanelOp, PanelRun, Payload } from './protocol';
@@ -168,7 +169,7 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
   const a = d.action;
   const status = a?.status ?? d.run?.status ?? 'deleted';
   const h = el('h2');
-  h.append(icon(a?.status === 'running' ? 'sync~spin' : 'symbol-event'), el('span', '', a?.name ?? d.run?.name ?? d.actionId));
+  h.append(icon(a?.status === 'running' ? 'sync~spin' : 'symbol-event'), el('span', '', displayText(a?.name ?? d.run?.name ?? d.actionId)));
   head.append(h, badge(status, `Status: ${status}`));
   box.append(head, buttons(d, on));
   const pay = d.payload && payloadView(d.payload, on);
@@ -196,7 +197,7 @@ export function renderDeliveryDetails(d: DeliveryDetails, now: number, on: Detai
   if (!d.runs.length) box.append(el('p', 'muted', dl.status === 'received' ? 'Not processed yet: the next tick queues its runs.' : 'No action was on this hook when it arrived.'));
   const list = el('ul', 'run-list');
   for (const r of d.runs) {
-    const link = el('a', '', `${r.name} · ${r.status}${r.endedAt !== null ? ` · ${runOutcome(r)} · ${relativeTime(r.endedAt, now)}` : ''}`);
+    const link = el('a', '', `${displayText(r.name)} · ${r.status}${r.endedAt !== null ? ` · ${runOutcome(r)} · ${relativeTime(r.endedAt, now)}` : ''}`);
     link.href = '#';
     link.addEventListener('click', (e) => {
       e.preventDefault();

@@ -1,6 +1,7 @@
 // What the panel shows, computed from what the host sent: the queue and history as one tree
 // (grouped, filtered, flattened to the rows that are visible), and an action's timeline.
 // No DOM here, so it is unit-tested in plain mocha; webview/tree.ts draws the rows.
+import { displayText } from '../src/core/displayText';
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import { actionDescription, failedHow } from '../src/extension/model/treeModel';
@@ -227,7 +228,7 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   const actionNode = (a: Action): Node => {
     const [icon, tone] = ACTION_ICON[a.status] ?? ['circle-outline', undefined];
     const description = actionDescription(a, now, names) + (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '');
-    return { key: `a:${a.id}`, kind: 'action', label: a.name, description, icon, tone, actionId: a.id };
+    return { key: `a:${a.id}`, kind: 'action', label: displayText(a.name), description, icon, tone, actionId: a.id };
   };
   const queueGroups: Node[] = [];
   for (const g of QUEUE_GROUPS) {
@@ -263,7 +264,7 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
       children: () =>
         d.runs.map((r): Node => {
           const [icon, tone] = runIcon(r);
-          return { key: `r:${r.runId}`, kind: 'run', label: r.name, description: runDescription(r), icon, tone, actionId: r.actionId, runId: r.runId };
+          return { key: `r:${r.runId}`, kind: 'run', label: displayText(r.name), description: runDescription(r), icon, tone, actionId: r.actionId, runId: r.runId };
         }),
     }),
   );

@@ -1,4 +1,5 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
+import { displayText } from '../core/displayText';
 import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
 import type { RunRow } from '../core/store/store';
 import { formatDuration } from '../core/duration';
@@ -60,10 +61,10 @@ export function actionsText(actions: Action[], now: number): string {
     ['ID', 'NAME', 'STATUS', 'DUE', 'TRIGGER'],
     ...actions.map((a) => [
       a.id,
-      a.name,
+      displayText(a.name),
       a.status,
       a.dueAt === null ? '-' : a.dueAt <= now ? 'now' : `in ${formatDuration(a.dueAt - now)}`,
-      describeTrigger(a.trigger),
+      displayText(describeTrigger(a.trigger)),
     ]),
   ]);
 }
@@ -74,12 +75,12 @@ export function runsText(runs: RunRow[]): string {
     ['ENDED', 'NAME', 'STATUS', 'EXIT', 'DURATION', 'ATTEMPT', 'REASON'],
     ...runs.map((r) => [
       iso(r.endedAt) ?? '-',
-      r.name,
+      displayText(r.name),
       r.status,
       r.exitCode === null ? '-' : String(r.exitCode),
       r.endedAt !== null ? formatDuration(r.endedAt - r.startedAt) : '-',
       String(r.attempt),
-      r.reason ?? '',
+      displayText(r.reason ?? ''),
     ]),
   ]);
 }

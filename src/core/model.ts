@@ -145,6 +145,7 @@ export const EVENT_TYPES = [
   'history.pruned',
   'history.cleared',
   'engine.warning',
+  'engine.clockStepped',
   'webhook.received',
   'webhook.processed',
 ] as const;

@@ -18,7 +18,8 @@ import { sdlcPaths, type SdlcPaths } from './paths';
 import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
 import type { ActionRow, RunRow, Store } from './store/store';
-import { DEFAULT_RETENTION, Transitions, type Claim, type Retention } from './transitions';
+import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
+import { inspectLeftRun, killGroup, removeRunStatus, removeStaleRunStatus } from './runStatus';
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
 import { bodyFile, readBody, removeBodies, removeOrphanBodies } from './webhookFiles';
@@ -77,6 +78,8 @@ interface LiveRun {
   deadline: number | null;
   timeoutMs: number | undefined;
   handle: RunHandle | undefined;
+  /** A run started by an owner that is gone, still going: watched through its status files. */
+  adoptedPid?: number;
 }
 
 export class Orchestrator {
@@ -105,6 +108,8 @@ export class Orchestrator {
   private readonly intake: WebhookIntake;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
+  /** How many live runs are adopted ones (an idle tick skips looking for them). */
+  private adopted = 0;
   /**
    * The next due time as of a commit count. While nothing commits, due times cannot change,
    * so an idle tick before that time skips the database entirely.
@@ -278,7 +283,7 @@ export class Orchestrator {
     this.error = undefined;
     const now = this.clock.now();
     // Runs a previous owner left running: those older than two ticks now, the rest after two ticks.
-    this.transitions!.recoverInterrupted(now, now - 2 * this.tickMs, new Set(this.live.keys()));
+    this.recover(now, now - 2 * this.tickMs);
     this.recoverAt = { at: now + 2 * this.tickMs + 1, startedBefore: now };
     this.store.setMeta('epoch', String(this.epoch!.value));
     this.store.addEvent(now, 'orchestrator.started', null, null, { instance: this.instance, pid: process.pid, label: this.opts.label ?? 'engine', epoch: this.epoch!.value });
@@ -290,6 +295,8 @@ export class Orchestrator {
       this.loseLease(err);
       return true;
     }
+    // After the commit: the status files of runs now recorded as ended are no longer needed.
+    removeStaleRunStatus(this.paths.runs, new Set(this.store.runningRuns().map((r) => r.runId)));
     this.deliveriesPending = this.store.receivedDeliveries(1).length > 0;
     const orphans = removeOrphanBodies(this.paths, this.store.allDeliveryIds());
     if (orphans) this.log.info(`removed ${orphans} webhook body file(s) whose delivery was never acknowledged`);
@@ -341,6 +348,7 @@ export class Orchestrator {
     this.lease.forget();
     for (const live of this.live.values()) live.handle?.stop('lease-lost');
     this.live.clear();
+    this.adopted = 0;
     this.unwatchInbox();
     void this.intake.stop(false);
     this.finished = [];
@@ -425,6 +433,7 @@ export class Orchestrator {
     this.finished = [];
     let inbox: { replies: { id: string; reply: Reply }[]; files: string[] } | undefined;
     let claims: Claim[] = [];
+    const ended = finished.map((f) => f.runId);
     let committed = false;
     try {
       if (this.inboxDirty || now >= this.nextInboxScanAt) {
@@ -432,15 +441,26 @@ export class Orchestrator {
         this.nextInboxScanAt = now + INBOX_RESCAN_MS;
         inbox = this.takeInbox(now);
       }
+      // The clock stepped back (NTP, a user, a VM restored): due times read from the old clock
+      // would hold recurring actions back by the whole step.
+      const step = this.lastTickAt - now;
+      if (this.lastTickAt && step > Math.max(1000, 2 * this.tickMs)) {
+        const moved = t.clockSteppedBack(now, step);
+        for (const live of this.live.values()) if (live.deadline !== null) live.deadline -= step; // timeouts keep what they had left
+        this.store.addEvent(now, 'engine.clockStepped', null, null, { stepMs: step, rescheduled: moved });
+        this.log.warn(`the clock went back ${formatDuration(step)}; ${moved} recurring action(s) and retries planned again from now`);
+      }
       for (const f of finished) t.finish(f.runId, f.outcome, now);
+      if (this.adopted) this.watchAdopted();
       for (const [runId, live] of this.live) {
         if (live.deadline === null || live.deadline > now) continue;
         this.live.delete(runId);
+        ended.push(runId);
         live.handle?.stop('timeout');
         t.finish(runId, { status: 'failed', exitCode: null, reason: `timed out after ${formatDuration(live.timeoutMs ?? 0)}` }, now);
       }
       if (this.recoverAt && now >= this.recoverAt.at) {
-        t.recoverInterrupted(now, this.recoverAt.startedBefore, new Set(this.live.keys()));
+        this.recover(now, this.recoverAt.startedBefore);
         this.recoverAt = undefined;
       }
       // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
@@ -462,6 +482,7 @@ export class Orchestrator {
       throw err;
     }
     this.removeCommittedBodies();
+    if (ended.length) removeRunStatus(this.paths.runs, ended);
     if (inbox) this.answerInbox(inbox, now);
     this.dispatch(claims);
     if (committed) this.publish(); // an idle tick has no events to push
@@ -506,6 +527,41 @@ export class Orchestrator {
     if (taken.files.length) pruneReplies(this.paths, 60_000, now);
   }
 
+  /** Resolves runs a previous owner left running (see Transitions.recoverInterrupted); adopts those still going. */
+  private recover(now: number, startedBefore: number): void {
+    const { adopted } = this.transitions!.recoverInterrupted(now, startedBefore, new Set(this.live.keys()), (run) => inspectLeftRun(this.paths.runs, run.runId));
+    for (const { run, pid } of adopted) {
+      this.live.set(run.runId, {
+        actionId: run.actionId,
+        deadline: run.deadline,
+        timeoutMs: run.deadline !== null ? run.deadline - run.startedAt : undefined,
+        handle: { stop: () => killGroup(pid, 'SIGKILL') },
+        adoptedPid: pid,
+      });
+      this.adopted++;
+      this.log.info(`run ${run.runId} of "${run.name}" was still going after the restart (pid ${pid}); waiting for it to end`);
+    }
+  }
+
+  /** Adopted runs end when their exit file appears, or when their process is gone without one. */
+  private watchAdopted(): void {
+    let still = 0;
+    for (const [runId, live] of this.live) {
+      if (live.adoptedPid === undefined) continue;
+      const left = inspectLeftRun(this.paths.runs, runId);
+      if (left.kind === 'alive') {
+        still++;
+        continue;
+      }
+      const outcome: RunOutcome =
+        left.kind === 'exited'
+          ? exitOutcome(left.exitCode, 'after the orchestrator restarted')
+          : { status: 'failed', exitCode: null, reason: 'recovered from restart (its process ended without an exit status)', interrupted: true };
+      this.runDone(runId, outcome);
+    }
+    this.adopted = still;
+  }
+
   private dispatch(claims: Claim[]): void {
     const cwdExists = new Map<string, boolean>(); // a burst of runs in one folder checks it once
     for (const { run, action } of claims) {
@@ -545,6 +601,7 @@ export class Orchestrator {
               SDLC_TRIGGER: run.cause,
               SDLC_WORKSPACE: this.paths.workspace,
             },
+            statusDir: this.paths.runs,
           },
           done,
         );

@@ -13,6 +13,7 @@ export interface SdlcPaths {
   inbox: string; // requests from followers and other processes
   replies: string; // the owner's answers to them
   webhooks: string; // raw webhook bodies, one file per delivery
+  runs: string; // each process run's pid and exit status while it is not yet recorded (runStatus.ts)
   webhookInfo: string; // the listener's URL and the folder's secret (owner-only file)
 }
 
@@ -30,6 +31,7 @@ export function sdlcPaths(workspace: string): SdlcPaths {
     inbox: path.join(dir, 'inbox'),
     replies: path.join(dir, 'inbox', 'replies'),
     webhooks: path.join(dir, 'webhooks'),
+    runs: path.join(dir, 'runs'),
     webhookInfo: path.join(dir, 'webhook.json'),
   };
 }
@@ -41,6 +43,7 @@ const GITIGNORE = `# SDLC Orchestrator state: the database, its journal, lease a
 /** Creates `.sdlc/` with a .gitignore that keeps the database and its companions out of git. */
 export function ensureSdlcDir(p: SdlcPaths): void {
   fs.mkdirSync(p.replies, { recursive: true });
+  fs.mkdirSync(p.runs, { recursive: true });
   const ignore = path.join(p.dir, '.gitignore');
   if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, GITIGNORE);
 }

@@ -1,6 +1,7 @@
 // The `process` runner: a shell command as a child process in its own process group, so
 // cancel and timeout end the whole tree it started. Used by the CLI and the extension.
 import { spawn } from 'child_process';
+import { POSIX_WRAPPER, runStatusFiles } from './runStatus';
 import { OutputTail, type RunHandle, type RunOutcome, type RunRequest, type Runner, type StopReason } from './runner';
 
 export interface ProcessRunnerOptions {
@@ -33,9 +34,11 @@ export class ProcessRunner implements Runner {
       done({ ...outcome, outputTail: tail.toString() });
     };
     let child: ReturnType<typeof spawn>;
+    // Under the wrapper the run leaves its pid and exit status for an owner that restarts.
+    const files = req.statusDir && process.platform !== 'win32' ? runStatusFiles(req.statusDir, req.runId) : undefined;
     try {
-      child = spawn(req.command, {
-        shell: true,
+      child = spawn(files ? '/bin/sh' : req.command, files ? ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid] : [], {
+        shell: !files,
         cwd: req.cwd,
         env: { ...process.env, ...req.env },
         detached: process.platform !== 'win32',

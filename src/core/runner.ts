@@ -14,6 +14,8 @@ export interface RunRequest {
   /** The action's own environment plus SDLC_* variables describing the run. */
   env: Record<string, string>;
   workspace: string;
+  /** Where a runner whose runs can outlive the orchestrator leaves their pid and exit status (runStatus.ts). */
+  statusDir?: string;
 }
 
 export interface RunOutcome {

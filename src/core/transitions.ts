@@ -6,6 +6,7 @@ import { dueKey } from './dueKey';
 import { NotFoundError, ValidationError } from './errors';
 import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus } from './model';
 import type { RunOutcome } from './runner';
+import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
 import type { ActionRow, RunRow, Store } from './store/store';
 import type { ValidatedAction } from './validate';
@@ -35,6 +36,13 @@ export interface NewDelivery {
   size: number;
   sha256: string;
   replayOf: string | null;
+}
+
+/** The outcome of a run known only by its exit code (it ended while nobody was watching it). */
+export function exitOutcome(exitCode: number, when: string): RunOutcome {
+  return exitCode === 0
+    ? { status: 'succeeded', exitCode: 0, outputTail: `(finished ${when}; its output was not kept)` }
+    : { status: 'failed', exitCode, reason: `exit code ${exitCode} (finished ${when})`, outputTail: `(finished ${when}; its output was not kept)` };
 }
 
 export const DEFAULT_RETENTION: Retention = { maxAgeMs: 30 * 86_400_000, maxRuns: 10_000, maxEvents: 100_000 };
@@ -434,18 +442,55 @@ export class Transitions {
   // ---- recovery and retention ----
 
   /**
-   * Runs left `running` by an engine that is gone (started before `startedBefore`, not in
-   * flight here) are resolved: failed with "recovered from restart", or retried, per policy.
+   * The clock went back by `stepMs`. Recurring schedules are planned again from the new now (an
+   * `every 1s` action would otherwise wait out the whole step) and retries keep the delay they
+   * had left; one-shot times stay as written. Returns how many actions changed.
    */
-  recoverInterrupted(now: number, startedBefore: number, live: ReadonlySet<string>): number {
+  clockSteppedBack(now: number, stepMs: number): number {
     let n = 0;
-    for (const run of this.store.runningRuns()) {
-      if (live.has(run.runId) || run.startedAt > startedBefore) continue;
-      this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, { startedAt: new Date(run.startedAt).toISOString(), owner: run.owner });
-      this.finish(run.runId, { status: 'failed', exitCode: null, reason: 'recovered from restart', interrupted: true }, now);
+    for (const before of this.store.actionsWithNextAfter(now)) {
+      const a: ActionRow = { ...before };
+      const retrying = before.status === 'retrying' || (before.held && before.attempt > 0);
+      if (retrying) a.nextAt = Math.max(now, before.nextAt! - stepMs);
+      else if (isRecurring(a.trigger)) {
+        const next = nextOccurrence(a.trigger, now);
+        if (next === null || next >= before.nextAt!) continue;
+        a.nextAt = a.occurrenceAt = next;
+      } else continue;
+      this.save(before, a, now, { retrying: before.status === 'retrying' });
       n++;
     }
     return n;
+  }
+
+  /**
+   * Runs left `running` by an engine that is gone (started before `startedBefore`, not in
+   * flight here) are resolved by what became of them: one that finished meanwhile is recorded
+   * with its real exit code; one still going is adopted (returned, left running, for the caller
+   * to watch); only one truly cut off is failed with "recovered from restart", or retried, per policy.
+   */
+  recoverInterrupted(now: number, startedBefore: number, live: ReadonlySet<string>, inspect: (run: RunRow) => LeftRun): { recovered: number; adopted: { run: RunRow; pid: number }[] } {
+    let recovered = 0;
+    const adopted: { run: RunRow; pid: number }[] = [];
+    for (const run of this.store.runningRuns()) {
+      if (live.has(run.runId) || run.startedAt > startedBefore) continue;
+      const left = inspect(run);
+      const base = { startedAt: new Date(run.startedAt).toISOString(), owner: run.owner };
+      if (left.kind === 'alive') {
+        this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, { ...base, adopted: true, pid: left.pid });
+        adopted.push({ run, pid: left.pid });
+        continue;
+      }
+      recovered++;
+      if (left.kind === 'exited') {
+        this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, { ...base, exitCode: left.exitCode, finishedWhileDown: true });
+        this.finish(run.runId, exitOutcome(left.exitCode, 'while the orchestrator was not running'), now);
+        continue;
+      }
+      this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, base);
+      this.finish(run.runId, { status: 'failed', exitCode: null, reason: 'recovered from restart', interrupted: true }, now);
+    }
+    return { recovered, adopted };
   }
 
   /** Removes a bounded batch of old history, so one call never takes long. */

@@ -103,6 +103,38 @@ export function readWebhookInfo(paths: SdlcPaths): WebhookInfo | undefined {
   }
 }
 
+/**
+ * The folder's webhook settings as the listener starts. A file that exists but cannot be read
+ * is never silently replaced (every configured sender would start getting 401): it is moved
+ * aside, and its secret is kept when the damaged text still holds one.
+ */
+export function loadWebhookInfo(paths: SdlcPaths, now: number): { info?: WebhookInfo; secret?: string; warning?: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(paths.webhookInfo, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    text = '';
+  }
+  const info = readWebhookInfo(paths);
+  if (info) return { info, secret: info.secret };
+  const aside = `${paths.webhookInfo}.damaged-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    fs.renameSync(paths.webhookInfo, aside);
+  } catch {
+    // a folder or unreadable: leave it; writing the new file will say what is wrong
+  }
+  const found = /"secret"\s*:\s*"([A-Za-z0-9_\-+/=]{16,})"/.exec(text)?.[1];
+  const where = path.relative(paths.workspace, aside);
+  return found
+    ? { secret: found, warning: `${path.relative(paths.workspace, paths.webhookInfo)} was damaged; it was moved to ${where} and rewritten with the same secret, so senders keep working.` }
+    : {
+        warning:
+          `${path.relative(paths.workspace, paths.webhookInfo)} was damaged and held no readable secret; it was moved to ${where} and a new secret was made. ` +
+          'Give senders the new secret (Copy Webhook URL, or the file), or put the old one back in the file and restart.',
+      };
+}
+
 export function writeWebhookInfo(paths: SdlcPaths, info: WebhookInfo): void {
   writeFileAtomic(paths.webhookInfo, JSON.stringify(info, null, 2) + '\n', 0o600);
   if (process.platform !== 'win32') fs.chmodSync(paths.webhookInfo, 0o600); // whatever the umask

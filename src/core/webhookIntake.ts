@@ -10,7 +10,7 @@ import type { SdlcPaths } from './paths';
 import type { Store } from './store/store';
 import type { NewDelivery } from './transitions';
 import { newSecret } from './webhookAuth';
-import { copyBody, readWebhookInfo, removeBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
+import { copyBody, loadWebhookInfo, readWebhookInfo, removeBodies, sha256Hex, writeBody, writeWebhookInfo } from './webhookFiles';
 import { isLoopback, WebhookRefusal, WebhookServer, type IncomingDelivery, type WebhookOptions } from './webhookServer';
 
 /** What the intake needs from its orchestrator. */
@@ -57,8 +57,10 @@ export class WebhookIntake {
     const { paths } = this.host;
     if (w === false || w?.enabled === false || this.server) return;
     try {
-      const previous = readWebhookInfo(paths);
-      this.secret = previous?.secret ?? newSecret();
+      const loaded = loadWebhookInfo(paths, this.host.now());
+      if (loaded.warning) this.host.warn(loaded.warning);
+      const previous = loaded.info;
+      this.secret = loaded.secret ?? newSecret();
       const bind = w?.host ?? '127.0.0.1';
       if (!isLoopback(bind)) this.host.warn(`the webhook listener binds to ${bind}, not loopback: other machines can reach it (they still need the secret)`);
       const server = new WebhookServer(

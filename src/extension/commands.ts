@@ -1,5 +1,6 @@
 // Every command, in one table, registered in one loop under the `sdlc.` prefix. The palette
 // titles (package.json) are the user's words: "Schedule Action", "Run Action Now", …
+import { displayText } from '../core/displayText';
 import * as vscode from 'vscode';
 import type { Action, Delivery } from '../core/model';
 import type { Ctx } from './ctx';
@@ -21,7 +22,7 @@ async function targetAction(ctx: Ctx, node: TreeNode | undefined, placeholder: s
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    actions.map((a) => ({ label: a.name, description: a.status, detail: a.run.command, id: a.id })),
+    actions.map((a) => ({ label: displayText(a.name), description: a.status, detail: a.run.command, id: a.id })),
     { placeHolder: placeholder },
   );
   return picked && { host, id: picked.id, name: picked.label };

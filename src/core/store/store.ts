@@ -2,7 +2,9 @@
 // statement, recorded while a transaction is open so the journal can replay it exactly.
 // Prepared statements are cached and all freed on close.
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
+import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
+import { ValidationError } from '../errors';
 import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, RunSummary, TriggerKind } from '../model';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
@@ -293,18 +295,27 @@ export class Store {
     return r && toAction(r);
   }
 
-  /** By id, or else by exact name (the most recently created active one first). */
+  /**
+   * By id, or else by exact name: the one active action of that name, else the latest finished
+   * one. Two active actions with the name is an error naming their ids: guessing would act
+   * on the wrong one.
+   */
   findAction(idOrName: string): ActionRow | undefined {
-    return (
-      this.getAction(idOrName) ??
-      ((r) => r && toAction(r))(
-        this.one(
-          `SELECT ${ACTION_COLUMNS} FROM actions WHERE name = ?
-           ORDER BY status IN ('succeeded', 'failed', 'cancelled'), created_at DESC LIMIT 1`,
-          [idOrName],
-        ),
-      )
-    );
+    const byId = this.getAction(idOrName);
+    if (byId) return byId;
+    const rows = this.all(
+      `SELECT ${ACTION_COLUMNS} FROM actions WHERE name = ?
+       ORDER BY status IN ('succeeded', 'failed', 'cancelled'), created_at DESC LIMIT 20`,
+      [idOrName],
+    ).map(toAction);
+    const active = rows.filter((a) => !['succeeded', 'failed', 'cancelled'].includes(a.status));
+    if (active.length > 1) {
+      throw new ValidationError(
+        'id',
+        `${active.length} actions are named "${displayText(idOrName)}" (${active.map((a) => a.id).join(', ')}); say which one by its id`,
+      );
+    }
+    return rows[0];
   }
 
   getActionByKey(key: string): ActionRow | undefined {
@@ -338,6 +349,11 @@ export class Store {
 
   allActions(limit = 10_000): ActionRow[] {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions ORDER BY created_at DESC LIMIT ?`, [limit]).map(toAction);
+  }
+
+  /** Unfinished actions whose next time-based start is after `now` (rare: after the clock stepped back). */
+  actionsWithNextAfter(now: number): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE next_at > ? AND status IN ('scheduled', 'retrying', 'paused')`, [now]).map(toAction);
   }
 
   dependentsOf(upstreamId: string): ActionRow[] {

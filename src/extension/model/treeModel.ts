@@ -1,5 +1,6 @@
 // What the sidebar tree shows: rows, their order, labels, icons and menus, computed from the
 // engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
+import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
 
@@ -86,7 +87,7 @@ export function actionDescription(a: Action, now: number, names: Map<string, str
 function actionTooltip(a: Action, names: Map<string, string>): string {
   const trigger = a.trigger.kind === 'after' ? `after "${names.get(a.trigger.after) ?? a.trigger.after}"` : describeTrigger(a.trigger);
   return [
-    a.name,
+    displayText(a.name),
     `Status: ${a.status}${a.reason ? ` (${a.reason})` : ''}`,
     `When: ${trigger}`,
     a.dueAt !== null ? `Due: ${new Date(a.dueAt).toLocaleString()}` : undefined,
@@ -117,7 +118,7 @@ function runDescription(r: Run, now: number): string {
 
 function runTooltip(r: Run): string {
   return [
-    `${r.name}: ${r.status}`,
+    `${displayText(r.name)}: ${r.status}`,
     r.reason ? `Why: ${r.reason}` : undefined,
     `Started ${new Date(r.startedAt).toLocaleString()}${r.endedAt !== null ? `, took ${shortDuration(r.endedAt - r.startedAt)}` : ''}`,
     `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${r.cause}`,
@@ -136,7 +137,7 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
     (a): TreeNode => ({
       id: `${f.path}#a:${a.id}`,
       kind: 'action',
-      label: a.name,
+      label: displayText(a.name),
       description: actionDescription(a, now, names),
       tooltip: actionTooltip(a, names),
       icon: ACTION_ICON[a.status] ?? { id: 'circle-outline' },
@@ -149,7 +150,7 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
     (r): TreeNode => ({
       id: `${f.path}#r:${r.runId}`,
       kind: 'run',
-      label: r.name,
+      label: displayText(r.name),
       description: runDescription(r, now),
       tooltip: runTooltip(r),
       icon: r.status === 'succeeded' && r.exitCode === null ? { id: 'question', color: 'charts.yellow' } : (RUN_ICON[r.status] ?? { id: 'circle-outline' }),
