@@ -3,6 +3,7 @@ import { displayText } from '../core/displayText';
 import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
 import type { RunRow } from '../core/store/store';
 import { formatDuration } from '../core/duration';
+import type { VerifyReport } from '../core/verify';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -115,4 +116,20 @@ export function deliveriesText(list: Delivery[], now: number): string {
       return `${d.id}  ${d.hook.padEnd(16)} ${formatDuration(Math.max(0, now - d.receivedAt))} ago  ${String(d.size).padStart(7)} B  ${what}${d.replayOf ? ` (replay of ${d.replayOf})` : ''}\n`;
     })
     .join('');
+}
+
+export function verifyText(r: VerifyReport): string {
+  const span = r.firstSeq === null ? 'an empty log' : `${r.events} events (seq ${r.firstSeq}–${r.lastSeq})`;
+  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)`;
+  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries;
+  const note = older ? `; ${older} row(s) are older than the oldest event kept and were not compared` : '';
+  if (r.ok) return `verified: ${span} account for ${counted}${note}\n`;
+  const lines = r.divergences.map((d) => {
+    const who = `${d.kind} ${d.id}${d.name !== undefined ? ` "${displayText(d.name)}"` : ''}`;
+    const where = d.seq !== null ? ` (last event seq ${d.seq})` : '';
+    return d.field === 'row'
+      ? `  ${who}: the table has ${JSON.stringify(d.table)}, the log says ${JSON.stringify(d.log)}${where}`
+      : `  ${who}: ${d.field} is ${JSON.stringify(d.table)} in the table, ${JSON.stringify(d.log)} in the log${where}`;
+  });
+  return `diverged: ${r.divergences.length} difference(s) between the tables and ${span} (compared ${counted}${note}):\n${lines.join('\n')}\n`;
 }

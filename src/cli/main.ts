@@ -11,9 +11,10 @@ import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
 import { loadSqlJs } from '../core/store/sqljs';
+import { verifyStore, type VerifyReport } from '../core/verify';
 import { postDelivery } from '../core/webhookClient';
 import { readWebhookInfo } from '../core/webhookFiles';
-import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText } from './format';
+import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText, verifyText } from './format';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
 
@@ -40,6 +41,8 @@ usage:
                             post a delivery to the running orchestrator's webhook listener
   sdlc-orchestrator deliveries --workspace DIR [--limit N] [--json]   the webhook inbox
   sdlc-orchestrator replay  --workspace DIR DELIVERY_ID     deliver a stored delivery again
+  sdlc-orchestrator verify  --workspace DIR [--json]   fold the lifecycle log and compare it with the
+                            tables: exit 0 when they agree, 1 when they differ, 2 when unreadable
 
 Webhooks: the running orchestrator listens on 127.0.0.1 (an ephemeral port unless
 --webhook-port is given) and writes its URL and the folder's secret to .sdlc/webhook.json.
@@ -238,6 +241,27 @@ async function runLoop(values: Values): Promise<number> {
   });
 }
 
+/** `verify`: 0 when the tables are what the lifecycle log says, 1 when they differ, 2 when the files cannot be read. */
+async function verify(values: Values): Promise<number> {
+  const workspace = workspaceOf(values);
+  let report: VerifyReport;
+  let damage: string | undefined;
+  try {
+    [report, damage] = await readState(workspace, (db) => [verifyStore(db.store), db.loadDamage] as const);
+  } catch (err) {
+    process.stderr.write(`sdlc-orchestrator: cannot verify ${workspace}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (damage) {
+    if (values.json) out(`${JSON.stringify({ ...report, ok: false, unreadable: damage })}\n`);
+    process.stderr.write(`sdlc-orchestrator: cannot verify ${workspace}: ${damage}; start the orchestrator to keep what is good and save a copy, then verify again\n`);
+    return 2;
+  }
+  if (values.json) out(`${JSON.stringify(report)}\n`);
+  else out(verifyText(report));
+  return report.ok ? 0 : 1;
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
@@ -368,6 +392,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         return await runLoop(values);
+      case 'verify':
+        return await verify(values);
       case 'hook':
         return await postHook(values, positionals);
       case 'deliveries': {

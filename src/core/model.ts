@@ -146,6 +146,8 @@ export const EVENT_TYPES = [
   'history.cleared',
   'engine.warning',
   'engine.clockStepped',
+  'task.settled',
+  'task.checkpoint',
   'webhook.received',
   'webhook.processed',
 ] as const;

@@ -4,7 +4,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { dueKey } from './dueKey';
 import { NotFoundError, ValidationError } from './errors';
-import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus } from './model';
+import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus, type EventType } from './model';
 import type { RunOutcome } from './runner';
 import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
@@ -55,6 +55,28 @@ export interface Claim {
 
 const isFinished = (s: ActionStatus) => FINISHED_ACTION_STATES.includes(s);
 
+/** The event an action's change is recorded with. */
+interface EventSpec {
+  type: EventType;
+  runId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** What a lifecycle event says about its action's row after the change (folded by verify). */
+export interface ActionState {
+  status: ActionStatus;
+  nextAt: number | null;
+  dueAt: number | null;
+  pending: number;
+  running: number;
+  attempt: number;
+  held: boolean;
+}
+
+export function actionState(a: ActionRow): ActionState {
+  return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held };
+}
+
 export class Transitions {
   constructor(
     private readonly store: Store,
@@ -77,7 +99,7 @@ export class Transitions {
    * Derives the status from what the action still has to do, computes its due key, and
    * writes it guarded by the status it had. `finalStatus` is where it ends if nothing is left.
    */
-  private save(before: ActionRow, a: ActionRow, now: number, opts: { retrying?: boolean; finalStatus?: ActionStatus } = {}): ActionRow {
+  private save(before: ActionRow, a: ActionRow, now: number, event: EventSpec, opts: { retrying?: boolean; finalStatus?: ActionStatus } = {}): ActionRow {
     const hasWork = a.nextAt !== null || a.pending > 0;
     const canWait = isEventTriggered(a.trigger) && !this.exhausted(a);
     let status: ActionStatus;
@@ -115,10 +137,18 @@ export class Transitions {
       before.status,
     ]);
     if (changed !== 1) throw new Error(`action ${a.id} changed underneath (expected status ${before.status})`);
+    // Every change of an action's row is recorded, with the state it left the action in: the
+    // lifecycle log alone accounts for the table (sdlc-orchestrator verify).
+    this.record(now, event.type, next, event.runId ?? null, event.data ?? {});
     if (next.nextAt !== null && next.nextAt !== before.nextAt && !opts.retrying) {
-      this.store.addEvent(now, 'task.scheduled', a.id, null, { dueAt: new Date(next.nextAt).toISOString() });
+      this.record(now, 'task.scheduled', next, null, { dueAt: new Date(next.nextAt).toISOString() });
     }
     return next;
+  }
+
+  /** An event about an action, carrying the action's state after it. */
+  private record(now: number, type: EventType, a: ActionRow, runId: string | null, data: Record<string, unknown>): void {
+    this.store.addEvent(now, type, a.id, runId, { ...data, state: actionState(a) });
   }
 
   private mustGet(id: string): ActionRow {
@@ -139,13 +169,14 @@ export class Transitions {
         v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, 0, null,
         v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
       ]);
-      this.store.addEvent(now, 'task.accepted', v.id, null, {
+      const row = this.store.getAction(v.id)!;
+      this.record(now, 'task.accepted', row, null, {
         name: v.name,
         trigger: v.trigger,
         runner: v.run.runner,
         ...(v.dueAt !== null ? { dueAt: new Date(v.dueAt).toISOString() } : {}),
       });
-      return this.store.getAction(v.id)!;
+      return row;
     });
   }
 
@@ -179,12 +210,20 @@ export class Transitions {
         const plan = planRecurring(a.trigger, a.nextAt!, now, a.policy.catchUp, a.policy.catchUpLimit, this.graceMs());
         if (plan.kind === 'skip') {
           a.nextAt = a.occurrenceAt = plan.next;
-          this.store.addEvent(now, 'task.skipped', a.id, null, {
-            missed: plan.missed,
-            reason: 'missed while nothing was running (catch-up: skip)',
-            ...(plan.next !== null ? { next: new Date(plan.next).toISOString() } : {}),
-          });
-          this.save(before, a, now, { finalStatus: 'succeeded' });
+          this.save(
+            before,
+            a,
+            now,
+            {
+              type: 'task.skipped',
+              data: {
+                missed: plan.missed,
+                reason: 'missed while nothing was running (catch-up: skip)',
+                ...(plan.next !== null ? { next: new Date(plan.next).toISOString() } : {}),
+              },
+            },
+            { finalStatus: 'succeeded' },
+          );
           return undefined;
         }
         if (plan.missed > 0) {
@@ -210,7 +249,7 @@ export class Transitions {
       if (!trigger) {
         // A pending count without a queued trigger cannot happen; repair rather than loop.
         a.pending = 0;
-        this.save(before, a, now);
+        this.save(before, a, now, { type: 'task.skipped', data: { reason: 'a queued trigger was missing; the pending count was repaired' } });
         return undefined;
       }
       this.store.write('deleteTrigger', [trigger.id]);
@@ -229,12 +268,15 @@ export class Transitions {
     a.lastRunId = runId;
     a.reason = null;
     if (isRecurring(a.trigger) && timeRun) a.occurrenceAt = scheduledFor;
-    const saved = this.save(before, a, now);
-    this.store.addEvent(now, 'task.started', a.id, runId, {
-      attempt: a.attempt,
-      cause,
-      runner: a.run.runner,
-      ...(scheduledFor !== null ? { scheduledFor: new Date(scheduledFor).toISOString(), lateMs: now - scheduledFor } : {}),
+    const saved = this.save(before, a, now, {
+      type: 'task.started',
+      runId,
+      data: {
+        attempt: a.attempt,
+        cause,
+        runner: a.run.runner,
+        ...(scheduledFor !== null ? { scheduledFor: new Date(scheduledFor).toISOString(), lateMs: now - scheduledFor } : {}),
+      },
     });
     // The row just written, built here rather than read back: this is the hot path of every start.
     const run: RunRow = {
@@ -267,28 +309,30 @@ export class Transitions {
     const reason = outcome.status === 'succeeded' ? null : (outcome.reason ?? (outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : 'failed'));
     this.store.write('finishRun', [outcome.status, now, outcome.exitCode, reason, outcome.outputTail ?? '', runId]);
     const type = outcome.status === 'succeeded' ? 'task.completed' : outcome.status === 'cancelled' ? 'task.cancelled' : 'task.failed';
-    this.store.addEvent(now, type, run.actionId, runId, {
-      exitCode: outcome.exitCode,
-      durationMs: now - run.startedAt,
-      attempt: run.attempt,
-      ...(reason ? { reason } : {}),
-    });
+    const ended = {
+      type,
+      runId,
+      data: { exitCode: outcome.exitCode, durationMs: now - run.startedAt, attempt: run.attempt, ...(reason ? { reason } : {}) },
+    } as const;
     const before = this.store.getAction(run.actionId);
-    if (!before) return; // deleted meanwhile
+    if (!before) {
+      this.store.addEvent(now, ended.type, run.actionId, runId, ended.data); // its action was deleted meanwhile
+      return;
+    }
     const a: ActionRow = { ...before, running: Math.max(0, before.running - 1) };
     const timeRun = run.cause === 'schedule' || run.cause === 'retry';
 
     if (outcome.status === 'succeeded') {
       a.attempt = 0;
       this.scheduleNext(a, run, timeRun);
-      const saved = this.save(before, a, now, { finalStatus: 'succeeded' });
+      const saved = this.save(before, a, now, ended, { finalStatus: 'succeeded' });
       this.triggerDependents(saved, run, now);
       return;
     }
     if (outcome.status === 'cancelled') {
       a.attempt = 0;
       this.scheduleNext(a, run, timeRun);
-      this.settleDependents(this.save(before, a, now, { finalStatus: 'cancelled' }), now);
+      this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'cancelled' }), now);
       return;
     }
     // Failed: retry, or give up on this occurrence.
@@ -297,22 +341,22 @@ export class Transitions {
       a.attempt = Math.max(0, a.attempt - 1);
       a.nextAt = now;
       if (!timeRun) a.occurrenceAt = null;
-      this.store.addEvent(now, 'task.retried', a.id, runId, { reason: reason ?? 'interrupted', delayMs: 0 });
-      this.save(before, a, now, { retrying: true });
+      const saved = this.save(before, a, now, ended, { retrying: true });
+      this.record(now, 'task.retried', saved, runId, { reason: reason ?? 'interrupted', delayMs: 0 });
       return;
     }
     if (a.attempt < a.policy.maxAttempts && a.nextAt === null && !outcome.interrupted) {
       const delay = Math.min(a.policy.backoffMs * 2 ** (a.attempt - 1), a.policy.maxBackoffMs);
       a.nextAt = now + delay;
       if (!timeRun) a.occurrenceAt = null;
-      this.store.addEvent(now, 'task.retried', a.id, runId, { attempt: a.attempt + 1, of: a.policy.maxAttempts, delayMs: delay, reason });
-      this.save(before, a, now, { retrying: true });
+      const saved = this.save(before, a, now, ended, { retrying: true });
+      this.record(now, 'task.retried', saved, runId, { attempt: a.attempt + 1, of: a.policy.maxAttempts, delayMs: delay, reason });
       return;
     }
     a.attempt = 0;
     a.reason = reason;
     this.scheduleNext(a, run, timeRun);
-    this.settleDependents(this.save(before, a, now, { finalStatus: 'failed' }), now);
+    this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'failed' }), now);
   }
 
   /** After an occurrence is done (succeeded or given up), a recurring action gets its next one. */
@@ -342,8 +386,13 @@ export class Transitions {
       if (d.status !== 'waiting' && d.status !== 'paused') continue;
       if (d.running > 0 || d.pending > 0) continue;
       const why = upstream.status === 'succeeded' ? null : `upstream "${upstream.name}" ${upstream.status}`;
-      const saved = this.save(d, { ...d, reason: why }, now, { finalStatus: why ? 'cancelled' : 'succeeded' });
-      if (why) this.store.addEvent(now, 'task.cancelled', d.id, null, { reason: why });
+      const saved = this.save(
+        d,
+        { ...d, reason: why },
+        now,
+        why ? { type: 'task.cancelled', data: { reason: why } } : { type: 'task.settled', data: { reason: `upstream "${upstream.name}" is finished` } },
+        { finalStatus: why ? 'cancelled' : 'succeeded' },
+      );
       this.settleDependents(saved, now);
     }
   }
@@ -353,9 +402,7 @@ export class Transitions {
     this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
     const a: ActionRow = { ...before, pending: before.pending + 1, pendingSince: before.pending > 0 ? before.pendingSince : now, reason: null };
     if (isFinished(before.status)) a.attempt = 0;
-    const saved = this.save(before, a, now);
-    this.store.addEvent(now, 'task.triggered', a.id, null, { cause, pending: saved.pending, ...detail });
-    return saved;
+    return this.save(before, a, now, { type: 'task.triggered', data: { cause, pending: a.pending, ...detail } });
   }
 
   // ---- webhook deliveries ----
@@ -407,12 +454,11 @@ export class Transitions {
     const runIds = this.store.runsOf(before.id, 1000).filter((r) => r.status === 'running').map((r) => r.runId);
     for (const runId of runIds) {
       this.store.write('finishRun', ['cancelled', now, null, reason, '', runId]);
-      this.store.addEvent(now, 'task.cancelled', before.id, runId, { reason });
+      this.store.addEvent(now, 'task.cancelled', before.id, runId, { reason, exitCode: null });
     }
     this.store.write('deleteTriggersOf', [before.id]);
     const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
-    const saved = this.save(before, a, now, { finalStatus: 'cancelled' });
-    this.store.addEvent(now, 'task.cancelled', before.id, null, { reason });
+    const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason } }, { finalStatus: 'cancelled' });
     this.settleDependents(saved, now);
     return runIds;
   }
@@ -434,9 +480,7 @@ export class Transitions {
     const before = this.mustGet(idOrName);
     if (isFinished(before.status)) throw new ValidationError('id', `action "${before.name}" is already ${before.status}`);
     if (before.held === held) return before;
-    const saved = this.save(before, { ...before, held }, now, { retrying: before.status === 'retrying' });
-    this.store.addEvent(now, held ? 'task.paused' : 'task.resumed', before.id, null, {});
-    return saved;
+    return this.save(before, { ...before, held }, now, { type: held ? 'task.paused' : 'task.resumed' }, { retrying: before.status === 'retrying' });
   }
 
   // ---- recovery and retention ----
@@ -457,7 +501,7 @@ export class Transitions {
         if (next === null || next >= before.nextAt!) continue;
         a.nextAt = a.occurrenceAt = next;
       } else continue;
-      this.save(before, a, now, { retrying: before.status === 'retrying' });
+      this.save(before, a, now, { type: 'task.scheduled', data: { reason: `the clock went back ${stepMs} ms` } }, { retrying: before.status === 'retrying' });
       n++;
     }
     return n;
@@ -499,9 +543,24 @@ export class Transitions {
     let removed = this.store.write('pruneRunsBefore', [cutoff, batch]);
     removed += this.store.write('pruneRunsBeyond', [batch, r.maxRuns]);
     removed += this.store.write('pruneFinishedActions', [cutoff, batch]);
-    const events = this.store.write('pruneEventsBefore', [cutoff, batch]) + this.store.write('pruneEventsBelow', [this.store.lastSeq() - r.maxEvents, batch]);
+    // The oldest events, up to a batch, while they are past the age or beyond the count.
+    const countLimit = this.store.lastSeq() - r.maxEvents;
+    let through = 0;
+    for (const e of this.store.eventsHead(batch)) {
+      if (e.ts >= cutoff && e.seq > countLimit) break;
+      through = e.seq;
+    }
+    let events = 0;
+    if (through > 0) {
+      // An unfinished action none of whose events would be left gets a checkpoint first: the
+      // log still accounts for everything the tables hold.
+      for (const a of this.store.activeActionsWithoutEventsAfter(through)) {
+        this.save(a, { ...a }, now, { type: 'task.checkpoint', data: { name: a.name, trigger: a.trigger, runner: a.run.runner } });
+      }
+      events = this.store.write('pruneEventsThrough', [through]);
+    }
     this.store.write('pruneRequests', [now - 86_400_000, batch]);
-    if (removed + events > 0) this.store.addEvent(now, 'history.pruned', null, null, { runsAndActions: removed, events });
+    if (removed + events > 0) this.store.addEvent(now, 'history.pruned', null, null, { runsAndActions: removed, events, throughSeq: through, before: new Date(cutoff).toISOString() });
     return removed + events;
   }
 

@@ -89,6 +89,8 @@ export interface OpenOptions {
 export class DurableDatabase {
   /** Problems found while loading, said to the user (a moved-aside file, a damaged journal). */
   readonly warnings: string[] = [];
+  /** Set when loading found the journal damaged (in either mode): what `verify` reports it could not read. */
+  loadDamage: string | undefined;
   private journal: JournalWriter | undefined;
   private journalN = 0;
   /** Commits made through this object: what was read from the database is current while it stays the same. */
@@ -153,6 +155,7 @@ export class DurableDatabase {
     this.store = new Store(db);
     this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
     const read = this.replayNew(true);
+    this.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${this.journalN} cannot be used` : undefined;
     if (opts.mode === 'owner') {
       const epoch = opts.epoch;
       if (!epoch) throw new Error('an owner opens the database with its epoch');

@@ -35,6 +35,7 @@ export const WRITES = {
     (SELECT run_id FROM runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ? OFFSET ?)`,
   pruneEventsBefore: 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE ts < ? ORDER BY seq LIMIT ?)',
   pruneEventsBelow: 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? ORDER BY seq LIMIT ?)',
+  pruneEventsThrough: 'DELETE FROM events WHERE seq <= ?',
   pruneFinishedActions: `DELETE FROM actions WHERE id IN (SELECT id FROM actions
     WHERE status IN ('succeeded', 'failed', 'cancelled') AND updated_at < ? LIMIT ?)`,
   pruneRequests: 'DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE applied_at < ? LIMIT ?)',
@@ -451,6 +452,29 @@ export class Store {
   /** Problems the engine recorded (a damaged journal, a database moved aside) since `since`, newest first. */
   warningsSince(since: number, limit = 5): LifecycleEvent[] {
     return this.all("SELECT seq, ts, type, action_id, run_id, data FROM events WHERE type = 'engine.warning' AND ts >= ? ORDER BY seq DESC LIMIT ?", [since, limit]).map(toEvent);
+  }
+
+  /** The oldest events' seq and time (retention decides how many of them go). */
+  eventsHead(limit: number): { seq: number; ts: number }[] {
+    return this.all('SELECT seq, ts FROM events ORDER BY seq LIMIT ?', [limit]).map((r) => ({ seq: r.seq as number, ts: r.ts as number }));
+  }
+
+  /** Unfinished actions with no event after `seq` (one index probe each). */
+  activeActionsWithoutEventsAfter(seq: number): ActionRow[] {
+    return this.all(
+      `SELECT ${ACTION_COLUMNS} FROM actions a WHERE status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.action_id = a.id AND e.seq > ?)`,
+      [seq],
+    ).map(toAction);
+  }
+
+  /** Every run, for the verifier (a CLI command, not the extension host). */
+  allRuns(): RunRow[] {
+    return this.all(`SELECT ${RUN_COLUMNS} FROM runs`).map(toRun);
+  }
+
+  allDeliveries(): Delivery[] {
+    return this.all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries`).map(toDelivery);
   }
 
   lastSeq(): number {

@@ -1,0 +1,203 @@
+// The lifecycle log is a complete account: folding its events from the first one left (after
+// retention, the oldest events go; unfinished actions get a checkpoint event first) gives the
+// actions, runs and webhook deliveries the tables hold. `sdlc-orchestrator verify` runs this
+// fold and names every place where the tables and the log disagree. The fold is written apart
+// from the transitions on purpose: it reads only what the events say.
+import { FINISHED_ACTION_STATES, type ActionStatus, type LifecycleEvent } from './model';
+import type { Store } from './store/store';
+import type { ActionState } from './transitions';
+
+export interface Divergence {
+  kind: 'action' | 'run' | 'delivery' | 'folder';
+  id: string;
+  /** The action's name, when known, so a person can find it. */
+  name?: string;
+  field: string;
+  table: unknown;
+  log: unknown;
+  /** The last event the fold read about it (null: none). */
+  seq: number | null;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  events: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  compared: { actions: number; runs: number; deliveries: number };
+  /** Rows older than the oldest event left, or from before events carried state: nothing to compare them with. */
+  beforeLog: { actions: number; runs: number; deliveries: number };
+  divergences: Divergence[];
+}
+
+interface FoldAction {
+  name?: string;
+  state?: ActionState;
+  seq: number;
+}
+
+interface FoldRun {
+  actionId: string | null;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  attempt?: number;
+  startedAt?: number;
+  endedAt?: number;
+  exitCode?: number | null;
+  seq: number;
+}
+
+interface FoldDelivery {
+  hook: string;
+  status: 'received' | 'processed';
+  seq: number;
+}
+
+const finished = (s: ActionStatus | undefined) => s !== undefined && FINISHED_ACTION_STATES.includes(s);
+const RUN_END: Record<string, FoldRun['status'] | undefined> = { 'task.completed': 'succeeded', 'task.failed': 'failed', 'task.cancelled': 'cancelled' };
+
+/** The state the log describes. */
+export class Fold {
+  readonly actions = new Map<string, FoldAction>();
+  readonly runs = new Map<string, FoldRun>();
+  readonly deliveries = new Map<string, FoldDelivery>();
+  paused: boolean | undefined;
+  /** The seq of the latest retention pass: finished things from before it may be gone from the tables. */
+  prunedAt = 0;
+  events = 0;
+  firstSeq: number | null = null;
+  firstTs: number | null = null;
+  lastSeq: number | null = null;
+
+  apply(e: LifecycleEvent): void {
+    this.events++;
+    if (this.firstSeq === null) {
+      this.firstSeq = e.seq;
+      this.firstTs = e.ts;
+    }
+    this.lastSeq = e.seq;
+    const d = e.data as Record<string, unknown>;
+    if (e.actionId && d.state && typeof d.state === 'object') {
+      const a = this.actions.get(e.actionId) ?? { seq: e.seq };
+      a.state = d.state as ActionState;
+      a.seq = e.seq;
+      if (typeof d.name === 'string') a.name = d.name;
+      this.actions.set(e.actionId, a);
+    }
+    if (e.type === 'task.deleted' && e.actionId) this.actions.delete(e.actionId);
+    if (e.type === 'task.started' && e.runId) {
+      this.runs.set(e.runId, { actionId: e.actionId, status: 'running', attempt: d.attempt as number, startedAt: e.ts, seq: e.seq });
+    }
+    const ended = RUN_END[e.type];
+    if (ended && e.runId) {
+      const r = this.runs.get(e.runId) ?? { actionId: e.actionId, status: ended, seq: e.seq };
+      Object.assign(r, { status: ended, endedAt: e.ts, exitCode: (d.exitCode as number | null | undefined) ?? null, seq: e.seq });
+      this.runs.set(e.runId, r);
+    }
+    if (e.type === 'webhook.received') this.deliveries.set(String(d.delivery), { hook: String(d.hook), status: 'received', seq: e.seq });
+    if (e.type === 'webhook.processed') {
+      const del = this.deliveries.get(String(d.delivery));
+      if (del) Object.assign(del, { status: 'processed', seq: e.seq });
+    }
+    if (e.type === 'orchestrator.paused') this.paused = true;
+    if (e.type === 'orchestrator.resumed') this.paused = false;
+    if (e.type === 'history.cleared') {
+      // The same rule the clearing applied: everything finished goes, what runs or waits stays.
+      for (const [id, r] of this.runs) if (r.status !== 'running') this.runs.delete(id);
+      for (const [id, a] of this.actions) if (finished(a.state?.status)) this.actions.delete(id);
+      for (const [id, del] of this.deliveries) if (del.status === 'processed') this.deliveries.delete(id);
+    }
+    if (e.type === 'history.pruned') this.prunedAt = e.seq;
+  }
+}
+
+const ACTION_FIELDS = ['status', 'nextAt', 'dueAt', 'pending', 'running', 'attempt', 'held'] as const;
+
+/** Folds the whole log and compares it with the tables. Reads everything: for the CLI, not the extension host. */
+export function verifyStore(store: Store): VerifyReport {
+  const fold = new Fold();
+  for (let seq = 0; ; ) {
+    const page = store.eventsSince(seq, 5000);
+    if (!page.length) break;
+    for (const e of page) fold.apply(e);
+    seq = page[page.length - 1].seq;
+  }
+  const horizon = fold.firstTs ?? Number.POSITIVE_INFINITY;
+  const divergences: Divergence[] = [];
+  const compared = { actions: 0, runs: 0, deliveries: 0 };
+  const beforeLog = { actions: 0, runs: 0, deliveries: 0 };
+  const differ = (x: unknown, y: unknown) => (x ?? null) !== (y ?? null);
+
+  const tableActions = store.allActions(Number.MAX_SAFE_INTEGER);
+  const names = new Map(tableActions.map((a) => [a.id, a.name] as const));
+  for (const row of tableActions) {
+    const f = fold.actions.get(row.id);
+    // Older than the log, or recorded only by events from before they carried the action's state.
+    if ((!f && row.createdAt < horizon) || (f && !f.state)) {
+      beforeLog.actions++;
+      continue;
+    }
+    if (!f?.state) {
+      divergences.push({ kind: 'action', id: row.id, name: row.name, field: 'row', table: row.status, log: 'no event records this action', seq: f?.seq ?? null });
+      continue;
+    }
+    compared.actions++;
+    const table: Record<string, unknown> = { status: row.status, nextAt: row.nextAt, dueAt: row.dueAt, pending: row.pending, running: row.running, attempt: row.attempt, held: row.held };
+    for (const field of ACTION_FIELDS) {
+      if (differ(table[field], f.state[field])) divergences.push({ kind: 'action', id: row.id, name: row.name, field, table: table[field], log: f.state[field], seq: f.seq });
+    }
+  }
+  const inTable = new Set(tableActions.map((a) => a.id));
+  for (const [id, f] of fold.actions) {
+    if (inTable.has(id)) continue;
+    if (finished(f.state?.status) && fold.prunedAt > f.seq) continue; // removed by retention
+    divergences.push({ kind: 'action', id, name: f.name, field: 'row', table: 'no row', log: f.state?.status ?? 'recorded', seq: f.seq });
+  }
+
+  const tableRuns = store.allRuns();
+  for (const row of tableRuns) {
+    const f = fold.runs.get(row.runId);
+    if (!f) {
+      if (row.startedAt < horizon) beforeLog.runs++;
+      else divergences.push({ kind: 'run', id: row.runId, name: row.name, field: 'row', table: row.status, log: 'no task.started event for this run', seq: null });
+      continue;
+    }
+    compared.runs++;
+    const checks: [string, unknown, unknown][] = [
+      ['status', row.status, f.status],
+      ['endedAt', row.endedAt, f.endedAt],
+      ['exitCode', row.exitCode, f.status === 'running' ? null : f.exitCode],
+    ];
+    if (f.attempt !== undefined) checks.push(['attempt', row.attempt, f.attempt]);
+    if (f.startedAt !== undefined) checks.push(['startedAt', row.startedAt, f.startedAt]);
+    for (const [field, t, l] of checks) if (differ(t, l)) divergences.push({ kind: 'run', id: row.runId, name: row.name, field, table: t, log: l, seq: f.seq });
+  }
+  const runsInTable = new Set(tableRuns.map((r) => r.runId));
+  for (const [id, f] of fold.runs) {
+    if (runsInTable.has(id)) continue;
+    if (f.status !== 'running' && fold.prunedAt > f.seq) continue;
+    divergences.push({ kind: 'run', id, name: f.actionId ? names.get(f.actionId) : undefined, field: 'row', table: 'no row', log: f.status, seq: f.seq });
+  }
+
+  const tableDeliveries = store.allDeliveries();
+  for (const row of tableDeliveries) {
+    const f = fold.deliveries.get(row.id);
+    if (!f) {
+      if (row.receivedAt < horizon) beforeLog.deliveries++;
+      else divergences.push({ kind: 'delivery', id: row.id, field: 'row', table: row.status, log: 'no webhook.received event', seq: null });
+      continue;
+    }
+    compared.deliveries++;
+    if (row.status !== f.status) divergences.push({ kind: 'delivery', id: row.id, field: 'status', table: row.status, log: f.status, seq: f.seq });
+    if (row.hook !== f.hook) divergences.push({ kind: 'delivery', id: row.id, field: 'hook', table: row.hook, log: f.hook, seq: f.seq });
+  }
+  const deliveriesInTable = new Set(tableDeliveries.map((d) => d.id));
+  for (const [id, f] of fold.deliveries) {
+    if (deliveriesInTable.has(id) || (f.status === 'processed' && fold.prunedAt > f.seq)) continue;
+    divergences.push({ kind: 'delivery', id, field: 'row', table: 'no row', log: f.status, seq: f.seq });
+  }
+
+  const paused = store.getMeta('paused') === '1';
+  if (fold.paused !== undefined && fold.paused !== paused) divergences.push({ kind: 'folder', id: 'paused', field: 'paused', table: paused, log: fold.paused, seq: null });
+
+  return { ok: divergences.length === 0, events: fold.events, firstSeq: fold.firstSeq, lastSeq: fold.lastSeq, compared, beforeLog, divergences };
+}
