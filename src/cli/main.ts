@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { CorruptDatabaseError, DurableDatabase } from '../core/store/database';
+import { parseDuration } from '../core/duration';
 import { NotFoundError, ValidationError } from '../core/errors';
 import type { Request } from '../core/inbox';
 import { silentLogger, streamLogger, type LogLevel } from '../core/log';
@@ -47,6 +48,10 @@ usage:
 Webhooks: the running orchestrator listens on 127.0.0.1 (an ephemeral port unless
 --webhook-port is given) and writes its URL and the folder's secret to .sdlc/webhook.json.
 ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
+A change (add, apply, cancel, run-now, delete, pause, resume, replay) exits 0 only once it is
+stored. With no orchestrator running, the command applies it itself (parallel calls take turns);
+with one running, that one applies it. If the running one does not take it within --wait
+(default 10s), the request is withdrawn and the command exits 1 saying it was NOT applied.
 --workspace defaults to the current folder.
 `;
 
@@ -95,6 +100,7 @@ const OPTIONS = {
   'content-type': { type: 'string' },
   id: { type: 'string' },
   'log-level': { type: 'string' },
+  wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -173,6 +179,7 @@ function engineOptions(values: Values, workspace: string): OrchestratorOptions {
       ...(values['keep-runs'] !== undefined ? { maxRuns: intOption(values, 'keep-runs', 1) } : {}),
     },
     webhook: values['no-webhooks'] ? false : { port: intOption(values, 'webhook-port', 0), host: values['webhook-host'] },
+    ...(values.wait !== undefined ? { requestTimeoutMs: parseDuration(values.wait, '--wait') } : {}),
   };
 }
 

@@ -324,14 +324,14 @@ export class Transitions {
 
     if (outcome.status === 'succeeded') {
       a.attempt = 0;
-      this.scheduleNext(a, run, timeRun);
+      this.scheduleNext(a, run, timeRun, now);
       const saved = this.save(before, a, now, ended, { finalStatus: 'succeeded' });
       this.triggerDependents(saved, run, now);
       return;
     }
     if (outcome.status === 'cancelled') {
       a.attempt = 0;
-      this.scheduleNext(a, run, timeRun);
+      this.scheduleNext(a, run, timeRun, now);
       this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'cancelled' }), now);
       return;
     }
@@ -355,14 +355,15 @@ export class Transitions {
     }
     a.attempt = 0;
     a.reason = reason;
-    this.scheduleNext(a, run, timeRun);
+    this.scheduleNext(a, run, timeRun, now);
     this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'failed' }), now);
   }
 
   /** After an occurrence is done (succeeded or given up), a recurring action gets its next one. */
-  private scheduleNext(a: ActionRow, run: RunRow, timeRun: boolean): void {
+  private scheduleNext(a: ActionRow, run: RunRow, timeRun: boolean, now: number): void {
     if (!timeRun || !isRecurring(a.trigger)) return;
-    const next = nextOccurrence(a.trigger, run.scheduledFor ?? run.startedAt);
+    // From the occurrence it ran for; or from now if the clock went back while it ran.
+    const next = nextOccurrence(a.trigger, Math.min(run.scheduledFor ?? run.startedAt, now));
     a.nextAt = next;
     a.occurrenceAt = next;
   }
