@@ -99,9 +99,10 @@ export class Transitions {
    * Derives the status from what the action still has to do, computes its due key, and
    * writes it guarded by the status it had. `finalStatus` is where it ends if nothing is left.
    */
-  private save(before: ActionRow, a: ActionRow, now: number, event: EventSpec, opts: { retrying?: boolean; finalStatus?: ActionStatus } = {}): ActionRow {
+  private save(before: ActionRow, a: ActionRow, now: number, event: EventSpec, opts: { retrying?: boolean; finalStatus?: ActionStatus; end?: boolean } = {}): ActionRow {
     const hasWork = a.nextAt !== null || a.pending > 0;
-    const canWait = isEventTriggered(a.trigger) && !this.exhausted(a);
+    // `end`: the action ends now (cancelled by the user) even if its trigger could fire again.
+    const canWait = !opts.end && isEventTriggered(a.trigger) && !this.exhausted(a);
     let status: ActionStatus;
     if (a.running > 0) status = 'running';
     else if (!hasWork && !canWait) status = opts.finalStatus ?? (isFinished(a.status) ? a.status : 'succeeded');
@@ -459,7 +460,7 @@ export class Transitions {
     }
     this.store.write('deleteTriggersOf', [before.id]);
     const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
-    const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason } }, { finalStatus: 'cancelled' });
+    const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason } }, { finalStatus: 'cancelled', end: true });
     this.settleDependents(saved, now);
     return runIds;
   }

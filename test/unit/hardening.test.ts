@@ -129,6 +129,40 @@ describe('contended requests get an answer a script can act on', function () {
   });
 });
 
+describe('fenced ownership', function () {
+  this.timeout(30_000);
+
+  it('two owners at once (the lock broken under the first): the stale one is refused at its next commit and runs nothing', async () => {
+    const ws = tmpWorkspace();
+    const p = sdlcPaths(ws);
+    const a = await engine(ws, { label: 'first' });
+    try {
+      await a.add(
+        Array.from({ length: 10 }, (_, i) => ({ name: `job-${i}`, trigger: { kind: 'delay' as const, delay: `${400 + i * 50}ms` }, run: { command: 'echo "$SDLC_ACTION_NAME" >> fired.txt' } })),
+      );
+      // Split brain: the first owner's lock vanishes and a second engine takes the folder while the first still ticks.
+      fs.rmSync(p.lease, { recursive: true, force: true });
+      fs.rmSync(p.owner, { force: true });
+      const b = await engine(ws, { label: 'second' });
+      try {
+        assert.strictEqual(b.currentRole, 'owner');
+        await waitFor(() => lines(path.join(ws, 'fired.txt')).length >= 10, 8000, 'ten runs');
+        await sleep(300);
+        assert.deepStrictEqual(lines(path.join(ws, 'fired.txt')).sort(), Array.from({ length: 10 }, (_, i) => `job-${i}`).sort());
+        console.log("      the first owner said: " + a.warnings.join(" / "));
+        assert.notStrictEqual(a.currentRole, 'owner');
+        assert.ok(a.warnings.some((w) => /another orchestrator took over this folder \(epoch \d+ is no longer the latest\)|lost ownership/.test(w)), a.warnings.join('\n'));
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop();
+    }
+    assert.deepStrictEqual(fs.readdirSync(p.dir).filter((f) => /damaged/.test(f)), []);
+    await verifyClean(ws);
+  });
+});
+
 describe('a damaged journal is reported and copied, never cut quietly', function () {
   this.timeout(30_000);
   const add = (ws: string, name: string) => cliJson<{ id: string }>(['add', '--workspace', ws, '--name', name, '--manual', '--run', 'true']);
@@ -269,6 +303,15 @@ describe('what the user configured survives damage, and names mean one thing', f
     } finally {
       await o.stop();
     }
+  });
+
+  it('cancelling an action that waits for a webhook or a manual run ends it (found by the property test)', () => {
+    const ws = tmpWorkspace();
+    cliJson(['add', '--workspace', ws, '--name', 'hooked', '--webhook', 'h', '--run', 'true']);
+    cliJson(['add', '--workspace', ws, '--name', 'by-hand', '--manual', '--run', 'true']);
+    for (const n of ['hooked', 'by-hand']) assert.strictEqual(cli(['cancel', '--workspace', ws, n]).code, 0);
+    assert.deepStrictEqual(cliJson<unknown[]>(['list', '--workspace', ws]), []);
+    assert.match(cli(['cancel', '--workspace', ws, 'hooked']).stderr, /action "hooked" is already cancelled/);
   });
 
   it('an ambiguous name is refused with the ids that match; names with control characters are shown escaped', () => {

@@ -1,0 +1,131 @@
+// Chaos with the real CLI: 100 SIGKILLs of the owner while work falls due, 20 rounds of two or
+// three owners started at the same moment after the owner was killed, and an owner frozen with
+// SIGSTOP past its lease and then resumed. Afterwards nothing ran twice, nothing was lost, the
+// journal was never damaged, the snapshot passes sqlite3's integrity check, and `verify` is clean.
+import * as assert from 'assert';
+import { spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readOwner } from '../../src/core/lease';
+import { sdlcPaths } from '../../src/core/paths';
+import { CLI, cli, cliJson, lines, readFolder, sleep, spawnCli, tmpWorkspace } from './helpers';
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 8000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (readOwner(sdlcPaths(ws))?.pid === child.pid) return true;
+    if (child.exitCode !== null) return false;
+    await sleep(5);
+  }
+  return false;
+}
+
+const run = (ws: string) => spawnCli(['run', '--workspace', ws, '--tick', '50', '--lease-stale', '2000', '--quiet']);
+
+describe('chaos: kills, simultaneous owners, a frozen owner', function () {
+  this.timeout(300_000);
+
+  it('0 runs twice, 0 lost, the journal never damaged, the database sound, verify clean', async () => {
+    const ws = tmpWorkspace();
+    const p = sdlcPaths(ws);
+    const N = 200;
+    // One-shot actions falling due over the whole test; some take a while, so kills land mid-run too.
+    const specs = Array.from({ length: N }, (_, i) => ({
+      name: `job-${i}`,
+      trigger: { kind: 'delay', delay: `${300 + i * 300}ms` },
+      run: { command: `${i % 4 === 0 ? 'sleep 0.3; ' : ''}echo "$SDLC_ACTION_ID $SDLC_RUN_ID" >> fired.txt` },
+    }));
+    fs.writeFileSync(path.join(ws, 'actions.json'), JSON.stringify(specs));
+    assert.strictEqual(cliJson<unknown[]>(['apply', '--workspace', ws, '--file', path.join(ws, 'actions.json')]).length, N);
+
+    // 1. 100 SIGKILLs of the owner at random moments.
+    let kills = 0;
+    while (kills < 100) {
+      const child = run(ws);
+      const owned = await untilOwner(ws, child);
+      if (owned) await sleep(Math.floor(Math.random() * 250));
+      child.kill('SIGKILL');
+      await exited(child);
+      if (owned) kills++;
+    }
+
+    // 2. 20 rounds: the owner is killed and two or three orchestrators start at the same moment.
+    let contested = 0;
+    for (let round = 0; round < 20; round++) {
+      const first = run(ws);
+      await untilOwner(ws, first);
+      first.kill('SIGKILL');
+      await exited(first);
+      const rivals = Array.from({ length: 2 + (round % 2) }, () => run(ws));
+      await sleep(300 + Math.floor(Math.random() * 400));
+      contested += rivals.length;
+      for (const r of rivals) r.kill('SIGKILL');
+      await Promise.all(rivals.map(exited));
+    }
+
+    // 3. An owner frozen past its lease (2 s) while another takes over, then resumed.
+    const frozen = run(ws);
+    assert.ok(await untilOwner(ws, frozen));
+    await sleep(200);
+    frozen.kill('SIGSTOP');
+    const successor = run(ws);
+    assert.ok(await untilOwner(ws, successor, 15_000), 'nobody took over from the frozen owner');
+    await sleep(500);
+    frozen.kill('SIGCONT'); // it must notice and step down, not run anything
+    await sleep(1500);
+    frozen.kill('SIGKILL');
+    successor.kill('SIGTERM');
+    await Promise.all([exited(frozen), exited(successor)]);
+
+    // Let the last orchestrator finish everything, then let stray children finish writing.
+    const final = spawnSync(process.execPath, [CLI, 'run', '--workspace', ws, '--tick', '50', '--exit-when-idle', '--quiet'], { timeout: 120_000, encoding: 'utf8' });
+    assert.strictEqual(final.status, 0, final.stderr);
+    await sleep(800);
+
+    const fired = lines(path.join(ws, 'fired.txt')).map((l) => l.split(' '));
+    const actionIds = fired.map(([a]) => a);
+    const runIds = fired.map(([, r]) => r);
+    assert.strictEqual(new Set(runIds).size, runIds.length, 'a run started twice');
+    assert.strictEqual(new Set(actionIds).size, actionIds.length, 'a one-shot action ran twice');
+
+    const state = await readFolder(ws, (db) => ({
+      actions: db.store.allActions(),
+      runs: db.store.allRuns(),
+      events: db.store.eventsSince(0, 1_000_000),
+    }));
+    assert.strictEqual(state.actions.length, N, 'an action was lost');
+    const known = new Set(state.runs.map((r) => r.runId));
+    for (const r of runIds) assert.ok(known.has(r), `run ${r} ran but is not recorded`);
+    let cutOff = 0;
+    for (const a of state.actions) {
+      const runs = state.runs.filter((r) => r.actionId === a.id);
+      assert.strictEqual(runs.length, 1, `action ${a.name} has ${runs.length} runs`);
+      const [r] = runs;
+      if (runIds.includes(r.runId)) {
+        assert.strictEqual(r.status, 'succeeded', `${a.name} ran to the end but is recorded ${r.status}: ${r.reason}`);
+      } else {
+        assert.match(r.reason ?? '', /^recovered from restart/, `${a.name}: ${r.status} ${r.reason}`);
+        cutOff++;
+      }
+      assert.ok(['succeeded', 'failed'].includes(a.status), `${a.name} is ${a.status}`);
+    }
+    // The journal was never damaged: no owner found anything to set aside or warn about.
+    assert.deepStrictEqual(fs.readdirSync(p.dir).filter((f) => /damaged|corrupt/.test(f)), []);
+    assert.deepStrictEqual(state.events.filter((e) => e.type === 'engine.warning').map((e) => e.data.message), []);
+    const sqlite = spawnSync('sqlite3', [p.db, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
+    if (!sqlite.error) assert.strictEqual(sqlite.stdout.trim(), 'ok');
+    const verify = cli(['verify', '--workspace', ws]);
+    assert.strictEqual(verify.code, 0, verify.stdout + verify.stderr);
+    const owners = state.events.filter((e) => e.type === 'orchestrator.started');
+    const epochs = owners.map((e) => e.data.epoch as number);
+    assert.strictEqual(new Set(epochs).size, epochs.length, 'two owners recorded the same epoch');
+    console.log(
+      `      ${kills} kills, ${contested} rivals in 20 contested takeovers, 1 frozen owner; ${owners.length} ownerships recorded; ` +
+        `${fired.length} runs, ${cutOff} cut off by a kill; verify: ${verify.stdout.trim()}`,
+    );
+  });
+});
