@@ -61,7 +61,7 @@ function table(headers, rows) {
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {} };
+  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -103,6 +103,13 @@ function table(headers, rows) {
 
   process.stderr.write('7. the orchestrator panel with 10,000 finished runs\n');
   results.panel = med(repeat(['panel.js', '10000']));
+
+  process.stderr.write('8. requests under contention, and verify\n');
+  results.requests = {
+    cli: med(repeat(['requests.js', 'cli', '50'])),
+    owner: med(repeat(['requests.js', 'owner', '50'])),
+    verify: med(repeat(['requests.js', 'verify'])),
+  };
 
   // ---- report ----
   const L = results.latency;
@@ -168,6 +175,15 @@ function table(headers, rows) {
     ),
   );
   out.push('', `targets: no host step over 16 ms (one frame) ${mark(P.firstPageMs <= 16 && P.deltaMs <= 16)} · the page rebuilds its rows within a frame ${mark(P.afterDeltaMs <= 16)}`);
+  const R = results.requests;
+  out.push('', '8. Requests under contention, and verify', '');
+  out.push(
+    table(
+      ['50 parallel `add`s, no orchestrator: p50 / slowest (ms, node start-up included)', 'stored / exited 0', '50 requests to a running owner (tick 500 ms): p50 / slowest (ms)', '`verify`, 10,000 runs (ms)'],
+      [[`${f(R.cli.p50, 0)} / ${f(R.cli.max, 0)}`, `${f(R.cli.stored, 0)} / ${f(R.cli.exitedZero, 0)}`, `${f(R.owner.p50, 0)} / ${f(R.owner.max, 0)}`, f(R.verify.ms, 0)]],
+    ),
+  );
+  out.push('', `targets: every add stored once and exiting 0 ${mark(R.cli.stored === 50 && R.cli.exitedZero === 50)} · slowest within 5 s ${mark(R.cli.max <= 5000)} · each reply within two ticks ${mark(R.owner.max <= 1000)}`);
   out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
   const text = out.join('\n');
   console.log(text);
