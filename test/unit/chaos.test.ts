@@ -3,26 +3,11 @@
 // SIGSTOP past its lease and then resumed. Afterwards nothing ran twice, nothing was lost, the
 // journal was never damaged, the snapshot passes sqlite3's integrity check, and `verify` is clean.
 import * as assert from 'assert';
-import { spawnSync, type ChildProcess } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readOwner } from '../../src/core/lease';
 import { sdlcPaths } from '../../src/core/paths';
-import { CLI, cli, cliJson, lines, readFolder, sleep, spawnCli, tmpWorkspace } from './helpers';
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
-
-async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 8000): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (readOwner(sdlcPaths(ws))?.pid === child.pid) return true;
-    if (child.exitCode !== null) return false;
-    await sleep(5);
-  }
-  return false;
-}
+import { CLI, cli, cliJson, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner } from './helpers';
 
 const run = (ws: string) => spawnCli(['run', '--workspace', ws, '--tick', '50', '--lease-stale', '2000', '--quiet']);
 

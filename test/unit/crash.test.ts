@@ -4,25 +4,8 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readOwner } from '../../src/core/lease';
 import { sdlcPaths } from '../../src/core/paths';
-import { cli, cliJson, engine, lines, readFolder, sleep, spawnCli, tmpWorkspace, waitFor } from './helpers';
-import type { ChildProcess } from 'child_process';
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
-
-/** Waits until the child owns the folder (it is ticking), or gives up. */
-async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 8000): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (readOwner(sdlcPaths(ws))?.pid === child.pid) return true;
-    if (child.exitCode !== null) return false;
-    await sleep(5);
-  }
-  return false;
-}
+import { cli, cliJson, engine, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, waitFor } from './helpers';
 
 describe('crash safety (SIGKILL the CLI at random moments)', function () {
   this.timeout(180_000);

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DurableDatabase } from '../../src/core/store/database';
 import { DEFAULT_POLICY, type Action } from '../../src/core/model';
+import { readOwner } from '../../src/core/lease';
 import { silentLogger } from '../../src/core/log';
 import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
 import { sdlcPaths } from '../../src/core/paths';
@@ -54,6 +55,21 @@ export function cliJson<T = unknown>(args: string[]): T {
 
 export function spawnCli(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+/** Waits until the child owns the folder (it is ticking), or gives up. */
+export async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 8000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (readOwner(sdlcPaths(ws))?.pid === child.pid) return true;
+    if (child.exitCode !== null) return false;
+    await sleep(5);
+  }
+  return false;
 }
 
 export async function engine(workspace: string, opts: Partial<OrchestratorOptions> = {}): Promise<Orchestrator> {
