@@ -33,6 +33,9 @@ async function withVSCode(name, opts, body) {
     await page.waitForTimeout(1500); // the workbench restores its layout after the first paint
     await body({ page, folder, shot, crop, vs });
     await shot('end');
+    // Whatever the scenario did, the lifecycle log still accounts for every table row.
+    const verify = spawnSync(process.execPath, [CLI, 'verify', '--workspace', folder], { encoding: 'utf8', timeout: 30_000 });
+    if (verify.status !== 0) throw new Error(`sdlc-orchestrator verify exited ${verify.status}: ${verify.stdout}${verify.stderr}`);
   } catch (err) {
     await page.screenshot({ path: path.join(dir, '99-failure.png') }).catch(() => {});
     const log = vs.serverLog().trim().split('\n').slice(-25).join('\n');
