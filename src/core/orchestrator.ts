@@ -346,7 +346,8 @@ export class Orchestrator {
     this.warn(`lost ownership of ${this.paths.workspace} (${err.message}); pausing and following the new owner`);
     // Never release: the lock on disk may be the new owner's now.
     this.lease.forget();
-    for (const live of this.live.values()) live.handle?.stop('lease-lost');
+    // Runs the new owner can adopt keep going (it records how they end); the rest are stopped.
+    for (const live of this.live.values()) if (!live.handle?.adoptable) live.handle?.stop('lease-lost');
     this.live.clear();
     this.adopted = 0;
     this.unwatchInbox();
@@ -535,7 +536,7 @@ export class Orchestrator {
         actionId: run.actionId,
         deadline: run.deadline,
         timeoutMs: run.deadline !== null ? run.deadline - run.startedAt : undefined,
-        handle: { stop: () => killGroup(pid, 'SIGKILL') },
+        handle: { stop: () => killGroup(pid, 'SIGKILL'), adoptable: true },
         adoptedPid: pid,
       });
       this.adopted++;

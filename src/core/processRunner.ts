@@ -62,6 +62,7 @@ export class ProcessRunner implements Runner {
       else finish({ status: 'failed', exitCode: null, reason: `killed by ${signal}`, interrupted: stopReason === 'shutdown' || stopReason === 'lease-lost' });
     });
     return {
+      adoptable: files !== undefined,
       stop: (reason) => {
         if (settled || child.pid === undefined || stopReason) return;
         stopReason = reason;

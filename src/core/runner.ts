@@ -33,6 +33,11 @@ export type StopReason = 'cancel' | 'timeout' | 'shutdown' | 'lease-lost';
 export interface RunHandle {
   /** Ends the run (and everything it started). Its outcome is recorded by the engine. */
   stop(reason: StopReason): void;
+  /**
+   * The run goes on without this process and leaves its pid and exit status for the next owner
+   * (runStatus.ts): an owner that loses the folder leaves it running for the new owner to adopt.
+   */
+  adoptable?: boolean;
 }
 
 export interface Runner {
