@@ -49,7 +49,7 @@ function noopRunner(started) {
 }
 
 /**
- * A folder whose database holds `rows` finished runs (and as many events), written as a
+ * A folder whose database holds `rows` finished runs (and their started and completed events), written as a
  * snapshot the way the engine writes one. Built with plain SQL: seconds, not minutes.
  */
 async function folderWithHistory(rows) {
@@ -62,13 +62,17 @@ async function folderWithHistory(rows) {
     `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner)
      VALUES (?, ?, ?, 'process', 'succeeded', 1, ?, ?, ?, 0, NULL, ?, 'schedule', '{}', 'bench')`,
   );
-  const ev = db.prepare("INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, 'task.completed', ?, ?, '{}')");
+  // Each run's two lifecycle events as the engine records them, so the log accounts for the runs (verify).
+  const ev = db.prepare('INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, ?, ?, ?, ?)');
+  const started = JSON.stringify({ attempt: 1, cause: 'schedule', runner: 'process' });
+  const completed = JSON.stringify({ exitCode: 0, durationMs: 50, attempt: 1 });
   const t0 = Date.now() - rows * 1000;
   for (let i = 0; i < rows; i++) {
     const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     const at = t0 + i * 1000;
     run.run([id, `a-${i % 1000}`, `job ${i % 1000}`, at, at, at + 50, 'ok\n']);
-    ev.run([at + 50, `a-${i % 1000}`, id]);
+    ev.run([at, 'task.started', `a-${i % 1000}`, id, started]);
+    ev.run([at + 50, 'task.completed', `a-${i % 1000}`, id, completed]);
   }
   run.free();
   ev.free();

@@ -886,9 +886,11 @@ export class Orchestrator {
 
   /**
    * Stops cleanly: waits up to `graceMs` for runs in flight, interrupts the rest (recorded per
-   * their policy), commits, writes a snapshot and releases the lease.
+   * their policy), commits, writes a snapshot and releases the lease. With `handOver`, runs
+   * the next owner can adopt (process runs) are left going and stay recorded as running: a
+   * window reload must not kill a build; the next owner records how it ends.
    */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  async stop(options: { graceMs?: number; handOver?: boolean } = {}): Promise<void> {
     if (this.role === 'stopped') return;
     if (this.role === 'owner' && this.live.size && options.graceMs) {
       await new Promise<void>((resolve) => {
@@ -913,6 +915,7 @@ export class Orchestrator {
         for (const f of this.finished) t.finish(f.runId, f.outcome, now);
         this.finished = [];
         for (const [runId, live] of this.live) {
+          if (options.handOver && live.handle?.adoptable) continue;
           live.handle?.stop('shutdown');
           t.finish(runId, { status: 'failed', exitCode: null, reason: 'interrupted: the orchestrator stopped', interrupted: true }, now);
         }

@@ -106,13 +106,17 @@ export class FolderHost implements vscode.Disposable {
     return this.starting;
   }
 
-  /** Stops cleanly: the tick in flight finishes, state is made durable, the lease released. */
+  /**
+   * Stops cleanly: the tick in flight finishes, state is made durable, the lease released.
+   * Background process runs keep going (a reload or a closed window must not kill a build);
+   * the next orchestrator on the folder adopts them and records how they end.
+   */
   async stop(): Promise<void> {
     const orch = this.orch ?? (await this.starting?.catch(() => undefined));
     this.orch = undefined;
     this.unsubscribe.forEach((u) => u());
     this.unsubscribe = [];
-    await orch?.stop();
+    await orch?.stop({ handOver: true });
     this.snapshot = undefined;
     this.lastStatus = undefined;
     this.changed.fire();
