@@ -6,7 +6,6 @@
 // do the action's `on-interrupted` fail/retry rules apply).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { SdlcPaths } from './paths';
 
 export interface RunStatusFiles {
   exit: string;
@@ -98,4 +97,3 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export type { SdlcPaths };
