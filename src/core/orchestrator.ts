@@ -108,8 +108,6 @@ export class Orchestrator {
   private readonly intake: WebhookIntake;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
-  /** How many live runs are adopted ones (an idle tick skips looking for them). */
-  private adopted = 0;
   /**
    * The next due time as of a commit count. While nothing commits, due times cannot change,
    * so an idle tick before that time skips the database entirely.
@@ -349,7 +347,6 @@ export class Orchestrator {
     // Runs the new owner can adopt keep going (it records how they end); the rest are stopped.
     for (const live of this.live.values()) if (!live.handle?.adoptable) live.handle?.stop('lease-lost');
     this.live.clear();
-    this.adopted = 0;
     this.unwatchInbox();
     void this.intake.stop(false);
     this.finished = [];
@@ -452,7 +449,7 @@ export class Orchestrator {
         this.log.warn(`the clock went back ${formatDuration(step)}; ${moved} recurring action(s) and retries planned again from now`);
       }
       for (const f of finished) t.finish(f.runId, f.outcome, now);
-      if (this.adopted) this.watchAdopted();
+      this.watchAdopted(); // live runs only: nothing to look at on an idle tick
       for (const [runId, live] of this.live) {
         if (live.deadline === null || live.deadline > now) continue;
         this.live.delete(runId);
@@ -539,28 +536,22 @@ export class Orchestrator {
         handle: { stop: () => killGroup(pid, 'SIGKILL'), adoptable: true },
         adoptedPid: pid,
       });
-      this.adopted++;
       this.log.info(`run ${run.runId} of "${run.name}" was still going after the restart (pid ${pid}); waiting for it to end`);
     }
   }
 
   /** Adopted runs end when their exit file appears, or when their process is gone without one. */
   private watchAdopted(): void {
-    let still = 0;
     for (const [runId, live] of this.live) {
       if (live.adoptedPid === undefined) continue;
       const left = inspectLeftRun(this.paths.runs, runId);
-      if (left.kind === 'alive') {
-        still++;
-        continue;
-      }
+      if (left.kind === 'alive') continue;
       const outcome: RunOutcome =
         left.kind === 'exited'
           ? exitOutcome(left.exitCode, 'after the orchestrator restarted')
           : { status: 'failed', exitCode: null, reason: 'recovered from restart (its process ended without an exit status)', interrupted: true };
       this.runDone(runId, outcome);
     }
-    this.adopted = still;
   }
 
   private dispatch(claims: Claim[]): void {

@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sdlcPaths } from '../../src/core/paths';
-import { CLI, cli, cliJson, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner } from './helpers';
+import { assertEachRanOnce, assertSqliteIntegrity, CLI, cli, cliJson, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner } from './helpers';
 
 const run = (ws: string) => spawnCli(['run', '--workspace', ws, '--tick', '50', '--lease-stale', '2000', '--quiet']);
 
@@ -83,27 +83,11 @@ describe('chaos: kills, simultaneous owners, a frozen owner', function () {
       events: db.store.eventsSince(0, 1_000_000),
     }));
     assert.strictEqual(state.actions.length, N, 'an action was lost');
-    const known = new Set(state.runs.map((r) => r.runId));
-    for (const r of runIds) assert.ok(known.has(r), `run ${r} ran but is not recorded`);
-    let cutOff = 0;
-    for (const a of state.actions) {
-      const runs = state.runs.filter((r) => r.actionId === a.id);
-      assert.strictEqual(runs.length, 1, `action ${a.name} has ${runs.length} runs`);
-      const [r] = runs;
-      if (runIds.includes(r.runId)) {
-        assert.strictEqual(r.status, 'succeeded', `${a.name} ran to the end but is recorded ${r.status}: ${r.reason}`);
-      } else {
-        // Truly cut off (by a kill, or by the clean stop of an owner): failed, never started again.
-        assert.match(r.reason ?? '', /^(recovered from restart|interrupted: the orchestrator stopped)/, `${a.name}: ${r.status} ${r.reason}`);
-        cutOff++;
-      }
-      assert.ok(['succeeded', 'failed'].includes(a.status), `${a.name} is ${a.status}`);
-    }
+    const cutOff = assertEachRanOnce(state.actions, state.runs, runIds);
     // The journal was never damaged: no owner found anything to set aside or warn about.
     assert.deepStrictEqual(fs.readdirSync(p.dir).filter((f) => /damaged|corrupt/.test(f)), []);
     assert.deepStrictEqual(state.events.filter((e) => e.type === 'engine.warning').map((e) => e.data.message), []);
-    const sqlite = spawnSync('sqlite3', [p.db, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
-    if (!sqlite.error) assert.strictEqual(sqlite.stdout.trim(), 'ok');
+    assertSqliteIntegrity(p.db);
     const verify = cli(['verify', '--workspace', ws]);
     assert.strictEqual(verify.code, 0, verify.stdout + verify.stderr);
     const owners = state.events.filter((e) => e.type === 'orchestrator.started');

@@ -1,10 +1,11 @@
 // Shared test helpers: temp folders, waiting for a condition, running the real CLI.
+import * as assert from 'assert';
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DurableDatabase } from '../../src/core/store/database';
-import { DEFAULT_POLICY, type Action } from '../../src/core/model';
+import { DEFAULT_POLICY, type Action, type Run } from '../../src/core/model';
 import { readOwner } from '../../src/core/lease';
 import { silentLogger } from '../../src/core/log';
 import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
@@ -70,6 +71,41 @@ export async function untilOwner(ws: string, child: ChildProcess, timeoutMs = 80
     await sleep(5);
   }
   return false;
+}
+
+/** Why a run that never got to the end is recorded failed: a kill (recovered) or a clean stop. */
+const CUT_OFF = /^(recovered from restart|interrupted: the orchestrator stopped)/;
+
+/**
+ * One-shot actions after crashes: each has exactly one run; a run whose command wrote its line
+ * (`ran`) is recorded as it really ended (succeeded, exit 0), any other was cut off and failed,
+ * never started again; and every line belongs to a recorded run. Returns how many were cut off.
+ */
+export function assertEachRanOnce(actions: Action[], runs: Run[], ran: string[]): number {
+  const known = new Set(runs.map((r) => r.runId));
+  for (const r of ran) assert.ok(known.has(r), `run ${r} ran but is not recorded`);
+  let cutOff = 0;
+  for (const a of actions) {
+    const mine = runs.filter((r) => r.actionId === a.id);
+    assert.strictEqual(mine.length, 1, `action ${a.name} has ${mine.length} runs`);
+    const [run] = mine;
+    if (ran.includes(run.runId)) {
+      assert.strictEqual(run.status, 'succeeded', `${a.name} ran to the end but is recorded ${run.status}: ${run.reason}`);
+      assert.strictEqual(run.exitCode, 0);
+      assert.strictEqual(a.status, 'succeeded');
+    } else {
+      assert.match(run.reason ?? '', CUT_OFF, `${a.name}: ${run.status} ${run.reason}`);
+      assert.strictEqual(a.status, 'failed');
+      cutOff++;
+    }
+  }
+  return cutOff;
+}
+
+/** The snapshot passes the sqlite3 tool's integrity check (skipped where the tool is missing). */
+export function assertSqliteIntegrity(dbFile: string): void {
+  const r = spawnSync('sqlite3', [dbFile, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
+  if (!r.error) assert.strictEqual(r.stdout.trim(), 'ok');
 }
 
 export async function engine(workspace: string, opts: Partial<OrchestratorOptions> = {}): Promise<Orchestrator> {
