@@ -20,7 +20,9 @@ export type Request =
   | { op: 'pause' }
   | { op: 'resume' }
   | { op: 'clearHistory' }
-  | { op: 'replayDelivery'; id: string };
+  | { op: 'replayDelivery'; id: string }
+  /** Approval keys the user approved on this machine: file actions waiting for them may run. */
+  | { op: 'approve'; keys: string[] };
 
 export interface InboxMessage {
   id: string;

@@ -80,6 +80,10 @@ export interface Action {
   updatedAt: number;
   lastRunId: string | null;
   reason: string | null; // why it is failed/cancelled, when it is
+  /** 'file': defined in `.sdlc/actions.yaml` (shared); 'local': added on this machine. */
+  source: 'file' | 'local';
+  /** A file action whose command nobody approved on this machine yet: it does not run. */
+  needsApproval: boolean;
 }
 
 export interface Run {
@@ -123,6 +127,10 @@ export interface RunSummary extends Omit<Run, 'outputTail'> {
  * - history.cleared the user cleared the history
  * - webhook.received  a delivery was stored (before its 202 answer), or replayed
  * - webhook.processed a stored delivery queued a run of each action on its hook
+ * - task.updated    the actions file changed an action's definition in place
+ * - task.approved   a file action's command was approved and may run
+ * - definitions.applied  the actions file was reconciled: which names got which definition, which went
+ * - definitions.invalid  the actions file has problems; nothing was applied from it
  */
 export const EVENT_TYPES = [
   'task.accepted',
@@ -150,6 +158,10 @@ export const EVENT_TYPES = [
   'task.checkpoint',
   'webhook.received',
   'webhook.processed',
+  'task.updated',
+  'task.approved',
+  'definitions.applied',
+  'definitions.invalid',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -13,7 +13,10 @@ import { Epoch, FencedError } from './epoch';
 import { claimRequest, postRequest, pruneReplies, readInbox, takeReply, withdrawRequest, writeReply, type Posted, type Reply, type Request } from './inbox';
 import { Lease, readOwner, type OwnerInfo } from './lease';
 import { silentLogger, type Logger } from './log';
-import type { Action, ActionInput, ActionStatus, CatchUpPolicy, LifecycleEvent } from './model';
+import { FINISHED_ACTION_STATES, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type LifecycleEvent } from './model';
+import type { FileAction, ParsedActionsFile, Problem } from './definitions/actionsFile';
+import { ActionsFileSource } from './definitions/actionsFileSource';
+import { approveKeys, reconcile } from './definitions/reconcile';
 import { sdlcPaths, type SdlcPaths } from './paths';
 import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
@@ -51,6 +54,22 @@ export interface OrchestratorOptions {
   pruneEveryMs?: number;
   /** The webhook listener the owner serves; `false` serves none. */
   webhook?: IntakeOptions;
+  /**
+   * Whether the user approved what a file action would execute. Without it every command is
+   * approved (the command line: running it is the user's own act). A file action that is not
+   * approved is kept paused until the `approve` request names its key.
+   */
+  isApproved?: (action: FileAction) => boolean;
+  /** Watch and apply `.sdlc/actions.yaml` (default true). */
+  actionsFile?: boolean;
+}
+
+/** The actions file as the owner last read it. */
+export interface DefinitionsStatus {
+  file: string;
+  /** The file's problems; while there are any, nothing from it is applied. */
+  problems: Problem[];
+  actions: number;
 }
 
 /** Roles, in order. A follower becomes the owner when the lease frees; an owner that loses it follows. */
@@ -71,6 +90,8 @@ export interface EngineStatus {
   nextDueAt: number | null;
   owner: OwnerInfo | undefined;
   error: string | undefined;
+  /** The owner's reading of the actions file (undefined in a follower). */
+  definitions: DefinitionsStatus | undefined;
 }
 
 interface LiveRun {
@@ -106,6 +127,7 @@ export class Orchestrator {
   private drained: (() => void) | undefined;
   private epoch: Epoch | undefined;
   private readonly intake: WebhookIntake;
+  private readonly actionsFile: ActionsFileSource | undefined;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
   /**
@@ -174,6 +196,14 @@ export class Orchestrator {
       },
       opts.webhook,
     );
+    if (opts.actionsFile !== false) {
+      this.actionsFile = new ActionsFileSource(
+        this.paths.workspace,
+        () => ({ now: this.clock.now(), defaultRunner: opts.defaultRunner }),
+        () => this.loop.notify(),
+        this.log,
+      );
+    }
   }
 
   static async create(opts: OrchestratorOptions): Promise<Orchestrator> {
@@ -302,6 +332,7 @@ export class Orchestrator {
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     this.watchInbox();
     await this.intake.start();
+    await this.actionsFile?.start(); // applied by the next tick
     return true;
   }
 
@@ -349,6 +380,7 @@ export class Orchestrator {
     this.live.clear();
     this.unwatchInbox();
     void this.intake.stop(false);
+    void this.actionsFile?.stop();
     this.finished = [];
     try {
       this.db?.close({ snapshot: false });
@@ -461,6 +493,8 @@ export class Orchestrator {
         this.recover(now, this.recoverAt.startedBefore);
         this.recoverAt = undefined;
       }
+      const file = this.actionsFile?.take();
+      if (file) this.applyActionsFile(file, now);
       // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
       if (this.deliveriesPending && !this.paused) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
       const cached = this.dueCache;
@@ -491,6 +525,43 @@ export class Orchestrator {
     let next = this.dueCache.next;
     for (const live of this.live.values()) if (live.deadline !== null && (next === null || live.deadline < next)) next = live.deadline;
     return next;
+  }
+
+  /** Reconciles the engine to a new version of the actions file, or records why it cannot. */
+  private applyActionsFile(file: ParsedActionsFile, now: number): void {
+    if (file.problems.length) {
+      this.store.addEvent(now, 'definitions.invalid', null, null, {
+        file: file.sha256,
+        problems: file.problems.slice(0, 20).map((p) => ({ line: p.line, column: p.column, message: p.message })),
+      });
+      return;
+    }
+    const result = this.store.savepoint(() =>
+      reconcile(this.store, this.transitions!, file, {
+        now,
+        defaultRunner: this.opts.defaultRunner,
+        defaultCatchUp: this.opts.defaultCatchUp,
+        isApproved: this.opts.isApproved ?? (() => true),
+      }),
+    );
+    this.stopRuns(result.stopRuns);
+    const parts = [
+      result.created.length && `created ${result.created.join(', ')}`,
+      result.updated.length && `updated ${result.updated.join(', ')}`,
+      result.removed.length && `ended ${result.removed.join(', ')}`,
+      result.approved.length && `approved ${result.approved.join(', ')}`,
+      result.passed.length && `not scheduled (their time has passed) ${result.passed.join(', ')}`,
+    ].filter(Boolean);
+    if (parts.length) this.log.info(`.sdlc/actions.yaml applied: ${parts.join('; ')}`);
+    if (result.awaitingApproval.length) this.log.info(`waiting for approval on this machine: ${result.awaitingApproval.join(', ')}`);
+  }
+
+  private stopRuns(runIds: string[]): void {
+    for (const id of runIds) {
+      const live = this.live.get(id);
+      this.live.delete(id);
+      live?.handle?.stop('cancel');
+    }
   }
 
   /**
@@ -647,22 +718,20 @@ export class Orchestrator {
 
   private apply(request: Request, now: number, askedAt: number): unknown {
     const t = this.transitions!;
-    const stop = (runIds: string[]) => {
-      for (const id of runIds) {
-        const live = this.live.get(id);
-        this.live.delete(id);
-        live?.handle?.stop('cancel');
-      }
-    };
+    const stop = (runIds: string[]) => this.stopRuns(runIds);
     switch (request.op) {
       case 'add':
         return this.addNow(request.actions, now, askedAt);
       case 'cancel':
+        this.refuseFileAction(request.id, 'cancel');
         stop(t.cancel(request.id, now));
         return publicAction(this.store.findAction(request.id)!);
       case 'delete':
+        this.refuseFileAction(request.id, 'delete');
         stop(t.remove(request.id, now));
         return null;
+      case 'approve':
+        return { approved: approveKeys(this.store, t, request.keys, now) };
       case 'runNow':
         return publicAction(t.runNow(request.id, now));
       case 'pauseAction':
@@ -684,6 +753,14 @@ export class Orchestrator {
         return null;
       case 'replayDelivery':
         return this.intake.replay(request.id, now);
+    }
+  }
+
+  /** An unfinished action from the actions file ends only by being removed from the file. */
+  private refuseFileAction(idOrName: string, what: string): void {
+    const a = this.store.findAction(idOrName);
+    if (a?.source === 'file' && !FINISHED_ACTION_STATES.includes(a.status)) {
+      throw new ValidationError('id', `action "${a.name}" is defined in .sdlc/actions.yaml; to ${what} it, remove it from that file (its history stays)`);
     }
   }
 
@@ -853,6 +930,10 @@ export class Orchestrator {
       nextDueAt: !store ? null : this.role === 'owner' && this.dueCache?.commits === this.db!.commitCount ? this.dueCache.next : store.nextDueAfter(0),
       owner: this.role === 'owner' ? undefined : readOwner(this.paths),
       error: this.error,
+      definitions:
+        this.role === 'owner' && this.actionsFile?.latest
+          ? { file: this.actionsFile.file, problems: this.actionsFile.latest.problems, actions: this.actionsFile.latest.actions.length }
+          : undefined,
     };
   }
 
@@ -866,7 +947,7 @@ export class Orchestrator {
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
   isIdle(): boolean {
-    if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy) return false;
+    if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy || this.actionsFile?.busy) return false;
     if (this.deliveriesPending && !this.paused) return false;
     const c = this.counts();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
@@ -898,6 +979,7 @@ export class Orchestrator {
     // No new deliveries once stopping: they would get a 202 from an engine that no longer ticks.
     this.unwatchInbox();
     await this.intake.stop(true);
+    await this.actionsFile?.stop();
     this.role = 'stopped';
     if (wasOwner && this.db) {
       const now = this.clock.now();
@@ -971,6 +1053,6 @@ export async function awaitAnswer(paths: SdlcPaths, posted: Posted, timeoutMs: n
 
 /** The action as callers see it: the engine's bookkeeping columns left out. */
 export function publicAction(a: ActionRow): Action {
-  const { nextAt: _n, occurrenceAt: _o, pendingSince: _p, held: _h, ...rest } = a;
+  const { nextAt: _n, occurrenceAt: _o, pendingSince: _p, held: _h, defHash: _d, gate: _g, ...rest } = a;
   return rest;
 }

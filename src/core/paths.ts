@@ -36,8 +36,15 @@ export function sdlcPaths(workspace: string): SdlcPaths {
   };
 }
 
-const GITIGNORE = `# SDLC Orchestrator state: the database, its journal, lease and inbox. Not source.
+/** What earlier versions wrote: everything ignored. Replaced, since the actions file is source. */
+const OLD_GITIGNORE = `# SDLC Orchestrator state: the database, its journal, lease and inbox. Not source.
 *
+`;
+export const GITIGNORE = `# SDLC Orchestrator: \`git add .sdlc\` adds the actions file and nothing else.
+# The database, journal, lease, inbox, webhook secret and deliveries are this machine's state.
+*
+!.gitignore
+!actions.yaml
 `;
 
 /** Creates `.sdlc/` with a .gitignore that keeps the database and its companions out of git. */
@@ -45,5 +52,12 @@ export function ensureSdlcDir(p: SdlcPaths): void {
   fs.mkdirSync(p.replies, { recursive: true });
   fs.mkdirSync(p.runs, { recursive: true });
   const ignore = path.join(p.dir, '.gitignore');
-  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, GITIGNORE);
+  let current: string | undefined;
+  try {
+    current = fs.readFileSync(ignore, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  // A .gitignore the user wrote is theirs; only ours (or none) is written.
+  if (current === undefined || current === OLD_GITIGNORE) fs.writeFileSync(ignore, GITIGNORE);
 }

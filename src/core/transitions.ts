@@ -71,10 +71,12 @@ export interface ActionState {
   running: number;
   attempt: number;
   held: boolean;
+  /** Waiting for approval of its command (file actions; absent in events from before schema 4). */
+  gated?: boolean;
 }
 
 export function actionState(a: ActionRow): ActionState {
-  return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held };
+  return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held, gated: a.gate !== null };
 }
 
 export class Transitions {
@@ -106,7 +108,7 @@ export class Transitions {
     let status: ActionStatus;
     if (a.running > 0) status = 'running';
     else if (!hasWork && !canWait) status = opts.finalStatus ?? (isFinished(a.status) ? a.status : 'succeeded');
-    else if (a.held) status = 'paused';
+    else if (a.held || a.gate !== null) status = 'paused';
     else if (hasWork) status = opts.retrying ? 'retrying' : 'scheduled';
     else status = 'waiting';
     if (isFinished(status)) {
@@ -115,7 +117,7 @@ export class Transitions {
     }
     // The due key holds only what can start now: not held, below its concurrency limit.
     let dueAt: number | null = null;
-    if (!isFinished(status) && !a.held && a.running < a.policy.concurrency) {
+    if (!isFinished(status) && !a.held && a.gate === null && a.running < a.policy.concurrency) {
       const candidates = [a.nextAt, a.pending > 0 ? a.pendingSince : null].filter((t): t is number => t !== null);
       dueAt = candidates.length ? Math.max(0, Math.min(...candidates)) : null;
     }
@@ -179,6 +181,67 @@ export class Transitions {
       });
       return row;
     });
+  }
+
+  /**
+   * Creates actions from the actions file. One that waits for approval (`gate`) is created
+   * paused: it keeps its schedule but is never claimed until approve() releases it.
+   */
+  acceptFromFile(v: ValidatedAction, defHash: string, gate: string | null, now: number): ActionRow {
+    const status: ActionStatus = gate !== null ? 'paused' : v.dueAt !== null ? 'scheduled' : 'waiting';
+    const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
+    const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+    const dueAt = gate !== null ? null : v.dueAt;
+    this.store.write('insertFileAction', [
+      v.id, v.name, status, JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy),
+      v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, dueAt, dueAt === null ? null : dueKey(dueAt, v.id),
+      upstream, hook, now, now, defHash, gate,
+    ]);
+    const row = this.store.getAction(v.id)!;
+    this.record(now, 'task.accepted', row, null, {
+      name: v.name,
+      trigger: v.trigger,
+      runner: v.run.runner,
+      from: 'file',
+      ...(v.dueAt !== null ? { dueAt: new Date(v.dueAt).toISOString() } : {}),
+    });
+    return row;
+  }
+
+  /**
+   * Gives an unfinished action a new definition. A run in flight keeps what it started with;
+   * the next one uses the new definition. A changed trigger plans the next start from now.
+   */
+  redefine(before: ActionRow, v: ValidatedAction, defHash: string, gate: string | null, now: number, changed: string[]): ActionRow {
+    const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
+    const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+    const n = this.store.write('updateDefinition', [
+      JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy), upstream, hook, 'file', defHash, gate, before.id, before.status,
+    ]);
+    if (n !== 1) throw new Error(`action ${before.id} changed underneath (expected status ${before.status})`);
+    const a: ActionRow = { ...before, trigger: v.trigger, run: v.run, policy: v.policy, source: 'file', defHash, gate, needsApproval: gate !== null };
+    const triggerChanged = JSON.stringify(before.trigger) !== JSON.stringify(v.trigger);
+    if (triggerChanged) {
+      a.nextAt = v.dueAt;
+      a.occurrenceAt = isRecurring(v.trigger) ? v.dueAt : null;
+      if (before.status === 'retrying') a.attempt = 0;
+    }
+    return this.save(before, a, now, { type: 'task.updated', data: { from: 'file', changed } }, { retrying: before.status === 'retrying' && !triggerChanged });
+  }
+
+  /** Releases a file action whose command was approved. A recurring schedule continues from now. */
+  approve(before: ActionRow, now: number): ActionRow {
+    if (before.gate === null) return before;
+    const a: ActionRow = { ...before, gate: null, needsApproval: false };
+    if (isRecurring(before.trigger) && before.nextAt !== null && before.nextAt < now && before.attempt === 0) {
+      a.nextAt = nextOccurrence(before.trigger, now);
+      a.occurrenceAt = a.nextAt;
+    }
+    this.store.write('updateDefinition', [
+      JSON.stringify(a.trigger), JSON.stringify(a.run), JSON.stringify(a.policy), before.trigger.kind === 'after' ? before.trigger.after : null,
+      before.trigger.kind === 'webhook' ? before.trigger.hook : null, before.source, before.defHash, null, before.id, before.status,
+    ]);
+    return this.save(before, a, now, { type: 'task.approved', data: { key: before.gate } }, { retrying: before.status === 'retrying' });
   }
 
   // ---- claiming ----
@@ -445,12 +508,13 @@ export class Transitions {
 
   runNow(idOrName: string, now: number): ActionRow {
     const a = this.mustGet(idOrName);
+    if (a.gate !== null) throw new ValidationError('id', `action "${a.name}" comes from .sdlc/actions.yaml and its command is not approved on this machine yet; approve it first`);
     if (a.held) throw new ValidationError('id', `action "${a.name}" is paused; resume it first`);
     return this.enqueue(a, 'manual', {}, now);
   }
 
   /** Cancels an action and its runs in flight; returns the run ids the caller must stop. */
-  cancel(idOrName: string, now: number, reason = 'cancelled by user'): string[] {
+  cancel(idOrName: string, now: number, reason = 'cancelled by user', detail: Record<string, unknown> = {}): string[] {
     const before = this.mustGet(idOrName);
     if (isFinished(before.status)) throw new ValidationError('id', `action "${before.name}" is already ${before.status}`);
     const runIds = this.store.runsOf(before.id, 1000).filter((r) => r.status === 'running').map((r) => r.runId);
@@ -460,7 +524,7 @@ export class Transitions {
     }
     this.store.write('deleteTriggersOf', [before.id]);
     const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
-    const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason } }, { finalStatus: 'cancelled', end: true });
+    const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason, ...detail } }, { finalStatus: 'cancelled', end: true });
     this.settleDependents(saved, now);
     return runIds;
   }

@@ -8,7 +8,7 @@ import type { Store } from './store/store';
 import type { ActionState } from './transitions';
 
 export interface Divergence {
-  kind: 'action' | 'run' | 'delivery' | 'folder';
+  kind: 'action' | 'run' | 'delivery' | 'folder' | 'definition';
   id: string;
   /** The action's name, when known, so a person can find it. */
   name?: string;
@@ -24,9 +24,9 @@ export interface VerifyReport {
   events: number;
   firstSeq: number | null;
   lastSeq: number | null;
-  compared: { actions: number; runs: number; deliveries: number };
+  compared: { actions: number; runs: number; deliveries: number; definitions: number };
   /** Rows older than the oldest event left, or from before events carried state: nothing to compare them with. */
-  beforeLog: { actions: number; runs: number; deliveries: number };
+  beforeLog: { actions: number; runs: number; deliveries: number; definitions: number };
   divergences: Divergence[];
 }
 
@@ -60,6 +60,8 @@ export class Fold {
   readonly actions = new Map<string, FoldAction>();
   readonly runs = new Map<string, FoldRun>();
   readonly deliveries = new Map<string, FoldDelivery>();
+  /** What the actions file's reconciliation applied, by name. */
+  readonly definitions = new Map<string, { hash: string; seq: number }>();
   paused: boolean | undefined;
   /** The seq of the latest retention pass: finished things from before it may be gone from the tables. */
   prunedAt = 0;
@@ -107,6 +109,10 @@ export class Fold {
       for (const [id, del] of this.deliveries) if (del.status === 'processed') this.deliveries.delete(id);
     }
     if (e.type === 'history.pruned') this.prunedAt = e.seq;
+    if (e.type === 'definitions.applied') {
+      for (const [name, hash] of Object.entries((d.set ?? {}) as Record<string, string>)) this.definitions.set(name, { hash, seq: e.seq });
+      for (const name of (d.removed ?? []) as string[]) this.definitions.delete(name);
+    }
   }
 }
 
@@ -123,8 +129,8 @@ export function verifyStore(store: Store): VerifyReport {
   }
   const horizon = fold.firstTs ?? Number.POSITIVE_INFINITY;
   const divergences: Divergence[] = [];
-  const compared = { actions: 0, runs: 0, deliveries: 0 };
-  const beforeLog = { actions: 0, runs: 0, deliveries: 0 };
+  const compared = { actions: 0, runs: 0, deliveries: 0, definitions: 0 };
+  const beforeLog = { actions: 0, runs: 0, deliveries: 0, definitions: 0 };
   const differ = (x: unknown, y: unknown) => (x ?? null) !== (y ?? null);
 
   const tableActions = store.allActions(Number.MAX_SAFE_INTEGER);
@@ -141,9 +147,13 @@ export function verifyStore(store: Store): VerifyReport {
       continue;
     }
     compared.actions++;
-    const table: Record<string, unknown> = { status: row.status, nextAt: row.nextAt, dueAt: row.dueAt, pending: row.pending, running: row.running, attempt: row.attempt, held: row.held };
+    const table: Record<string, unknown> = { status: row.status, nextAt: row.nextAt, dueAt: row.dueAt, pending: row.pending, running: row.running, attempt: row.attempt, held: row.held, gated: row.gate !== null };
     for (const field of ACTION_FIELDS) {
       if (differ(table[field], f.state[field])) divergences.push({ kind: 'action', id: row.id, name: row.name, field, table: table[field], log: f.state[field], seq: f.seq });
+    }
+    // Events from before schema 4 do not say; a gated row must have been recorded as gated.
+    if (f.state.gated !== undefined && f.state.gated !== (row.gate !== null)) {
+      divergences.push({ kind: 'action', id: row.id, name: row.name, field: 'gated', table: row.gate !== null, log: f.state.gated, seq: f.seq });
     }
   }
   const inTable = new Set(tableActions.map((a) => a.id));
@@ -194,6 +204,22 @@ export function verifyStore(store: Store): VerifyReport {
   for (const [id, f] of fold.deliveries) {
     if (deliveriesInTable.has(id) || (f.status === 'processed' && fold.prunedAt > f.seq)) continue;
     divergences.push({ kind: 'delivery', id, field: 'row', table: 'no row', log: f.status, seq: f.seq });
+  }
+
+  const tableDefinitions = store.appliedDefinitions();
+  for (const row of tableDefinitions) {
+    const f = fold.definitions.get(row.name);
+    if (!f) {
+      if (row.appliedAt < horizon) beforeLog.definitions++;
+      else divergences.push({ kind: 'definition', id: row.name, field: 'row', table: row.hash, log: 'no definitions.applied event set it', seq: null });
+      continue;
+    }
+    compared.definitions++;
+    if (f.hash !== row.hash) divergences.push({ kind: 'definition', id: row.name, field: 'hash', table: row.hash, log: f.hash, seq: f.seq });
+  }
+  const definitionsInTable = new Set(tableDefinitions.map((d) => d.name));
+  for (const [name, f] of fold.definitions) {
+    if (!definitionsInTable.has(name)) divergences.push({ kind: 'definition', id: name, field: 'row', table: 'no row', log: f.hash, seq: f.seq });
   }
 
   const paused = store.getMeta('paused') === '1';

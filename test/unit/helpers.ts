@@ -146,6 +146,8 @@ export function actionFixture(now: number, over: Partial<Action>): Action {
     updatedAt: now - 1000,
     lastRunId: null,
     reason: null,
+    source: 'local',
+    needsApproval: false,
     ...over,
   };
 }

@@ -100,6 +100,18 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE requests ADD COLUMN reply TEXT;  -- what the request did, sent again if the reply file was lost
   `,
+  `
+  ALTER TABLE actions ADD COLUMN source TEXT NOT NULL DEFAULT 'local';  -- 'file': defined in .sdlc/actions.yaml
+  ALTER TABLE actions ADD COLUMN def_hash TEXT;  -- the file definition it was last reconciled to
+  ALTER TABLE actions ADD COLUMN gate TEXT;      -- the approval key it waits for; never claimed while set
+  CREATE INDEX actions_source ON actions(source, name) WHERE source = 'file';
+  CREATE TABLE definitions (  -- what reconciliation last applied from the actions file, by name
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

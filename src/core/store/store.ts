@@ -47,12 +47,21 @@ export const WRITES = {
   processDelivery: "UPDATE deliveries SET status = 'processed', processed_at = ?, actions = ? WHERE id = ? AND status = 'received'",
   deleteDelivery: "DELETE FROM deliveries WHERE id = ? AND status = 'processed'",
   setRunDelivery: 'UPDATE runs SET delivery_id = ? WHERE run_id = ?',
+  // ---- actions from .sdlc/actions.yaml (schema 4) ----
+  insertFileAction: `INSERT INTO actions (id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since,
+      due_at, due_key, attempt, running, held, idempotency_key, upstream, hook, created_at, updated_at, last_run_id, reason, source, def_hash, gate)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, 0, 0, 0, NULL, ?, ?, ?, ?, NULL, NULL, 'file', ?, ?)`,
+  /** A new definition for an action, guarded by its status; its state is then saved as any change is. */
+  updateDefinition: `UPDATE actions SET trigger = ?, run = ?, policy = ?, upstream = ?, hook = ?, source = ?, def_hash = ?, gate = ?
+    WHERE id = ? AND status = ?`,
+  setDefinition: 'INSERT INTO definitions (name, hash, action_id, applied_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, action_id = excluded.action_id, applied_at = excluded.applied_at',
+  deleteDefinition: 'DELETE FROM definitions WHERE name = ?',
 } as const;
 export type WriteName = keyof typeof WRITES;
 export type Op = [WriteName, SqlValue[]];
 
 const ACTION_COLUMNS = `id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since, due_at, attempt,
-  running, held, idempotency_key, created_at, updated_at, last_run_id, reason`;
+  running, held, idempotency_key, created_at, updated_at, last_run_id, reason, source, def_hash, gate`;
 const RUN_COLUMNS =
   'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline';
 
@@ -62,6 +71,18 @@ export interface ActionRow extends Action {
   occurrenceAt: number | null;
   pendingSince: number | null;
   held: boolean;
+  /** The file definition's hash, for actions from the actions file. */
+  defHash: string | null;
+  /** The approval key it waits for (a command from the actions file nobody approved yet). */
+  gate: string | null;
+}
+
+/** What reconciliation last applied from the actions file for one name. */
+export interface AppliedDefinition {
+  name: string;
+  hash: string;
+  actionId: string;
+  appliedAt: number;
 }
 
 export interface RunRow extends Run {
@@ -95,6 +116,10 @@ function toAction(r: Row): ActionRow {
     updatedAt: r.updated_at as number,
     lastRunId: r.last_run_id as string | null,
     reason: r.reason as string | null,
+    source: r.source === 'file' ? 'file' : 'local',
+    needsApproval: r.gate !== null && r.gate !== undefined,
+    defHash: (r.def_hash as string | null) ?? null,
+    gate: (r.gate as string | null) ?? null,
   };
 }
 
@@ -355,6 +380,25 @@ export class Store {
   /** Unfinished actions whose next time-based start is after `now` (rare: after the clock stepped back). */
   actionsWithNextAfter(now: number): ActionRow[] {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE next_at > ? AND status IN ('scheduled', 'retrying', 'paused')`, [now]).map(toAction);
+  }
+
+  /** Unfinished actions that came from the actions file. */
+  activeFileActions(): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`).map(toAction);
+  }
+
+  /** Unfinished file actions waiting for approval of one of these keys. */
+  gatedActions(): ActionRow[] {
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE source = 'file' AND gate IS NOT NULL AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`).map(toAction);
+  }
+
+  appliedDefinitions(): AppliedDefinition[] {
+    return this.all('SELECT name, hash, action_id, applied_at FROM definitions').map((r) => ({
+      name: r.name as string,
+      hash: r.hash as string,
+      actionId: r.action_id as string,
+      appliedAt: r.applied_at as number,
+    }));
   }
 
   dependentsOf(upstreamId: string): ActionRow[] {

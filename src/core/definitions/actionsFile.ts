@@ -1,0 +1,389 @@
+// `.sdlc/actions.yaml`: the actions a repository commits. This file reads it into definitions
+// and problems, each problem with the line and column it is about, so that the CLI, the log
+// and the Problems panel can all point at the same place. It never touches the engine: an
+// invalid file is reported whole, and nothing is applied from it (reconcile.ts).
+import { createHash } from 'crypto';
+import { LineCounter, isMap, isScalar, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { ValidationError } from '../errors';
+import type { ActionInput, Trigger } from '../model';
+import { validateActions } from '../validate';
+
+/** Larger files are refused before parsing: a definitions file is hand-written. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+export const ACTIONS_FILE = 'actions.yaml';
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const MAX_NAME = 100;
+
+/** The keys an action may have, in the command line's words, and what each is (shown in errors). */
+export const ACTION_KEYS = {
+  run: 'the shell command to run',
+  task: 'a tasks.json task label to run instead (runner: task)',
+  runner: 'task | terminal | process',
+  cwd: 'the folder to run in, relative to the workspace folder',
+  env: 'extra environment variables, NAME: value',
+  at: 'run once at this ISO 8601 time',
+  in: 'run once this long after the action is first applied',
+  cron: 'a cron schedule (5 or 6 fields)',
+  tz: 'the IANA time zone of the cron schedule',
+  every: 'run at this fixed interval',
+  webhook: 'run on each delivery to this webhook',
+  after: 'run after each success of this action (a name in this file)',
+  manual: 'run only when asked (Run Now)',
+  timeout: 'stop a run after this long',
+  'max-attempts': 'tries per occurrence, 1 = no retries',
+  backoff: 'the first retry delay (doubles each try)',
+  concurrency: 'runs of this action at once',
+  'on-interrupted': 'fail | retry: what a run cut off by a crash does',
+  'catch-up': 'skip | once | all: occurrences missed while nothing ran',
+} as const;
+export type ActionKey = keyof typeof ACTION_KEYS;
+export const TRIGGER_KEYS = ['at', 'in', 'cron', 'every', 'webhook', 'after', 'manual'] as const;
+
+/** An action as written in the file, normalized (strings, sorted env): what its hash is of. */
+export type FileDefinition = Partial<Record<Exclude<ActionKey, 'env' | 'manual' | 'max-attempts' | 'concurrency'>, string>> & {
+  env?: Record<string, string>;
+  manual?: true;
+  'max-attempts'?: number;
+  concurrency?: number;
+};
+
+export interface Position {
+  line: number; // 1-based
+  column: number; // 1-based
+}
+
+export interface Problem extends Position {
+  endLine: number;
+  endColumn: number;
+  message: string;
+  /** The action it is about, when it is about one. */
+  action?: string;
+}
+
+export interface FileAction {
+  name: string;
+  /** Where the action's name is written. */
+  at: Position & { endLine: number; endColumn: number };
+  /** Where each of its keys' values is written. */
+  keys: Partial<Record<ActionKey, Position & { endLine: number; endColumn: number }>>;
+  definition: FileDefinition;
+  /** What the engine is given; `after` names another action of the file. */
+  input: ActionInput;
+  /** Of the whole definition: a change to it updates the action. */
+  hash: string;
+  /** Of what would execute (command, task, cwd, env): a change to it needs approval again. */
+  approvalKey: string;
+}
+
+export interface ParsedActionsFile {
+  file: string;
+  actions: FileAction[];
+  problems: Problem[];
+  /** Of the file's bytes, to tell a real change from a touch. */
+  sha256: string;
+}
+
+export interface ParseOptions {
+  now: number;
+  defaultRunner?: string;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted, so that equal definitions hash equally however they are written. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function definitionHash(d: FileDefinition): string {
+  return sha(canonical(d)).slice(0, 32);
+}
+
+/** What a person approves: exactly what would execute, wherever it is written. */
+export function approvalKeyOf(run: { command: string; task?: string; cwd?: string; env?: Record<string, string> }): string {
+  return sha(canonical({ command: run.command, task: run.task, cwd: run.cwd, env: run.env })).slice(0, 32);
+}
+
+/** The first byte that is not UTF-8, as a line and column, or undefined when all is UTF-8. */
+function firstInvalidUtf8(bytes: Buffer): Position | undefined {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    decoder.decode(bytes);
+    return undefined;
+  } catch {
+    // Find it line by line, then byte by byte within the line.
+  }
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const slice = bytes.subarray(start, end);
+    try {
+      decoder.decode(slice);
+    } catch {
+      let good = 0;
+      for (let n = 1; n <= slice.length; n++) {
+        try {
+          decoder.decode(slice.subarray(0, n));
+          good = n;
+        } catch {
+          // A multi-byte character may be cut here; the next lengths tell.
+        }
+      }
+      const column = new TextDecoder().decode(slice.subarray(0, good)).length + 1;
+      return { line, column };
+    }
+    start = end + 1;
+  }
+  return { line: 1, column: 1 };
+}
+
+/** The file's bytes or text into definitions and problems. Never throws on bad content. */
+export function parseActionsFile(content: string | Buffer, file: string, opts: ParseOptions): ParsedActionsFile {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const out: ParsedActionsFile = { file, actions: [], problems: [], sha256: sha(bytes.toString('latin1')) };
+  const whole = (message: string, at: Position = { line: 1, column: 1 }) => out.problems.push({ ...at, endLine: at.line, endColumn: at.column + 1, message });
+  if (bytes.length > MAX_FILE_BYTES) {
+    whole(`the file is ${(bytes.length / 1024 / 1024).toFixed(1)} MiB; an actions file may be at most ${MAX_FILE_BYTES / 1024 / 1024} MiB — split generated definitions out of it`);
+    return out;
+  }
+  const bad = typeof content === 'string' ? undefined : firstInvalidUtf8(bytes);
+  if (bad) {
+    whole('the file is not UTF-8 text (this byte is not a UTF-8 character); save it as UTF-8', bad);
+    return out;
+  }
+  let text = typeof content === 'string' ? content : bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  const lines = new LineCounter();
+  // Duplicate keys are found below, so that the second one is pointed at rather than its map.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const span = (node: { range?: [number, number, number?] | null } | null | undefined) => {
+    const [start, end] = node?.range ?? [0, 1];
+    const a = lines.linePos(start);
+    const b = lines.linePos(Math.max(end, start + 1));
+    return { line: a.line, column: a.col, endLine: b.line, endColumn: b.col };
+  };
+  const problem = (node: Node | null | undefined, message: string, action?: string) => out.problems.push({ ...span(node), message, ...(action ? { action } : {}) });
+
+  for (const err of doc.errors) {
+    const [a, b] = err.linePos ?? [{ line: 1, col: 1 }];
+    out.problems.push({ line: a.line, column: a.col, endLine: (b ?? a).line, endColumn: (b ?? a).col, message: err.message.split('\n')[0] });
+  }
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Map<string, Node>();
+      for (const item of map.items as Pair<Node, Node>[]) {
+        const k = isScalar(item.key) ? String(item.key.value) : undefined;
+        if (k === undefined) continue;
+        const first = seen.get(k);
+        if (first) problem(item.key, `"${k}" appears twice (first on line ${span(first).line}); each action name, and each key of an action, may appear once`);
+        else seen.set(k, item.key);
+      }
+    },
+  });
+  if (out.problems.length) return out;
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return out; // an empty file defines nothing
+  if (!isMap(root)) {
+    problem(root, 'the file must be a mapping with an "actions:" key, e.g.\nactions:\n  tests:\n    run: npm test\n    manual: true');
+    return out;
+  }
+  let actionsNode: YAMLMap | undefined;
+  for (const pair of root.items as Pair<Node, Node>[]) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (key === 'actions') {
+      if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) continue;
+      if (!isMap(pair.value)) problem(pair.value, '"actions" must be a mapping of action names to definitions');
+      else actionsNode = pair.value;
+    } else if (key === 'version') {
+      if (!isScalar(pair.value) || pair.value.value !== 1) problem(pair.value, 'version must be 1 (the only version so far)');
+    } else {
+      problem(pair.key, `unknown top-level key "${key}"; the file has "actions:" (and optionally "version: 1")`);
+    }
+  }
+  if (!actionsNode) return out;
+
+  for (const pair of actionsNode.items as Pair<Node, Node>[]) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!NAME.test(name) || name.length > MAX_NAME) {
+      problem(pair.key, `action name "${name}" is not valid; use letters, digits, ".", "_" and "-" (at most ${MAX_NAME}), starting with a letter, digit or "_"`);
+      continue;
+    }
+    const parsed = parseAction(name, pair, span, problem, opts);
+    if (parsed) out.actions.push(parsed);
+  }
+  checkAfter(out, actionsNode);
+  return out;
+}
+
+type Spanner = (node: { range?: [number, number, number?] | null } | null | undefined) => Position & { endLine: number; endColumn: number };
+
+function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, problem: (n: Node | null | undefined, m: string, a?: string) => void, opts: ParseOptions): FileAction | undefined {
+  let ok = true;
+  const fail = (node: Node | null | undefined, message: string) => {
+    ok = false;
+    problem(node, `${name}: ${message}`, name);
+  };
+  if (!isMap(pair.value)) {
+    fail(pair.value ?? (pair.key as Node), `the definition must be a mapping of keys (run, cron, …), e.g.\n  ${name}:\n    run: npm test\n    manual: true`);
+    return undefined;
+  }
+  const def: FileDefinition = {};
+  const keys: FileAction['keys'] = {};
+  const nodes: Partial<Record<ActionKey, Node>> = {};
+  for (const item of pair.value.items as Pair<Node, Node>[]) {
+    const key = isScalar(item.key) ? String(item.key.value) : '';
+    if (!(key in ACTION_KEYS)) {
+      const near = Object.keys(ACTION_KEYS).find((k) => k.replace('-', '') === key.toLowerCase().replace(/[-_]/g, ''));
+      fail(item.key, `unknown key "${key}"${near ? `; did you mean "${near}"?` : `; the keys are ${Object.keys(ACTION_KEYS).join(', ')}`}`);
+      continue;
+    }
+    const k = key as ActionKey;
+    nodes[k] = item.value ?? item.key;
+    keys[k] = span(item.value ?? item.key);
+    const v = item.value;
+    const scalar = isScalar(v) ? v.value : undefined;
+    switch (k) {
+      case 'env': {
+        if (!isMap(v)) {
+          fail(v, 'env must be a mapping of NAME: value');
+          break;
+        }
+        const env: Record<string, string> = {};
+        for (const e of v.items as Pair<Node, Node>[]) {
+          const ek = isScalar(e.key) ? String(e.key.value) : '';
+          const ev = isScalar(e.value) ? e.value.value : undefined;
+          if (ev === undefined || ev === null || typeof ev === 'object') fail(e.value ?? e.key, `env ${ek} must be a string, number or boolean`);
+          else env[ek] = String(ev);
+        }
+        def.env = Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)));
+        break;
+      }
+      case 'manual':
+        if (scalar !== true) fail(v, 'manual must be true (or be left out)');
+        else def.manual = true;
+        break;
+      case 'max-attempts':
+      case 'concurrency':
+        if (typeof scalar !== 'number' || !Number.isInteger(scalar)) fail(v, `${k} must be a whole number`);
+        else def[k] = scalar;
+        break;
+      default:
+        if (typeof scalar === 'string' && scalar.trim() !== '') def[k] = scalar;
+        else if (typeof scalar === 'number' && ['timeout', 'backoff', 'in', 'every'].includes(k)) fail(v, `${k} needs a unit: write e.g. "${scalar}s" or "${scalar}m"`);
+        else fail(v, `${k} must be a non-empty string`);
+    }
+  }
+  if (!ok) return undefined;
+  const triggers = TRIGGER_KEYS.filter((t) => def[t] !== undefined);
+  if (triggers.length === 0) {
+    fail(pair.key, `say when it runs: one of ${TRIGGER_KEYS.join(', ')} (manual: true runs it only when asked)`);
+    return undefined;
+  }
+  if (triggers.length > 1) {
+    fail(nodes[triggers[1]], `has two triggers (${triggers.join(' and ')}); an action has exactly one — split it into two actions, or use "after" to chain them`);
+    return undefined;
+  }
+  if (def.tz !== undefined && def.cron === undefined) {
+    fail(nodes.tz, 'tz applies only to cron');
+    return undefined;
+  }
+  if (def.run === undefined && def.task === undefined) {
+    fail(pair.key, 'say what to run: run: "npm test" (or task: with runner: task)');
+    return undefined;
+  }
+  const trigger: Trigger =
+    def.at !== undefined ? { kind: 'at', at: def.at }
+    : def.in !== undefined ? { kind: 'delay', delay: def.in }
+    : def.cron !== undefined ? { kind: 'cron', cron: def.cron, ...(def.tz ? { tz: def.tz } : {}) }
+    : def.every !== undefined ? { kind: 'every', every: def.every }
+    : def.webhook !== undefined ? { kind: 'webhook', hook: def.webhook }
+    : def.after !== undefined ? { kind: 'after', after: def.after }
+    : { kind: 'manual' };
+  const input: ActionInput = {
+    name,
+    trigger,
+    run: {
+      command: def.run ?? `task: ${def.task}`,
+      ...(def.runner !== undefined ? { runner: def.runner } : {}),
+      ...(def.task !== undefined ? { task: def.task } : {}),
+      ...(def.cwd !== undefined ? { cwd: def.cwd } : {}),
+      ...(def.env !== undefined ? { env: def.env } : {}),
+    },
+    policy: {
+      ...(def.timeout !== undefined ? { timeout: def.timeout } : {}),
+      ...(def['max-attempts'] !== undefined ? { maxAttempts: def['max-attempts'] } : {}),
+      ...(def.backoff !== undefined ? { backoff: def.backoff } : {}),
+      ...(def.concurrency !== undefined ? { concurrency: def.concurrency } : {}),
+      ...(def['on-interrupted'] !== undefined ? { onInterrupted: def['on-interrupted'] as 'fail' } : {}),
+      ...(def['catch-up'] !== undefined ? { catchUp: def['catch-up'] as 'once' } : {}),
+    },
+  };
+  // The values themselves are checked by the same rules as `add`; `after` is resolved within
+  // the file (checkAfter), and a passed `at` is not an error here: it is a one-shot that is over.
+  try {
+    const checked = input.trigger.kind === 'after' ? { ...input, trigger: { kind: 'manual' as const } } : input;
+    validateActions([checked], { find: () => undefined }, { now: opts.now, defaultRunner: opts.defaultRunner, pastToleranceMs: Number.POSITIVE_INFINITY });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const field = FIELD_KEYS[err.field] ?? (err.field as ActionKey);
+    fail(nodes[field] ?? pair.key, err.message);
+    return undefined;
+  }
+  const hash = definitionHash(def);
+  return { name, at: span(pair.key), keys, definition: def, input, hash, approvalKey: approvalKeyOf(input.run) };
+}
+
+/** validate.ts names fields as the CLI does; these are the ones spelled differently in the file. */
+const FIELD_KEYS: Record<string, ActionKey> = { delay: 'in', maxAttempts: 'max-attempts', 'max-attempts': 'max-attempts', onInterrupted: 'on-interrupted', catchUp: 'catch-up', trigger: 'run' };
+
+/** `after` must name an action of this file, and following the names must never come back. */
+function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {
+  const byName = new Map(out.actions.map((a) => [a.name, a] as const));
+  const allNames = new Set((actionsNode.items as Pair<Node, Node>[]).map((p) => (isScalar(p.key) ? String(p.key.value) : '')));
+  const dropped = new Set<string>();
+  const at = (a: FileAction) => a.keys.after!;
+  for (const a of out.actions) {
+    const target = a.definition.after;
+    if (target === undefined || allNames.has(target)) continue;
+    out.problems.push({ ...at(a), action: a.name, message: `${a.name}: after "${target}": no action of that name in this file; "after" names another action defined here (${[...byName.keys()].filter((n) => n !== a.name).slice(0, 5).join(', ') || 'there are no others'})` });
+    dropped.add(a.name);
+  }
+  const reported = new Set<string>();
+  for (const start of out.actions) {
+    const path = [start.name];
+    for (let cur = byName.get(start.name)?.definition.after; cur !== undefined; cur = byName.get(cur)?.definition.after) {
+      const loopAt = path.indexOf(cur);
+      if (loopAt >= 0) {
+        const cycle = path.slice(loopAt);
+        const key = [...cycle].sort().join('\u0000');
+        if (!reported.has(key)) {
+          reported.add(key);
+          const first = byName.get(cycle[0])!;
+          out.problems.push({ ...at(first), action: first.name, message: `${first.name}: dependency cycle through "after": ${[...cycle, cycle[0]].join(' → ')}; an action cannot (indirectly) wait for itself` });
+        }
+        cycle.forEach((n) => dropped.add(n));
+        break;
+      }
+      path.push(cur);
+    }
+  }
+  if (dropped.size) out.actions = out.actions.filter((a) => !dropped.has(a.name));
+}
+
+/** The line and column text of a problem, as compilers print it. */
+export function problemText(p: Problem, file: string): string {
+  return `${file}:${p.line}:${p.column}: ${p.message}`;
+}
