@@ -24,6 +24,8 @@ export function actionJson(a: Action): Record<string, unknown> {
     updatedAt: iso(a.updatedAt),
     lastRunId: a.lastRunId,
     ...(a.reason ? { reason: a.reason } : {}),
+    source: a.source,
+    ...(a.needsApproval ? { needsApproval: true } : {}),
   };
 }
 
@@ -62,8 +64,8 @@ export function actionsText(actions: Action[], now: number): string {
     ['ID', 'NAME', 'STATUS', 'DUE', 'TRIGGER'],
     ...actions.map((a) => [
       a.id,
-      displayText(a.name),
-      a.status,
+      displayText(a.name) + (a.source === 'file' ? ' (file)' : ''),
+      a.needsApproval ? 'needs approval' : a.status,
       a.dueAt === null ? '-' : a.dueAt <= now ? 'now' : `in ${formatDuration(a.dueAt - now)}`,
       displayText(describeTrigger(a.trigger)),
     ]),

@@ -15,6 +15,10 @@ import { loadSqlJs } from '../core/store/sqljs';
 import { verifyStore, type VerifyReport } from '../core/verify';
 import { postDelivery } from '../core/webhookClient';
 import { readWebhookInfo } from '../core/webhookFiles';
+import { ACTIONS_FILE, problemText, type FileAction } from '../core/definitions/actionsFile';
+import { actionsFilePath, readActionsFile } from '../core/definitions/actionsFileSource';
+import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals';
+import { displayText } from '../core/displayText';
 import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText, verifyText } from './format';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
@@ -44,6 +48,13 @@ usage:
   sdlc-orchestrator replay  --workspace DIR DELIVERY_ID     deliver a stored delivery again
   sdlc-orchestrator verify  --workspace DIR [--json]   fold the lifecycle log and compare it with the
                             tables: exit 0 when they agree, 1 when they differ, 2 when unreadable
+  sdlc-orchestrator validate [--workspace DIR] [--file F] [--json]   check .sdlc/actions.yaml (or F)
+                            without touching the engine: exit 0, or 2 with file:line:column: message
+
+Actions as code: .sdlc/actions.yaml (committed with the repository) defines actions by name,
+with the keys of "add" (run, cron, tz, every, at, in, webhook, after, manual, timeout, ...).
+The running orchestrator applies each saved version; an invalid file changes nothing. "run"
+runs the file's commands, and prints each one it has not run on this machine before.
 
 Webhooks: the running orchestrator listens on 127.0.0.1 (an ephemeral port unless
 --webhook-port is given) and writes its URL and the folder's secret to .sdlc/webhook.json.
@@ -208,7 +219,7 @@ function positional(positionals: string[], what: string): string {
 async function runLoop(values: Values): Promise<number> {
   const workspace = workspaceOf(values);
   const opts = engineOptions(values, workspace);
-  const orch = await Orchestrator.create({ ...opts, keepAlive: true });
+  const orch = await Orchestrator.create({ ...opts, keepAlive: true, isApproved: announceNewCommands(workspace) });
   if (!values.quiet) {
     orch.onEvents((events) => {
       for (const e of events) {
@@ -246,6 +257,41 @@ async function runLoop(values: Values): Promise<number> {
       });
     }
   });
+}
+
+/** `validate`: checks the actions file alone; exit 0 when it can be applied, 2 with each problem when not. */
+async function validateFile(values: Values): Promise<number> {
+  const file = values.file ? path.resolve(values.file) : actionsFilePath(workspaceOf(values));
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`sdlc-orchestrator: ${file} does not exist; write the actions there (see "sdlc-orchestrator help") or pass --file\n`);
+    return 2;
+  }
+  const parsed = await readActionsFile(file, { now: Date.now() });
+  const shown = path.relative(process.cwd(), file) || file;
+  if (values.json) {
+    out(`${JSON.stringify({ ok: parsed.problems.length === 0, file, problems: parsed.problems, actions: parsed.actions.map((a) => ({ name: a.name, line: a.at.line, trigger: a.input.trigger.kind, command: a.input.run.command })) })}\n`);
+  } else if (parsed.problems.length) {
+    process.stderr.write(parsed.problems.map((p) => `${problemText(p, shown)}\n`).join(''));
+  } else {
+    out(`${shown}: ${parsed.actions.length} action(s), no problems\n`);
+  }
+  return parsed.problems.length ? 2 : 0;
+}
+
+/** `run` is the user's own act: file commands run, and each one new to this machine is shown first. */
+function announceNewCommands(workspace: string): (a: FileAction) => boolean {
+  const ledger = new ApprovalLedger(cliApprovalsFile());
+  return (a) => {
+    if (!ledger.has(workspace, a.approvalKey)) {
+      process.stderr.write(`sdlc-orchestrator: .sdlc/actions.yaml: "${displayText(a.name)}" runs, for the first time on this machine: ${displayText(a.input.run.command)}${a.input.run.cwd ? ` (in ${displayText(a.input.run.cwd)})` : ''}\n`);
+      try {
+        ledger.add(workspace, [{ key: a.approvalKey, name: a.name, command: a.input.run.command }]);
+      } catch (err) {
+        process.stderr.write(`sdlc-orchestrator: cannot record it in ${ledger.file}: ${(err as Error).message}\n`);
+      }
+    }
+    return true;
+  };
 }
 
 /** `verify`: 0 when the tables are what the lifecycle log says, 1 when they differ, 2 when the files cannot be read. */
@@ -363,12 +409,19 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list': {
-        const [actions, warnings] = await readState(workspaceOf(values), (db) => [db.store.activeActions(), db.store.warningsSince(now - WARNINGS_SHOWN_MS)] as const);
+        const workspace = workspaceOf(values);
+        const [actions, warnings] = await readState(workspace, (db) => [db.store.activeActions(), db.store.warningsSince(now - WARNINGS_SHOWN_MS)] as const);
         // What went wrong on disk lately is said where people look, not only in the owner's log.
         for (const w of warnings) process.stderr.write(`warning (${new Date(w.ts).toISOString()}): ${String(w.data.message)}\n`);
-        out(values.json ? `${JSON.stringify(actions.map(actionJson))}\n` : actionsText(actions, now));
+        // File actions point at their line in the file as it is now.
+        const file = await readActionsFile(actionsFilePath(workspace), { now });
+        for (const p of file.problems) process.stderr.write(`warning: ${problemText(p, path.join('.sdlc', ACTIONS_FILE))} (nothing from the file is applied until this is fixed)\n`);
+        const lineOf = new Map(file.actions.map((a) => [a.name, a.at.line] as const));
+        out(values.json ? `${JSON.stringify(actions.map((a) => ({ ...actionJson(a), ...(a.source === 'file' && lineOf.has(a.name) ? { line: lineOf.get(a.name) } : {}) })))}\n` : actionsText(actions, now));
         return 0;
       }
+      case 'validate':
+        return await validateFile(values);
       case 'history': {
         const limit = intOption(values, 'limit', 1) ?? 50;
         const runs = await readState(workspaceOf(values), (db) => db.store.history(limit));

@@ -13,6 +13,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const ACTIONS_FILE = 'actions.yaml';
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const MAX_NAME = 100;
+const RUNNERS = ['task', 'terminal', 'process'];
 
 /** The keys an action may have, in the command line's words, and what each is (shown in errors). */
 export const ACTION_KEYS = {
@@ -177,8 +178,9 @@ export function parseActionsFile(content: string | Buffer, file: string, opts: P
   const problem = (node: Node | null | undefined, message: string, action?: string) => out.problems.push({ ...span(node), message, ...(action ? { action } : {}) });
 
   for (const err of doc.errors) {
-    const [a, b] = err.linePos ?? [{ line: 1, col: 1 }];
-    out.problems.push({ line: a.line, column: a.col, endLine: (b ?? a).line, endColumn: (b ?? a).col, message: err.message.split('\n')[0] });
+    const a = lines.linePos(err.pos[0]);
+    const b = lines.linePos(Math.max(err.pos[1], err.pos[0] + 1));
+    out.problems.push({ line: a.line, column: a.col, endLine: b.line, endColumn: b.col, message: err.message.split('\n')[0] });
   }
   visit(doc, {
     Map(_key, map) {
@@ -225,6 +227,7 @@ export function parseActionsFile(content: string | Buffer, file: string, opts: P
     if (parsed) out.actions.push(parsed);
   }
   checkAfter(out, actionsNode);
+  out.problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return out;
 }
 
@@ -246,7 +249,7 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
   for (const item of pair.value.items as Pair<Node, Node>[]) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
     if (!(key in ACTION_KEYS)) {
-      const near = Object.keys(ACTION_KEYS).find((k) => k.replace('-', '') === key.toLowerCase().replace(/[-_]/g, ''));
+      const near = nearest(key, Object.keys(ACTION_KEYS));
       fail(item.key, `unknown key "${key}"${near ? `; did you mean "${near}"?` : `; the keys are ${Object.keys(ACTION_KEYS).join(', ')}`}`);
       continue;
     }
@@ -300,6 +303,10 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
     fail(nodes.tz, 'tz applies only to cron');
     return undefined;
   }
+  if (def.runner !== undefined && !RUNNERS.includes(def.runner)) {
+    fail(nodes.runner, `runner "${def.runner}" is not one of ${RUNNERS.join(', ')}`);
+    return undefined;
+  }
   if (def.run === undefined && def.task === undefined) {
     fail(pair.key, 'say what to run: run: "npm test" (or task: with runner: task)');
     return undefined;
@@ -339,11 +346,35 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const field = FIELD_KEYS[err.field] ?? (err.field as ActionKey);
-    fail(nodes[field] ?? pair.key, err.message);
+    // Said in the file's words: `in`, not the engine's `delay`.
+    fail(nodes[field] ?? pair.key, field !== err.field ? err.message.replace(new RegExp(`^${err.field}\\b`), field) : err.message);
     return undefined;
   }
   const hash = definitionHash(def);
   return { name, at: span(pair.key), keys, definition: def, input, hash, approvalKey: approvalKeyOf(input.run) };
+}
+
+/** The known key a mistyped one most likely meant: same letters ignoring case and dashes, or one or two edits away. */
+function nearest(key: string, known: string[]): string | undefined {
+  const flat = (k: string) => k.toLowerCase().replace(/[-_ ]/g, '');
+  const same = known.find((k) => flat(k) === flat(key));
+  if (same) return same;
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(flat(key), flat(k));
+    if (d <= Math.min(2, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** validate.ts names fields as the CLI does; these are the ones spelled differently in the file. */
