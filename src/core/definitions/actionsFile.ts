@@ -290,7 +290,8 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
     }
   }
   if (!ok) return undefined;
-  const triggers = TRIGGER_KEYS.filter((t) => def[t] !== undefined);
+  // In the order they are written, so that the one pointed at is the one added last.
+  const triggers = TRIGGER_KEYS.filter((t) => def[t] !== undefined).sort((x, y) => keys[x]!.line - keys[y]!.line || keys[x]!.column - keys[y]!.column);
   if (triggers.length === 0) {
     fail(pair.key, `say when it runs: one of ${TRIGGER_KEYS.join(', ')} (manual: true runs it only when asked)`);
     return undefined;
