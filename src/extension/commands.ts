@@ -6,10 +6,13 @@ import type { Action, Delivery } from '../core/model';
 import type { Ctx } from './ctx';
 import type { FolderHost } from './folderHost';
 import type { TreeNode } from './model/treeModel';
-import { scheduleActionWizard } from './scheduleWizard';
+import * as fs from 'fs';
+import { addToActionsFile, definitionOf } from '../core/definitions/writeActionsFile';
+import { actionsFileOf } from './actionsFileSupport';
+import { fileActionNames, scheduleActionWizard, writeToActionsFile } from './scheduleWizard';
 import { readWebhookInfo } from '../core/webhookFiles';
 
-type Handler = (ctx: Ctx) => (node?: TreeNode) => unknown;
+type Handler = (ctx: Ctx) => (node?: TreeNode, ...rest: unknown[]) => unknown;
 
 /** The action a command is about: the tree row it was invoked on, or one the user picks. */
 async function targetAction(ctx: Ctx, node: TreeNode | undefined, placeholder: string, filter: (a: Action) => boolean = () => true): Promise<{ host: FolderHost; id: string; name: string } | undefined> {
@@ -40,7 +43,7 @@ export const COMMANDS: Record<string, Handler> = {
   scheduleAction: (ctx) => async (node) => {
     const host = await ctx.hostFor(node?.folder);
     if (!host?.orchestrator) return;
-    await attempt(scheduleActionWizard(host.folder, host.orchestrator, ctx.settings.defaultRunner));
+    await attempt(scheduleActionWizard(host.folder, host.orchestrator, ctx.settings.defaultRunner, ctx.approvals));
   },
   runNow: (ctx) => async (node) => {
     const t = await targetAction(ctx, node, 'Run which action now?', (a) => a.status !== 'paused');
@@ -57,11 +60,11 @@ export const COMMANDS: Record<string, Handler> = {
   },
   cancel: (ctx) => async (node) => {
     const t = await targetAction(ctx, node, 'Cancel which action?');
-    if (t) await attempt(t.host.orchestrator!.cancel(t.id));
+    if (t && !(await editInFile(ctx, t, 'cancel'))) await attempt(t.host.orchestrator!.cancel(t.id));
   },
   delete: (ctx) => async (node) => {
     const t = await targetAction(ctx, node, 'Delete which action?');
-    if (!t) return;
+    if (!t || (await editInFile(ctx, t, 'delete'))) return;
     const ok = await vscode.window.showWarningMessage(`Delete "${t.name}"? A run in progress is cancelled; its history stays.`, { modal: true }, 'Delete');
     if (ok) await attempt(t.host.orchestrator!.remove(t.id));
   },
@@ -120,7 +123,75 @@ export const COMMANDS: Record<string, Handler> = {
     );
   },
   showLog: (ctx) => () => ctx.channel.show(),
+  approveActions: (ctx) => async (clicked) => {
+    const host = await ctx.hostFor((clicked ?? ctx.selectedNode)?.folder);
+    if (host) await attempt(ctx.approvals.review(host, true));
+  },
+  goToDefinition: (ctx) => async (clicked) => {
+    const node = clicked ?? ctx.selectedNode;
+    const host = await ctx.hostFor(node?.folder);
+    const a = node?.actionId ? host?.orchestrator?.getAction(node.actionId) : undefined;
+    if (!host || !a) return;
+    if (a.source !== 'file') {
+      void vscode.window.showInformationMessage(`"${displayText(a.name)}" was added on this machine; it is not in .sdlc/actions.yaml.`);
+      return;
+    }
+    if (!(await ctx.actionsFile.reveal(host.folder.uri.fsPath, a.name))) {
+      void vscode.window.showWarningMessage(`.sdlc/actions.yaml no longer defines "${displayText(a.name)}"; it ends once the file is applied.`);
+    }
+  },
+  moveToFile: (ctx) => async (node) => {
+    const t = await targetAction(ctx, node, 'Move which action into .sdlc/actions.yaml?', (a) => a.source === 'local');
+    const orch = t?.host.orchestrator;
+    const a = t && orch?.getAction(t.id);
+    if (!t || !orch || !a) return;
+    if (a.source === 'file') {
+      void vscode.window.showInformationMessage(`"${displayText(a.name)}" is already in .sdlc/actions.yaml.`);
+      return;
+    }
+    const ok = await vscode.window.showInformationMessage(
+      `Move "${displayText(a.name)}" into .sdlc/actions.yaml? It is then shared with the repository (commit the file), and this machine's copy ends; its history stays.`,
+      { modal: true },
+      'Move',
+    );
+    if (!ok) return;
+    await attempt(
+      (async () => {
+        const def = definitionOf(a, fileActionNames(orch));
+        // Checked before anything changes: the local action ends only once the file can take it.
+        const file = actionsFileOf(t.host.folder.uri.fsPath);
+        addToActionsFile(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined, a.name, def, Date.now());
+        await orch.remove(a.id);
+        await writeToActionsFile(t.host.folder, a.name, def, a.run, ctx.approvals);
+      })(),
+    );
+  },
+  /** From a CodeLens: run a file action by its name. */
+  runFileAction: (ctx) => async (folder?: unknown, name?: unknown) => {
+    const host = await ctx.hostFor(typeof folder === 'string' ? folder : undefined);
+    const a = host?.orchestrator?.listActions().find((x) => x.source === 'file' && x.name === name);
+    if (!host || !a) {
+      void vscode.window.showWarningMessage(`"${String(name)}" is not applied yet: save the file, and check the Problems panel.`);
+      return;
+    }
+    await attempt(host.orchestrator!.runNow(a.id).then(() => vscode.window.setStatusBarMessage(`$(play) ${displayText(a.name)}: queued to run now`, 3000)));
+  },
 };
+
+/**
+ * An action from the actions file is ended by removing it from the file, where the change is
+ * reviewed like any other; offer to open it there. True when the action is such a one.
+ */
+async function editInFile(ctx: Ctx, t: { host: FolderHost; id: string; name: string }, what: string): Promise<boolean> {
+  const a = t.host.orchestrator?.getAction(t.id);
+  if (a?.source !== 'file' || ['succeeded', 'failed', 'cancelled'].includes(a.status)) return false;
+  const choice = await vscode.window.showInformationMessage(
+    `"${displayText(a.name)}" is defined in .sdlc/actions.yaml. To ${what} it, remove it from that file and save; its history stays.`,
+    'Open Actions File',
+  );
+  if (choice) await ctx.actionsFile.reveal(t.host.folder.uri.fsPath, a.name);
+  return true;
+}
 
 /** The delivery a command is about: the tree row it was invoked on (or selected), or one the user picks. */
 async function targetDelivery(ctx: Ctx, clicked: TreeNode | undefined, placeholder: string): Promise<{ host: FolderHost; delivery: Delivery } | undefined> {

@@ -21,6 +21,8 @@ import { Settings } from './settings';
 import { StatusBar } from './statusBar';
 import { OrchestratorTree } from './treeView';
 import { PanelManager } from './panel';
+import { ActionsFileSupport, actionsFileOf } from './actionsFileSupport';
+import { Approvals } from './approvals';
 
 export class Ctx implements vscode.Disposable {
   readonly subscriptions: vscode.Disposable[] = [];
@@ -35,15 +37,26 @@ export class Ctx implements vscode.Disposable {
   private treeView: vscode.TreeView<TreeNode> | undefined;
   private panelManager: PanelManager | undefined;
   private lastTreeRefresh = 0;
+  readonly approvals: Approvals;
+  private actionsFileSupport: ActionsFileSupport | undefined;
+  /** Folders whose waiting approvals were looked at since their orchestrator started. */
+  private readonly reviewed = new Set<string>();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions.push(this.channel, this.tree, this.statusBar);
+    this.approvals = new Approvals(extension.globalStorageUri);
+  }
+
+  get actionsFile(): ActionsFileSupport {
+    return this.actionsFileSupport!;
   }
 
   activate(): void {
     // Registered during activation so a panel left open is revived after a window reload.
     this.panelManager = new PanelManager(this);
-    this.subscriptions.push(this.panelManager);
+    this.actionsFileSupport = new ActionsFileSupport(this);
+    this.subscriptions.push(this.panelManager, this.actionsFileSupport);
+    this.actionsFileSupport.onDidChangeProblems(() => this.renderStatus(), null, this.subscriptions);
     this.treeView = vscode.window.createTreeView('sdlc.orchestrator', { treeDataProvider: this.tree, showCollapseAll: true });
     this.subscriptions.push(
       this.treeView,
@@ -62,10 +75,14 @@ export class Ctx implements vscode.Disposable {
       this.subscriptions,
     );
     this.syncFolders();
+    this.actionsFileSupport.scanFolders([...this.hosts.keys()]);
     this.renderStatus();
-    // A folder that already has a database starts at once; others when the user first asks.
+    // A folder that already has a database or an actions file starts at once; others when the user first asks.
     if (vscode.workspace.isTrusted) {
-      for (const host of this.hosts.values()) if (fs.existsSync(sdlcPaths(host.folder.uri.fsPath).db)) void host.start().catch(() => undefined);
+      for (const host of this.hosts.values()) {
+        const folder = host.folder.uri.fsPath;
+        if (fs.existsSync(sdlcPaths(folder).db) || fs.existsSync(actionsFileOf(folder))) void host.start().catch(() => undefined);
+      }
     }
     if (this.treeView.visible) void this.startAll();
   }
@@ -95,10 +112,23 @@ export class Ctx implements vscode.Disposable {
     }
     for (const folder of folders) {
       if (folder.uri.scheme !== 'file' || this.hosts.has(folder.uri.fsPath)) continue;
-      const host = new FolderHost(folder, this.settings, channelLogger(this.channel, folder.name), this.runners, this.wasmPath);
-      host.onDidChange(() => this.tree.refresh());
+      const host = new FolderHost(folder, this.settings, channelLogger(this.channel, folder.name), this.runners, this.wasmPath, this.approvals.isApproved(folder.uri.fsPath));
+      host.onDidChange(() => {
+        this.tree.refresh();
+        this.actionsFileSupport?.refreshLenses();
+        // Once per start: actions that were waiting for approval before it are asked about.
+        if (host.started && !this.reviewed.has(folder.uri.fsPath)) {
+          this.reviewed.add(folder.uri.fsPath);
+          void this.approvals.review(host);
+        }
+        if (!host.started) this.reviewed.delete(folder.uri.fsPath);
+      });
       host.onDidTick(() => this.onTick());
-      host.onDidCommitEvents((events) => this.notifyFailures(host, events));
+      host.onDidCommitEvents((events) => {
+        this.notifyFailures(host, events);
+        // A file action that now waits for approval (new, or its command changed): ask.
+        if (events.some((e) => (e.data.state as { gated?: boolean } | undefined)?.gated)) void this.approvals.review(host);
+      });
       this.hosts.set(folder.uri.fsPath, host);
     }
     this.tree.refresh();
@@ -203,6 +233,9 @@ export class Ctx implements vscode.Disposable {
     const hosts = [...this.hosts.values()];
     const failed = hosts.find((h) => h.error);
     if (failed) return { kind: 'error', message: `${failed.folder.name}: ${failed.error}` };
+    // An actions file with problems: nothing from it applies until fixed, so say so where it shows.
+    const invalid = this.actionsFileSupport?.problems()[0];
+    if (invalid) return { kind: 'invalidFile', folder: path.basename(invalid.folder), count: invalid.count, first: invalid.first };
     const statuses = hosts.filter((h) => h.orchestrator).map((h) => h.lastStatus ?? h.orchestrator!.status());
     if (!statuses.length) return { kind: 'inactive' };
     const sum = (f: (s: (typeof statuses)[number]) => number) => statuses.reduce((n, s) => n + f(s), 0);

@@ -1,6 +1,7 @@
 // One workspace folder's orchestrator inside the extension host: the engine with the task,
 // terminal and process runners, started lazily, stopped cleanly, its changes announced.
 import * as vscode from 'vscode';
+import type { FileAction } from '../core/definitions/actionsFile';
 import type { Logger } from '../core/log';
 import type { LifecycleEvent } from '../core/model';
 import { Orchestrator, type EngineStatus } from '../core/orchestrator';
@@ -37,6 +38,8 @@ export class FolderHost implements vscode.Disposable {
     private readonly log: Logger,
     private readonly runners: Record<string, Runner>,
     private readonly wasmPath: string,
+    /** This machine's approvals of commands from the folder's actions file. */
+    private readonly isApproved: (a: FileAction) => boolean,
   ) {}
 
   get orchestrator(): Orchestrator | undefined {
@@ -68,6 +71,7 @@ export class FolderHost implements vscode.Disposable {
           retention: { maxAgeMs: s.historyRetentionDays * 86_400_000, maxRuns: s.historyRetentionRuns },
           defaultRunner: s.defaultRunner,
           defaultCatchUp: s.catchUpDefault,
+          isApproved: this.isApproved,
           webhook: s.webhooksEnabled
             ? {
                 host: s.webhooksHost,

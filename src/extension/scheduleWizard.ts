@@ -1,6 +1,12 @@
 // Schedule Action: a short quick-input wizard. What to run, the command, when, a name.
 // Each step validates as you type; Escape at any step cancels with nothing written.
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { ACTIONS_FILE, type FileDefinition } from '../core/definitions/actionsFile';
+import { addToActionsFile, definitionOf } from '../core/definitions/writeActionsFile';
+import { DEFAULT_POLICY } from '../core/model';
+import { writeFileAtomic } from '../core/store/atomicFile';
 import { readWebhookInfo } from '../core/webhookFiles';
 import type { ActionInput, Trigger } from '../core/model';
 import type { Orchestrator } from '../core/orchestrator';
@@ -87,12 +93,42 @@ async function tasksJsonTasks(folder: vscode.WorkspaceFolder): Promise<Choice<st
   return own.map((t) => ({ value: t.name, label: t.name, description: t.source, detail: t.detail }));
 }
 
+/** Who records that the user approved a command they wrote themselves. */
+export interface OwnApprovals {
+  approveOwn(folder: string, a: { name: string; run: { command: string; task?: string; cwd?: string; env?: Record<string, string> } }): void;
+}
+
+/** Adds an action to `.sdlc/actions.yaml`; the orchestrator applies it when the file changes. */
+export async function writeToActionsFile(folder: vscode.WorkspaceFolder, name: string, def: FileDefinition, run: ActionInput['run'], approvals: OwnApprovals): Promise<void> {
+  const file = path.join(folder.uri.fsPath, '.sdlc', ACTIONS_FILE);
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  if (open?.isDirty) throw new Error('.sdlc/actions.yaml has unsaved changes; save or revert them first');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  const next = addToActionsFile(text, name, def, Date.now());
+  // The user wrote this command here and now: it needs no second approval.
+  approvals.approveOwn(folder.uri.fsPath, { name, run });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, next);
+  void vscode.window.showInformationMessage(`Added "${name}" to .sdlc/actions.yaml: it runs once applied. Commit the file to share it.`, 'Open Actions File').then(async (choice) => {
+    if (!choice) return;
+    const doc = await vscode.workspace.openTextDocument(file);
+    const line = Math.max(0, doc.getText().split('\n').findIndex((l) => l.startsWith(`  ${name}:`)));
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 2, line, 2 + name.length) });
+  });
+}
+
+/** The names of the folder's file actions by id: `after` in the file names its upstream. */
+export function fileActionNames(orch: Orchestrator): (id: string) => string | undefined {
+  const byId = new Map(orch.listActions().filter((a) => a.source === 'file').map((a) => [a.id, a.name] as const));
+  return (id) => byId.get(id);
+}
+
 /**
  * Runs the wizard against one folder's orchestrator. Returns the input it added, or
  * undefined when the user cancelled (nothing is written then).
  */
-export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch: Orchestrator, defaultRunner: string): Promise<ActionInput | undefined> {
-  const total = 5;
+export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch: Orchestrator, defaultRunner: string, approvals: OwnApprovals): Promise<ActionInput | undefined> {
+  const total = 6;
   const kind = await pick<RunKind>(1, total, 'What should run?', runChoices(defaultRunner));
   if (!kind) return undefined;
 
@@ -148,6 +184,18 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
 
   const runner = kind === 'tasksJson' ? 'task' : kind;
   const added: ActionInput = { name: name.trim(), trigger, run: { runner, command, ...(task ? { task } : {}) } };
+
+  const keep = await pick<'local' | 'file'>(6, total, 'Where should it be kept?', [
+    { value: 'local', label: 'On this machine only', description: '.sdlc/orchestrator.db', detail: 'Yours alone; not in the repository.' },
+    { value: 'file', label: 'In the actions file, shared', description: '.sdlc/actions.yaml', detail: 'Committed and reviewed with the repository; runs for whoever clones it once they approve it.' },
+  ]);
+  if (!keep) return undefined;
+  if (keep === 'file') {
+    const def = definitionOf({ trigger, run: { runner, command, ...(task ? { task } : {}) }, policy: DEFAULT_POLICY }, fileActionNames(orch));
+    delete def['catch-up']; // the setting's default, as for an action added here
+    await writeToActionsFile(folder, added.name!, def, added.run, approvals);
+    return added;
+  }
   const { actions } = await orch.add(added);
   const a = actions[0];
   const whenText = a.dueAt !== null ? `next run ${relativeTime(a.dueAt, Date.now())}` : a.status === 'waiting' ? 'waiting for its trigger' : a.status;

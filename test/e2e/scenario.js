@@ -106,13 +106,14 @@ function lines(file) {
 }
 
 /** Schedules an action through the wizard, as a user does. `when` is the label of step 3. */
-async function scheduleAction(page, { runner, command, when, value, name }) {
+async function scheduleAction(page, { runner, command, when, value, name, keep }) {
   await vscode.runCommand(page, 'SDLC: Schedule Action');
   await vscode.choose(page, runner);
   await vscode.answer(page, command, 'shell command');
   await vscode.choose(page, when);
-  if (value !== undefined) await vscode.answer(page, value, 'Schedule Action (4/5)');
+  if (value !== undefined) await vscode.answer(page, value, 'Schedule Action (4/6)');
   await vscode.answer(page, name, 'A name');
+  await vscode.choose(page, keep ?? 'On this machine only');
 }
 
 module.exports = { ...vscode, SHOTS, CLI, withVSCode, until, openView, reloadWindow, row, rowTexts, inline, cliJson, lines, scheduleAction };

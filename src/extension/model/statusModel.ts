@@ -4,6 +4,7 @@ export type StatusState =
   | { kind: 'inactive' }
   | { kind: 'untrusted' }
   | { kind: 'error'; message: string }
+  | { kind: 'invalidFile'; folder: string; count: number; first: string }
   | { kind: 'paused'; queued: number }
   | { kind: 'following'; owner: string; running: number; queued: number }
   | {
@@ -28,7 +29,8 @@ export interface StatusView {
 import { relativeTime } from './relativeTime';
 
 export function renderStatus(s: StatusState, now: number): StatusView {
-  return { command: s.kind === 'untrusted' ? 'workbench.trust.manage' : 'sdlc.openPanel', ...statusText(s, now) };
+  const command = s.kind === 'untrusted' ? 'workbench.trust.manage' : s.kind === 'invalidFile' ? 'workbench.actions.view.problems' : 'sdlc.openPanel';
+  return { command, ...statusText(s, now) };
 }
 
 function statusText(s: StatusState, now: number): Omit<StatusView, 'command'> {
@@ -43,6 +45,12 @@ function statusText(s: StatusState, now: number): Omit<StatusView, 'command'> {
       };
     case 'error':
       return { text: '$(error) SDLC: error', tooltip: `${s.message}\nClick to open the orchestrator panel; Show Log has the details.`, tone: 'error' };
+    case 'invalidFile':
+      return {
+        text: `$(warning) SDLC: actions.yaml has ${s.count} problem${s.count === 1 ? '' : 's'}`,
+        tooltip: `${s.folder}: ${s.first}\nNothing from the file is applied until it is fixed; the actions applied before keep running.\nClick to open the Problems panel.`,
+        tone: 'warning',
+      };
     case 'paused':
       return { text: '$(debug-pause) SDLC: paused', tooltip: `Paused: nothing starts until you resume.\n${s.queued} queued.\nClick to open the orchestrator panel (Resume is there).`, tone: 'warning' };
     case 'following':

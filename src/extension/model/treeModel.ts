@@ -88,6 +88,8 @@ function actionTooltip(a: Action, names: Map<string, string>): string {
   const trigger = a.trigger.kind === 'after' ? `after "${names.get(a.trigger.after) ?? a.trigger.after}"` : describeTrigger(a.trigger);
   return [
     displayText(a.name),
+    a.source === 'file' ? 'Defined in .sdlc/actions.yaml (shared with the repository)' : 'Added on this machine',
+    a.needsApproval ? 'Needs your approval: its command runs only once you allow it on this machine' : undefined,
     `Status: ${a.status}${a.reason ? ` (${a.reason})` : ''}`,
     `When: ${trigger}`,
     a.dueAt !== null ? `Due: ${new Date(a.dueAt).toLocaleString()}` : undefined,
@@ -138,10 +140,11 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
       id: `${f.path}#a:${a.id}`,
       kind: 'action',
       label: displayText(a.name),
-      description: actionDescription(a, now, names),
+      // File actions say so: they are shared, and edited in the file.
+      description: (a.needsApproval ? 'needs approval' : actionDescription(a, now, names)) + (a.source === 'file' ? ' · actions.yaml' : ''),
       tooltip: actionTooltip(a, names),
-      icon: ACTION_ICON[a.status] ?? { id: 'circle-outline' },
-      contextValue: `action.${a.status}`,
+      icon: a.needsApproval ? { id: 'shield', color: 'charts.yellow' } : (ACTION_ICON[a.status] ?? { id: 'circle-outline' }),
+      contextValue: a.needsApproval ? 'action.approval.file' : `action.${a.status}${a.source === 'file' ? '.file' : ''}`,
       folder: f.path,
       actionId: a.id,
     }),

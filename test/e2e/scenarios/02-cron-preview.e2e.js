@@ -12,7 +12,7 @@ describe('2. cron and preview', function () {
       await choose(page, 'background process');
       await answer(page, 'date >> dates.txt', 'shell command');
       await choose(page, 'On a cron schedule');
-      await step(page, 'Schedule Action (4/5)');
+      await step(page, 'Schedule Action (4/6)');
       const box = page.locator('.quick-input-widget input');
       const message = page.locator('.quick-input-widget .quick-input-message');
       await box.fill('*/5 * * * *');
@@ -29,7 +29,7 @@ describe('2. cron and preview', function () {
       await shot('cron-invalid');
       await page.keyboard.press('Enter');
       await page.waitForTimeout(700);
-      assert.ok(await page.locator('.quick-input-widget', { hasText: 'Schedule Action (4/5)' }).isVisible(), 'Enter did not move past an invalid expression');
+      assert.ok(await page.locator('.quick-input-widget', { hasText: 'Schedule Action (4/6)' }).isVisible(), 'Enter did not move past an invalid expression');
       await page.keyboard.press('Escape');
       await page.waitForTimeout(500);
       assert.deepStrictEqual(cliJson(['list', '--workspace', folder]), [], 'nothing was scheduled');
