@@ -81,6 +81,7 @@ describe('the actions file', () => {
       assert.strictEqual(only('actions:\n  a:\n    run: x\n    manual: true\n    maxattempts: 3\n'), '5:5 a: unknown key "maxattempts"; did you mean "max-attempts"?');
       assert.match(only('actions:\n  a:\n    run: x\n    manual: true\n    colour: red\n'), /^5:5 a: unknown key "colour"; the keys are run, task/);
       assert.match(only('action:\n  a:\n    run: x\n'), /^1:1 unknown top-level key "action"/);
+      assert.match(only('actions:\n  a:\n    run: x\n    evrey: 5m\n'), /^4:5 a: unknown key "evrey"; did you mean "every"\?/);
     });
 
     it('two triggers on one action', () => {
