@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ACTIONS_FILE, parseActionsFile, type FileAction, type ParsedActionsFile } from '../core/definitions/actionsFile';
+import { ACTIONS_FILE, type FileAction, type ParsedActionsFile } from '../core/definitions/actionsFile';
+import { parseActionsFileAsync } from '../core/definitions/actionsFileSource';
 import type { Ctx } from './ctx';
 import { cronHover, lensesFor } from './model/fileLens';
 
@@ -26,6 +27,7 @@ export class ActionsFileSupport implements vscode.Disposable {
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.lensesChanged];
   private readonly typing = new Map<string, NodeJS.Timeout>();
+  private readonly generation = new Map<string, number>();
   private lensTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private readonly problemsChanged = new vscode.EventEmitter<void>();
@@ -122,7 +124,7 @@ export class ActionsFileSupport implements vscode.Disposable {
 
   private parseDocument(doc: vscode.TextDocument): void {
     if (doc.isClosed) return;
-    this.set(doc.uri.fsPath, parseActionsFile(doc.getText(), doc.uri.fsPath, this.parseOptions()));
+    void this.parse(doc.uri.fsPath, doc.getText());
   }
 
   private async parseDisk(file: string): Promise<void> {
@@ -134,7 +136,19 @@ export class ActionsFileSupport implements vscode.Disposable {
       return;
     }
     if (vscode.workspace.textDocuments.some((d) => d.uri.fsPath === file && d.isDirty)) return;
-    this.set(file, parseActionsFile(bytes, file, this.parseOptions()));
+    await this.parse(file, bytes);
+  }
+
+  /** Parses (a large file off this thread); a result overtaken by a newer parse is dropped. */
+  private async parse(file: string, content: string | Buffer): Promise<void> {
+    const n = (this.generation.get(file) ?? 0) + 1;
+    this.generation.set(file, n);
+    try {
+      const parsed = await parseActionsFileAsync(content, file, this.parseOptions());
+      if (this.generation.get(file) === n) this.set(file, parsed);
+    } catch (err) {
+      this.ctx.log.error(`parsing ${file}`, err);
+    }
   }
 
   private parseOptions() {
@@ -161,7 +175,11 @@ export class ActionsFileSupport implements vscode.Disposable {
   }
 
   private codeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    const parsed = this.parsed.get(doc.uri.fsPath) ?? parseActionsFile(doc.getText(), doc.uri.fsPath, this.parseOptions());
+    const parsed = this.parsed.get(doc.uri.fsPath);
+    if (!parsed) {
+      this.parseDocument(doc); // the lenses are asked for again once it is parsed
+      return [];
+    }
     const folder = path.dirname(path.dirname(doc.uri.fsPath));
     const orch = this.ctx.hosts.get(folder)?.orchestrator;
     let actions: ReturnType<NonNullable<typeof orch>['listActions']> = [];

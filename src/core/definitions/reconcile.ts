@@ -41,13 +41,16 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
   const { now } = opts;
   const result: ReconcileResult = { created: [], updated: [], removed: [], approved: [], unchanged: 0, passed: [], awaitingApproval: [], stopRuns: [] };
   const applied = new Map(store.appliedDefinitions().map((d) => [d.name, d] as const));
-  const active = new Map<string, ActionRow>();
-  const extra: ActionRow[] = [];
-  for (const row of store.activeFileActions()) {
-    if (active.has(row.name)) extra.push(row); // two unfinished rows for one name: only one stays
-    else active.set(row.name, row);
+  // Compared by their heads (id, hash, gate, upstream); whole rows are read only for what changes.
+  type Head = ReturnType<Store['fileActionHeads']>[number];
+  const active = new Map<string, Head>();
+  const extra: Head[] = [];
+  for (const head of store.fileActionHeads()) {
+    if (active.has(head.name)) extra.push(head); // two unfinished rows for one name: only one stays
+    else active.set(head.name, head);
   }
   const desired = new Map(file.actions.map((a) => [a.name, a] as const));
+  const row = (head: Head): ActionRow => store.getAction(head.id)!;
 
   const idOf = new Map<string, string>();
   for (const d of file.actions) idOf.set(d.name, active.get(d.name)?.id ?? uuidv4());
@@ -56,16 +59,16 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
   const changed: FileAction[] = [];
   const set: Record<string, string> = {};
   for (const d of file.actions) {
-    const row = active.get(d.name);
+    const head = active.get(d.name);
     const last = applied.get(d.name);
-    const upstreamMoved = row?.trigger.kind === 'after' && d.input.trigger.kind === 'after' && row.trigger.after !== idOf.get(d.input.trigger.after);
-    if (row && (row.defHash !== d.hash || upstreamMoved)) changed.push(d);
-    else if (!row && last?.hash !== d.hash) changed.push(d);
+    const upstreamMoved = head !== undefined && d.input.trigger.kind === 'after' && head.upstream !== idOf.get(d.input.trigger.after);
+    if (head && (head.defHash !== d.hash || upstreamMoved)) changed.push(d);
+    else if (!head && last?.hash !== d.hash) changed.push(d);
     else {
       result.unchanged++;
-      if (row && last?.hash !== d.hash) set[d.name] = d.hash; // a row from before the table knew it
-      if (row?.gate && opts.isApproved(d)) {
-        t.approve(row, now);
+      if (head && last?.hash !== d.hash) set[d.name] = d.hash; // a row from before the table knew it
+      if (head?.gate && opts.isApproved(d)) {
+        t.approve(row(head), now);
         result.approved.push(d.name);
       }
     }
@@ -82,16 +85,17 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
   );
   validated.forEach((v, i) => {
     const d = changed[i];
-    const row = active.get(d.name);
+    const head = active.get(d.name);
     const passed = v.trigger.kind === 'at' && v.dueAt !== null && v.dueAt < now;
-    if (row) {
-      if (passed && JSON.stringify(row.trigger) !== JSON.stringify(v.trigger)) {
-        result.stopRuns.push(...t.cancel(row.id, now, 'its "at" time in .sdlc/actions.yaml has passed', { from: 'file' }));
+    if (head) {
+      const before = row(head);
+      if (passed && JSON.stringify(before.trigger) !== JSON.stringify(v.trigger)) {
+        result.stopRuns.push(...t.cancel(before.id, now, 'its "at" time in .sdlc/actions.yaml has passed', { from: 'file' }));
       } else {
-        const keyChanged = approvalKeyOf(row.run) !== d.approvalKey;
-        const gate = opts.isApproved(d) ? null : keyChanged ? d.approvalKey : row.gate;
-        const fields = (['trigger', 'run', 'policy'] as const).filter((f) => JSON.stringify(row[f]) !== JSON.stringify(v[f]));
-        t.redefine(row, v, d.hash, gate, now, fields);
+        const keyChanged = approvalKeyOf(before.run) !== d.approvalKey;
+        const gate = opts.isApproved(d) ? null : keyChanged ? d.approvalKey : before.gate;
+        const fields = (['trigger', 'run', 'policy'] as const).filter((f) => JSON.stringify(before[f]) !== JSON.stringify(v[f]));
+        t.redefine(before, v, d.hash, gate, now, fields);
       }
       result.updated.push(d.name);
     } else if (passed) {
@@ -107,8 +111,8 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
 
   // What the file no longer has ends; its history stays.
   const gone = new Set([...applied.keys(), ...active.keys()].filter((name) => !desired.has(name)));
-  for (const row of [...extra, ...[...gone].map((n) => active.get(n)).filter((r): r is ActionRow => r !== undefined)]) {
-    result.stopRuns.push(...t.cancel(row.id, now, REMOVED_REASON, { from: 'file' }));
+  for (const head of [...extra, ...[...gone].map((n) => active.get(n)).filter((h): h is Head => h !== undefined)]) {
+    result.stopRuns.push(...t.cancel(head.id, now, REMOVED_REASON, { from: 'file' }));
   }
   for (const name of gone) {
     if (applied.has(name)) store.write('deleteDefinition', [name]);
@@ -124,7 +128,7 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
       ...(result.passed.length ? { passed: result.passed } : {}),
     });
   }
-  for (const row of store.gatedActions()) result.awaitingApproval.push(row.name);
+  for (const head of store.fileActionHeads()) if (head.gate !== null) result.awaitingApproval.push(head.name);
   return result;
 }
 

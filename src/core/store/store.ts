@@ -387,6 +387,13 @@ export class Store {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`).map(toAction);
   }
 
+  /** What reconciliation compares for each unfinished file action, without reading whole rows. */
+  fileActionHeads(): { id: string; name: string; defHash: string | null; gate: string | null; upstream: string | null }[] {
+    return this.all(
+      `SELECT id, name, def_hash, gate, upstream FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`,
+    ).map((r) => ({ id: r.id as string, name: r.name as string, defHash: r.def_hash as string | null, gate: r.gate as string | null, upstream: r.upstream as string | null }));
+  }
+
   /** Unfinished file actions waiting for approval of one of these keys. */
   gatedActions(): ActionRow[] {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE source = 'file' AND gate IS NOT NULL AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`).map(toAction);
