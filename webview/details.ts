@@ -47,12 +47,16 @@ function buttons(d: Details, on: DetailsEvents): HTMLElement {
   bar.setAttribute('aria-label', 'Action');
   const a = d.action;
   const active = a && ACTIVE.includes(a.status);
+  // A file action: its definition is one click away, and it ends by being removed from the file.
+  const fromFile = a?.source === 'file';
+  if (a?.needsApproval) bar.append(button('Review and Allow…', { icon: 'shield', appearance: 'primary', onClick: () => on.act('approve') }));
   if (a && a.status !== 'paused') bar.append(button(active ? 'Run Now' : 'Re-run', { icon: active ? 'play' : 'debug-rerun', appearance: 'primary', onClick: () => on.act(active ? 'runNow' : 'rerun') }));
-  if (active) bar.append(button('Cancel', { icon: 'debug-stop', onClick: () => on.act('cancel') }));
+  if (active && !fromFile) bar.append(button('Cancel', { icon: 'debug-stop', onClick: () => on.act('cancel') }));
   if (a?.status === 'paused') bar.append(button('Resume', { icon: 'debug-continue', appearance: 'primary', onClick: () => on.act('resumeAction') }));
   else if (active) bar.append(button('Pause', { icon: 'debug-pause', onClick: () => on.act('pauseAction') }));
   if (d.run) bar.append(button('Show Output', { icon: 'output', onClick: () => on.showOutput(d.run!) }));
-  if (a) bar.append(button('Delete', { icon: 'trash', onClick: () => on.act('delete') }));
+  if (fromFile) bar.append(button('Open in actions.yaml', { icon: 'go-to-file', onClick: () => on.act('openDefinition') }));
+  else if (a) bar.append(button('Delete', { icon: 'trash', onClick: () => on.act('delete') }));
   return bar;
 }
 
@@ -68,6 +72,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
       facts([
         ['Command', a.run.task ? `task "${a.run.task}"` : code(a.run.command, 'code inline')],
         ['Runner', a.run.runner],
+        ['Defined', a.source === 'file' ? `in .sdlc/actions.yaml${a.needsApproval ? ' (its command needs your approval on this machine)' : ''}` : 'on this machine'],
         ['Trigger', trigger],
         ['Status', `${a.status}${a.reason ? ` (${a.reason})` : ''}${a.pending ? ` · ${a.pending} queued` : ''}`],
         [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],

@@ -91,7 +91,7 @@ export interface DeliveryDetails {
   runs: PanelRun[];
 }
 
-export type PanelOp = 'runNow' | 'cancel' | 'rerun' | 'delete' | 'pauseAction' | 'resumeAction' | 'pauseAll' | 'resumeAll';
+export type PanelOp = 'runNow' | 'cancel' | 'rerun' | 'delete' | 'pauseAction' | 'resumeAction' | 'pauseAll' | 'resumeAll' | 'openDefinition' | 'approve';
 
 export interface AddForm {
   name: string;

@@ -227,7 +227,10 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   const queued = [...model.actions.values()].filter((a) => QUEUE_GROUPS.some((g) => g.has(a)) && actionMatches(a, f)).sort(byDue);
   const actionNode = (a: Action): Node => {
     const [icon, tone] = ACTION_ICON[a.status] ?? ['circle-outline', undefined];
-    const description = actionDescription(a, now, names) + (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '');
+    const description =
+      (a.needsApproval ? 'needs approval' : actionDescription(a, now, names)) +
+      (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '') +
+      (a.source === 'file' ? ' · actions.yaml' : '');
     return { key: `a:${a.id}`, kind: 'action', label: displayText(a.name), description, icon, tone, actionId: a.id };
   };
   const queueGroups: Node[] = [];

@@ -205,6 +205,14 @@ class OrchestratorPanel {
           case 'resumeAction':
             await orch.resumeAction(action.id);
             break;
+          case 'openDefinition':
+            if (!(await this.ctx.actionsFile.reveal(folder, action.name))) return { done: false, message: `.sdlc/actions.yaml no longer defines "${action.name}".` };
+            break;
+          case 'approve': {
+            const host = this.ctx.hosts.get(folder);
+            if (host) await this.ctx.approvals.review(host, true);
+            break;
+          }
           case 'delete': {
             const ok = await vscode.window.showWarningMessage(`Delete "${action.name}"? A run in progress is cancelled; its history stays.`, { modal: true }, 'Delete');
             if (!ok) return { done: false };

@@ -55,7 +55,7 @@ describe('10. actions file', function () {
       assert.match(asked, /tick: echo tick >> ticks\.txt/);
       assert.match(asked, /build: echo built >> built\.txt/);
       await shot('approval');
-      await crop('approval', { x: 340, y: 60, width: 600, height: 330 });
+      await crop('actions-approval', { x: 430, y: 233, width: 540, height: 385 });
       await page.waitForTimeout(3000); // past tick's first due time
       assert.ok(!fs.existsSync(ticks), 'nothing ran before it was allowed');
       const waiting = cliJson(['list', '--workspace', folder]);
@@ -92,7 +92,7 @@ describe('10. actions file', function () {
       assert.match(problemText, /did you mean "every"\?/);
       assert.match(problemText, /\[Ln 4, Col 5\]/, `at line 4, column 5: ${problemText}`);
       await shot('typo-in-problems');
-      await crop('problems', { x: 0, y: 420, width: 1280, height: 200 });
+      await crop('actions-problems', { x: 348, y: 90, width: 720, height: 540 });
       const before = lines(ticks).length;
       await until(() => lines(ticks).length >= before + 2, 10_000, 'the old tick to keep running');
 
@@ -125,7 +125,7 @@ describe('10. actions file', function () {
       };
       await until(buildSucceeded, 10_000, "build's lens to show its result");
       await shot('codelens');
-      await crop('codelens', { x: 300, y: 60, width: 900, height: 330 });
+      await crop('actions-codelens', { x: 300, y: 60, width: 900, height: 330 });
     });
   });
 });
