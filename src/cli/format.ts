@@ -122,8 +122,8 @@ export function deliveriesText(list: Delivery[], now: number): string {
 
 export function verifyText(r: VerifyReport): string {
   const span = r.firstSeq === null ? 'an empty log' : `${r.events} events (seq ${r.firstSeq}–${r.lastSeq})`;
-  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)`;
-  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries;
+  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)${r.compared.definitions ? `, ${r.compared.definitions} file definition(s)` : ''}`;
+  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries + r.beforeLog.definitions;
   const note = older ? `; ${older} row(s) are older than the oldest event kept and were not compared` : '';
   if (r.ok) return `verified: ${span} account for ${counted}${note}\n`;
   const lines = r.divergences.map((d) => {

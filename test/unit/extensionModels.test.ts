@@ -7,6 +7,8 @@ import { renderStatus } from '../../src/extension/model/statusModel';
 import { buildTree, queueOrder, type FolderView } from '../../src/extension/model/treeModel';
 import { renderDelivery } from '../../src/extension/model/deliveryText';
 import { commandFeedback, defaultName, parseAt, runChoices, whenFeedback } from '../../src/extension/model/wizardModel';
+import { parseActionsFile } from '../../src/core/definitions/actionsFile';
+import { cronHover, lensesFor } from '../../src/extension/model/fileLens';
 import { actionFixture } from './helpers';
 
 const now = new Date(2026, 5, 1, 12, 0, 0).getTime(); // local noon
@@ -219,5 +221,51 @@ describe('status bar', () => {
     assert.strictEqual(relativeTime(now + 45_000, now), 'in 45 s');
     assert.strictEqual(relativeTime(now - 7_200_000, now), '2 h ago');
     assert.strictEqual(relativeTime(now - 200, now), 'just now');
+  });
+});
+
+describe('the actions file in the editor (CodeLens, hover, tree marks)', () => {
+  const def = parseActionsFile('actions:\n  tests:\n    run: npm test\n    cron: "0 3 * * 1-5"\n', 'actions.yaml', { now }).actions[0];
+
+  it('an action not applied yet says why; one waiting for approval offers the review', () => {
+    assert.deepStrictEqual(lensesFor(def, undefined, undefined, true, now).map((l) => l.title), ['$(warning) not applied: the file has problems (see Problems)']);
+    assert.deepStrictEqual(lensesFor(def, undefined, undefined, false, now).map((l) => l.title), ['$(circle-outline) not applied yet']);
+    const gated = lensesFor(def, action({ source: 'file', needsApproval: true, status: 'paused' }), undefined, false, now);
+    assert.deepStrictEqual(gated.map((l) => [l.title, l.command]), [['$(shield) Needs your approval to run: Review…', 'sdlc.approveActions']]);
+  });
+
+  it('an applied action: Run Now, its next run, and how its last run went', () => {
+    const a = action({ source: 'file', status: 'scheduled', dueAt: now + 3 * 3_600_000 });
+    assert.deepStrictEqual(
+      lensesFor(def, a, undefined, false, now).map((l) => [l.title, l.command]),
+      [['$(play) Run Now', 'sdlc.runFileAction'], ['$(clock) next in 3 h', undefined], ['never run yet', undefined]],
+    );
+    const failed = { status: 'failed' as const, exitCode: 2, reason: 'exit code 2', startedAt: now - 120_000, endedAt: now - 120_000 };
+    assert.strictEqual(lensesFor(def, a, failed, false, now)[2].title, 'last: $(error) failed (exit 2) 2 min ago');
+    const ok = { status: 'succeeded' as const, exitCode: 0, reason: null, startedAt: now - 5000, endedAt: now - 4000 };
+    assert.strictEqual(lensesFor(def, a, ok, false, now)[2].title, 'last: $(pass) succeeded 4 s ago');
+  });
+
+  it('a cron hover lists the next runs in the zone, or the problem', () => {
+    const text = cronHover('0 3 * * 1-5', 'Europe/Berlin', Date.parse('2026-06-01T12:00:00Z'), 5);
+    assert.match(text, /^\*\*Next 5 runs\*\* of `0 3 \* \* 1-5` \(Europe\/Berlin\):/);
+    assert.strictEqual(text.split('\n').filter((l) => l.startsWith('- ')).length, 5);
+    assert.match(text, /- 2 Jun 2026, 03:00 —/);
+    assert.match(cronHover('61 * * * *', undefined, now), /invalid/);
+  });
+
+  it('the tree marks file actions and those waiting for approval', () => {
+    const folder: FolderView = {
+      name: 'f',
+      path: '/f',
+      actions: [action({ id: 'l', name: 'local', status: 'waiting', trigger: { kind: 'manual' } }), action({ id: 'g', name: 'shared', status: 'paused', source: 'file', needsApproval: true }), action({ id: 's', name: 'scheduled', status: 'scheduled', source: 'file' })],
+      history: [],
+      deliveries: [],
+    };
+    const queue = buildTree([folder], now)[0].children!;
+    const row = (label: string) => queue.find((n) => n.label === label)!;
+    assert.deepStrictEqual([row('local').description, row('local').contextValue], ['manual', 'action.waiting']);
+    assert.deepStrictEqual([row('shared').description, row('shared').contextValue, row('shared').icon?.id], ['needs approval · actions.yaml', 'action.approval.file', 'shield']);
+    assert.deepStrictEqual([row('scheduled').description, row('scheduled').contextValue], ['in 1 min · actions.yaml', 'action.scheduled.file']);
   });
 });

@@ -8,8 +8,7 @@ import * as path from 'path';
 import { postRequest, takeReply } from '../../src/core/inbox';
 import { sdlcPaths } from '../../src/core/paths';
 import { readWebhookInfo } from '../../src/core/webhookFiles';
-import { CLI, cli, cliJson, engine, lines, readFolder, sleep, spawnCli, tmpWorkspace, waitFor } from './helpers';
-import { verifyStore } from '../../src/core/verify';
+import { CLI, cli, cliJson, engine, lines, sleep, spawnCli, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 interface Timed {
   code: number | null;
@@ -37,10 +36,6 @@ async function inBatches<T>(n: number, width: number, fn: (i: number) => Promise
   return out;
 }
 
-async function verifyClean(ws: string): Promise<void> {
-  const report = await readFolder(ws, (db) => verifyStore(db.store));
-  assert.ok(report.ok, `verify found: ${JSON.stringify(report.divergences.slice(0, 5))}`);
-}
 
 describe('contended requests get an answer a script can act on', function () {
   this.timeout(120_000);

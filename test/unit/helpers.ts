@@ -12,6 +12,7 @@ import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestra
 import { sdlcPaths } from '../../src/core/paths';
 import { ProcessRunner } from '../../src/core/processRunner';
 import { loadSqlJs } from '../../src/core/store/sqljs';
+import { verifyStore } from '../../src/core/verify';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'bin', 'sdlc-orchestrator.js');
@@ -122,6 +123,12 @@ export async function readFolder<T>(workspace: string, read: (db: DurableDatabas
   } finally {
     db.close({ snapshot: false });
   }
+}
+
+/** The lifecycle log accounts for every table row (what `sdlc-orchestrator verify` checks). */
+export async function verifyClean(ws: string): Promise<void> {
+  const report = await readFolder(ws, (db) => verifyStore(db.store));
+  assert.ok(report.ok, `verify found: ${JSON.stringify(report.divergences.slice(0, 5))}`);
 }
 
 export function lines(file: string): string[] {

@@ -7,8 +7,7 @@ import * as path from 'path';
 import type { FileAction } from '../../src/core/definitions/actionsFile';
 import type { LifecycleEvent } from '../../src/core/model';
 import type { Orchestrator } from '../../src/core/orchestrator';
-import { verifyStore } from '../../src/core/verify';
-import { engine, readFolder, sleep, tmpWorkspace, waitFor } from './helpers';
+import { engine, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 function writeActions(ws: string, yaml: string): void {
   fs.mkdirSync(path.join(ws, '.sdlc'), { recursive: true });
@@ -18,10 +17,6 @@ function writeActions(ws: string, yaml: string): void {
 const events = (o: Orchestrator, type: string): LifecycleEvent[] => o.eventsSince(0, 100_000).filter((e) => e.type === type);
 const byName = (o: Orchestrator, name: string) => o.listActions().find((a) => a.name === name);
 
-async function verifyClean(ws: string): Promise<void> {
-  const report = await readFolder(ws, (db) => verifyStore(db.store));
-  assert.ok(report.ok, `verify found: ${JSON.stringify(report.divergences.slice(0, 5))}`);
-}
 
 describe('the actions file reconciled into the engine', function () {
   this.timeout(30_000);
@@ -93,6 +88,35 @@ describe('the actions file reconciled into the engine', function () {
     writeActions(ws, 'actions:\n  tick:\n    run: echo tock\n    every: 100ms\n');
     await waitFor(() => o.history(1)[0]?.outputTail.trim() === 'tock', 5000, 'the fixed file applied');
     assert.deepStrictEqual(o.status().definitions!.problems, []);
+    await o.stop();
+    await verifyClean(ws);
+  });
+
+  it('each kind of bad file changes nothing stored and is recorded with its line and column', async () => {
+    const ws = tmpWorkspace();
+    const good = 'actions:\n  a:\n    run: echo a\n    manual: true\n  b:\n    run: echo b\n    every: 1h\n';
+    writeActions(ws, good);
+    const o = await start(ws);
+    await waitFor(() => o.listActions().length === 2, 5000, 'created');
+    const before = JSON.stringify(o.listActions());
+    const file = path.join(ws, '.sdlc', 'actions.yaml');
+    const bad: [string, string | Buffer, RegExp][] = [
+      ['an unknown key', good.replace('manual: true', 'manual: true\n    colour: red'), /^5:5 a: unknown key "colour"/],
+      ['a cycle through after', good.replace('manual: true', 'after: b').replace('every: 1h', 'after: a'), /^4:12 a: dependency cycle through "after": a → b → a/],
+      ['an unknown after target', good.replace('manual: true', 'after: nope'), /^4:12 a: after "nope": no action of that name/],
+      ['duplicate names', `${good}  a:\n    run: echo again\n    manual: true\n`, /^8:3 "a" appears twice \(first on line 2\)/],
+      ['a 5 MB file', `${good}${'# padding padding padding padding padding padding padding padding\n'.repeat(80_000)}`, /^1:1 the file is 5\.\d MiB/],
+      ['a file that is not UTF-8', Buffer.concat([Buffer.from(good.slice(0, 30)), Buffer.from([0xff, 0xfe]), Buffer.from(good.slice(30))]), /not UTF-8/],
+    ];
+    for (const [what, content, expected] of bad) {
+      const n = events(o, 'definitions.invalid').length;
+      fs.writeFileSync(file, content);
+      await waitFor(() => events(o, 'definitions.invalid').length === n + 1, 5000, `${what} recorded`);
+      const [p] = o.status().definitions!.problems;
+      assert.match(`${p.line}:${p.column} ${p.message}`, expected, what);
+      assert.strictEqual(JSON.stringify(o.listActions()), before, `${what}: nothing changed`);
+    }
+    assert.strictEqual(events(o, 'definitions.applied').length, 1);
     await o.stop();
     await verifyClean(ws);
   });

@@ -22,6 +22,8 @@ export function cliApprovalsFile(): string {
 
 export class ApprovalLedger {
   private ledger: Ledger = {};
+  /** The file's identity when last read: another window or the CLI may approve meanwhile. */
+  private readAs = '';
 
   constructor(readonly file: string) {
     this.reload();
@@ -29,6 +31,7 @@ export class ApprovalLedger {
 
   /** Reads the file again (another window or the CLI may have approved something). */
   reload(): void {
+    this.readAs = this.identity();
     try {
       const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8'));
       this.ledger = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
@@ -37,7 +40,17 @@ export class ApprovalLedger {
     }
   }
 
+  private identity(): string {
+    try {
+      const st = fs.statSync(this.file);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return 'absent';
+    }
+  }
+
   has(folder: string, key: string): boolean {
+    if (this.identity() !== this.readAs) this.reload();
     return Boolean(this.ledger[path.resolve(folder)]?.[key]);
   }
 
