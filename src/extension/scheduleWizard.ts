@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ACTIONS_FILE, type FileDefinition } from '../core/definitions/actionsFile';
+import { ACTIONS_FILE, NAME, type FileDefinition } from '../core/definitions/actionsFile';
 import { addToActionsFile, definitionOf } from '../core/definitions/writeActionsFile';
 import { DEFAULT_POLICY } from '../core/model';
 import { writeFileAtomic } from '../core/store/atomicFile';
@@ -191,6 +191,16 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
   ]);
   if (!keep) return undefined;
   if (keep === 'file') {
+    if (!NAME.test(added.name!)) {
+      // Names in the file are identifiers (they may become job ids); offer one.
+      const fixed = await input(6, total, {
+        prompt: 'A name in the actions file: letters, digits, ".", "_" and "-"',
+        value: added.name!.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, ''),
+        check: (t) => ({ error: NAME.test(t.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-", starting with a letter, digit or "_".' }),
+      });
+      if (fixed === undefined) return undefined;
+      added.name = fixed.trim();
+    }
     const def = definitionOf({ trigger, run: { runner, command, ...(task ? { task } : {}) }, policy: DEFAULT_POLICY }, fileActionNames(orch));
     delete def['catch-up']; // the setting's default, as for an action added here
     await writeToActionsFile(folder, added.name!, def, added.run, approvals);

@@ -5,7 +5,9 @@ import Ajv from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
-import { ACTION_KEYS, parseActionsFile, type ParsedActionsFile } from '../../src/core/definitions/actionsFile';
+import { ACTION_KEYS, approvalKeyOf, parseActionsFile, type ParsedActionsFile } from '../../src/core/definitions/actionsFile';
+import { addToActionsFile, definitionOf } from '../../src/core/definitions/writeActionsFile';
+import { DEFAULT_POLICY } from '../../src/core/model';
 import { REPO, cli, tmpWorkspace } from './helpers';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -172,6 +174,31 @@ describe('the actions file', () => {
       const entry = pkg.contributes.yamlValidation.find((v: { url: string }) => v.url === './schemas/actions.schema.json');
       assert.ok(entry, 'yamlValidation names the schema');
       assert.ok(fs.readFileSync(path.join(REPO, '.vscodeignore'), 'utf8').includes('schemas/actions.schema.json'), 'the schema ships');
+    });
+  });
+
+  describe('writing an action into the file', () => {
+    it('keeps what the team wrote, and reads back as the action it came from', () => {
+      const before = '# our automation\nactions:\n  # the slow one\n  tests:\n    run: npm test\n    manual: true\n';
+      const action = { trigger: { kind: 'cron' as const, cron: '*/5 * * * *', tz: 'UTC' }, run: { runner: 'process', command: 'npm run lint', cwd: 'web', env: { CI: '1' } }, policy: { ...DEFAULT_POLICY, timeoutMs: 1_800_000, maxAttempts: 3 } };
+      const text = addToActionsFile(before, 'lint', definitionOf(action), NOW);
+      assert.ok(text.startsWith(before), text);
+      const back = parse(text);
+      assert.deepStrictEqual(back.problems, []);
+      const lint = back.actions.find((a) => a.name === 'lint')!;
+      assert.deepStrictEqual(lint.input.trigger, action.trigger);
+      assert.deepStrictEqual(lint.input.run, { command: 'npm run lint', runner: 'process', cwd: 'web', env: { CI: '1' } });
+      assert.deepStrictEqual(lint.input.policy, { timeout: '30m', maxAttempts: 3, catchUp: 'once' });
+      assert.strictEqual(lint.approvalKey, approvalKeyOf(action.run), 'approving the written command approves what the file says');
+    });
+
+    it('refuses a name the file already has, a name that is not one, and a file with problems', () => {
+      const file = 'actions:\n  tests:\n    run: npm test\n    manual: true\n';
+      const def = { run: 'x', manual: true as const };
+      assert.throws(() => addToActionsFile(file, 'tests', def, NOW), /already defines "tests"/);
+      assert.throws(() => addToActionsFile(file, 'npm test', def, NOW), /cannot name an action .* \(e\.g\. "npm-test"\)/);
+      assert.throws(() => addToActionsFile('actions:\n  a:\n    rn: x\n', 'b', def, NOW), /has problems \(line 3: a: unknown key "rn"/);
+      assert.match(addToActionsFile(undefined, 'first', def, NOW), /^# SDLC Orchestrator actions[^]*actions:\n  first:\n    run: x\n    manual: true\n$/);
     });
   });
 

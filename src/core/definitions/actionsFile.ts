@@ -11,7 +11,8 @@ import { validateActions } from '../validate';
 /** Larger files are refused before parsing: a definitions file is hand-written. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const ACTIONS_FILE = 'actions.yaml';
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+/** What an action may be called in the file (also a valid job id where definitions are exported). */
+export const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const MAX_NAME = 100;
 const RUNNERS = ['task', 'terminal', 'process'];
 

@@ -4,7 +4,7 @@
 import { isMap, parseDocument } from 'yaml';
 import { ValidationError } from '../errors';
 import { DEFAULT_POLICY, type Action } from '../model';
-import { parseActionsFile, type FileDefinition } from './actionsFile';
+import { NAME, parseActionsFile, type FileDefinition } from './actionsFile';
 
 const HEADER = `# SDLC Orchestrator actions, shared with everyone who clones this repository.
 # Each key is an action's name; the keys of an action are those of \`sdlc-orchestrator add\`.
@@ -75,6 +75,10 @@ export function addToActionsFile(text: string | undefined, name: string, def: Fi
   if (before.problems.length) {
     const p = before.problems[0];
     throw new ValidationError('file', `.sdlc/actions.yaml has problems (line ${p.line}: ${p.message}); fix them first`);
+  }
+  if (!NAME.test(name) || name.length > 100) {
+    const suggestion = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 100);
+    throw new ValidationError('name', `"${name}" cannot name an action in .sdlc/actions.yaml: use letters, digits, ".", "_" and "-"${suggestion ? ` (e.g. "${suggestion}")` : ''}`);
   }
   if (before.actions.some((a) => a.name === name)) throw new ValidationError('name', `.sdlc/actions.yaml already defines "${name}"; pick another name`);
   const doc = parseDocument(current.trim() ? current : `${HEADER}actions:\n`);
