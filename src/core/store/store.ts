@@ -5,7 +5,7 @@ import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
 import { ValidationError } from '../errors';
-import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, Run, RunStatus, RunSummary, TriggerKind } from '../model';
+import { FINISHED_ACTION_STATES, type Action, type ActionStatus, type Delivery, type EventType, type LifecycleEvent, type Run, type RunStatus, type RunSummary, type TriggerKind } from '../model';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
 export const WRITES = {
@@ -117,7 +117,8 @@ function toAction(r: Row): ActionRow {
     lastRunId: r.last_run_id as string | null,
     reason: r.reason as string | null,
     source: r.source === 'file' ? 'file' : 'local',
-    needsApproval: r.gate !== null && r.gate !== undefined,
+    // A finished action keeps the gate it had (its last state), but waits for nothing any more.
+    needsApproval: r.gate !== null && r.gate !== undefined && !FINISHED_ACTION_STATES.includes(r.status as ActionStatus),
     defHash: (r.def_hash as string | null) ?? null,
     gate: (r.gate as string | null) ?? null,
   };
