@@ -15,9 +15,9 @@ import { loadSqlJs } from '../core/store/sqljs';
 import { verifyStore, type VerifyReport } from '../core/verify';
 import { postDelivery } from '../core/webhookClient';
 import { readWebhookInfo } from '../core/webhookFiles';
-import { ACTIONS_FILE, problemText, type FileAction } from '../core/definitions/actionsFile';
-import { actionsFilePath, readActionsFile } from '../core/definitions/actionsFileSource';
+import type { FileAction } from '../core/definitions/actionsFile';
 import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals';
+import { ACTIONS_FILE } from '../core/definitions/keys';
 import { displayText } from '../core/displayText';
 import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText, verifyText } from './format';
 
@@ -261,7 +261,9 @@ async function runLoop(values: Values): Promise<number> {
 
 /** `validate`: checks the actions file alone; exit 0 when it can be applied, 2 with each problem when not. */
 async function validateFile(values: Values): Promise<number> {
-  const file = values.file ? path.resolve(values.file) : actionsFilePath(workspaceOf(values));
+  const { readActionsFile } = await import('../core/definitions/actionsFileSource');
+  const { problemText } = await import('../core/definitions/actionsFile');
+  const file = values.file ? path.resolve(values.file) : path.join(workspaceOf(values), '.sdlc', ACTIONS_FILE);
   if (!fs.existsSync(file)) {
     process.stderr.write(`sdlc-orchestrator: ${file} does not exist; write the actions there (see "sdlc-orchestrator help") or pass --file\n`);
     return 2;
@@ -410,11 +412,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'list': {
         const workspace = workspaceOf(values);
+        // File actions point at their line in the file as it is now. The YAML parser is loaded
+        // only by the commands that read the file (so that `add` starts fast), and read before
+        // the database: the file read must not be the last thing the process waits for after
+        // sql.js ran (Node 20 can then hang at exit draining V8's WebAssembly compile tasks).
+        const { readActionsFile } = await import('../core/definitions/actionsFileSource');
+        const { problemText } = await import('../core/definitions/actionsFile');
+        const file = await readActionsFile(path.join(workspace, '.sdlc', ACTIONS_FILE), { now });
         const [actions, warnings] = await readState(workspace, (db) => [db.store.activeActions(), db.store.warningsSince(now - WARNINGS_SHOWN_MS)] as const);
         // What went wrong on disk lately is said where people look, not only in the owner's log.
         for (const w of warnings) process.stderr.write(`warning (${new Date(w.ts).toISOString()}): ${String(w.data.message)}\n`);
-        // File actions point at their line in the file as it is now.
-        const file = await readActionsFile(actionsFilePath(workspace), { now });
         for (const p of file.problems) process.stderr.write(`warning: ${problemText(p, path.join('.sdlc', ACTIONS_FILE))} (nothing from the file is applied until this is fixed)\n`);
         const lineOf = new Map(file.actions.map((a) => [a.name, a.at.line] as const));
         out(values.json ? `${JSON.stringify(actions.map((a) => ({ ...actionJson(a), ...(a.source === 'file' && lineOf.has(a.name) ? { line: lineOf.get(a.name) } : {}) })))}\n` : actionsText(actions, now));

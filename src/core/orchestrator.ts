@@ -15,7 +15,7 @@ import { Lease, readOwner, type OwnerInfo } from './lease';
 import { silentLogger, type Logger } from './log';
 import { FINISHED_ACTION_STATES, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type LifecycleEvent } from './model';
 import type { FileAction, ParsedActionsFile, Problem } from './definitions/actionsFile';
-import { ActionsFileSource } from './definitions/actionsFileSource';
+import type { ActionsFileSource } from './definitions/actionsFileSource';
 import { approveKeys, reconcile } from './definitions/reconcile';
 import { sdlcPaths, type SdlcPaths } from './paths';
 import type { RunHandle, RunOutcome, Runner } from './runner';
@@ -127,7 +127,8 @@ export class Orchestrator {
   private drained: (() => void) | undefined;
   private epoch: Epoch | undefined;
   private readonly intake: WebhookIntake;
-  private readonly actionsFile: ActionsFileSource | undefined;
+  /** Made by the first owner step: the watcher and the YAML parser load only where a folder is owned. */
+  private actionsFile: ActionsFileSource | undefined;
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
   /**
@@ -196,14 +197,6 @@ export class Orchestrator {
       },
       opts.webhook,
     );
-    if (opts.actionsFile !== false) {
-      this.actionsFile = new ActionsFileSource(
-        this.paths.workspace,
-        () => ({ now: this.clock.now(), defaultRunner: opts.defaultRunner }),
-        () => this.loop.notify(),
-        this.log,
-      );
-    }
   }
 
   static async create(opts: OrchestratorOptions): Promise<Orchestrator> {
@@ -332,7 +325,17 @@ export class Orchestrator {
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     this.watchInbox();
     await this.intake.start();
-    await this.actionsFile?.start(); // applied by the next tick
+    if (this.opts.actionsFile !== false) {
+      const { ActionsFileSource } = await import('./definitions/actionsFileSource');
+      if (this.role !== 'owner') return true; // lost or stopped meanwhile
+      this.actionsFile ??= new ActionsFileSource(
+        this.paths.workspace,
+        () => ({ now: this.clock.now(), defaultRunner: this.opts.defaultRunner }),
+        () => this.loop.notify(),
+        this.log,
+      );
+      await this.actionsFile.start(); // applied by the next tick
+    }
     return true;
   }
 

@@ -2,15 +2,17 @@
 // and problems, each problem with the line and column it is about, so that the CLI, the log
 // and the Problems panel can all point at the same place. It never touches the engine: an
 // invalid file is reported whole, and nothing is applied from it (reconcile.ts).
-import { createHash } from 'crypto';
 import { LineCounter, isMap, isScalar, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ValidationError } from '../errors';
 import type { ActionInput, Trigger } from '../model';
 import { validateActions } from '../validate';
+import { approvalKeyOf, definitionHash, sha } from './keys';
+
+export { approvalKeyOf, definitionHash };
 
 /** Larger files are refused before parsing: a definitions file is hand-written. */
 export const MAX_FILE_BYTES = 1024 * 1024;
-export const ACTIONS_FILE = 'actions.yaml';
+export { ACTIONS_FILE } from './keys';
 /** What an action may be called in the file (also a valid job id where definitions are exported). */
 export const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const MAX_NAME = 100;
@@ -88,32 +90,6 @@ export interface ParsedActionsFile {
 export interface ParseOptions {
   now: number;
   defaultRunner?: string;
-}
-
-function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** JSON with object keys sorted, so that equal definitions hash equally however they are written. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function definitionHash(d: FileDefinition): string {
-  return sha(canonical(d)).slice(0, 32);
-}
-
-/** What a person approves: exactly what would execute, wherever it is written. */
-export function approvalKeyOf(run: { command: string; task?: string; cwd?: string; env?: Record<string, string> }): string {
-  return sha(canonical({ command: run.command, task: run.task, cwd: run.cwd, env: run.env })).slice(0, 32);
 }
 
 /** The first byte that is not UTF-8, as a line and column, or undefined when all is UTF-8. */

@@ -10,7 +10,8 @@ import type { ActionInput, CatchUpPolicy, Trigger } from '../model';
 import type { ActionRow, Store } from '../store/store';
 import type { Transitions } from '../transitions';
 import { validateActions } from '../validate';
-import { approvalKeyOf, type FileAction, type ParsedActionsFile } from './actionsFile';
+import type { FileAction, ParsedActionsFile } from './actionsFile';
+import { approvalKeyOf } from './keys';
 
 export const REMOVED_REASON = 'removed from .sdlc/actions.yaml';
 
