@@ -413,9 +413,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'list': {
         const workspace = workspaceOf(values);
         // File actions point at their line in the file as it is now. The YAML parser is loaded
-        // only by the commands that read the file (so that `add` starts fast), and read before
-        // the database: the file read must not be the last thing the process waits for after
-        // sql.js ran (Node 20 can then hang at exit draining V8's WebAssembly compile tasks).
+        // only by the commands that read the file, so that `add` starts fast.
         const { readActionsFile } = await import('../core/definitions/actionsFileSource');
         const { problemText } = await import('../core/definitions/actionsFile');
         const file = await readActionsFile(path.join(workspace, '.sdlc', ACTIONS_FILE), { now });
