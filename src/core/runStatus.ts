@@ -62,12 +62,14 @@ export function inspectLeftRun(dir: string, runId: string): LeftRun {
   return { kind: 'gone' };
 }
 
-/** Removed once the run's end is committed; off the hot path (callbacks, not sync calls). */
+/** Removed once the run's end is committed. */
 export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
   for (const runId of runIds) {
     const f = runStatusFiles(dir, runId);
-    fs.rm(f.exit, { force: true }, () => {});
-    fs.rm(f.pid, { force: true }, () => {});
+    // Two small unlinks, done before the caller goes on: a process that exits right after
+    // (the CLI exits as soon as its command is done) must not leave them behind.
+    fs.rmSync(f.exit, { force: true });
+    fs.rmSync(f.pid, { force: true });
   }
 }
 
