@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ACTIONS_FILE, NAME, type FileDefinition } from '../core/definitions/actionsFile';
-import { addToActionsFile, definitionOf } from '../core/definitions/writeActionsFile';
+import { addToActionsFile, definitionOf, suggestName } from '../core/definitions/writeActionsFile';
 import { DEFAULT_POLICY } from '../core/model';
 import { writeFileAtomic } from '../core/store/atomicFile';
 import { readWebhookInfo } from '../core/webhookFiles';
@@ -195,7 +195,7 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
       // Names in the file are identifiers (they may become job ids); offer one.
       const fixed = await input(6, total, {
         prompt: 'A name in the actions file: letters, digits, ".", "_" and "-"',
-        value: added.name!.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, ''),
+        value: suggestName(added.name!),
         check: (t) => ({ error: NAME.test(t.trim()) ? undefined : 'Use letters, digits, ".", "_" and "-", starting with a letter, digit or "_".' }),
       });
       if (fixed === undefined) return undefined;

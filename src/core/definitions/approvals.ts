@@ -63,12 +63,4 @@ export class ApprovalLedger {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, `${JSON.stringify(this.ledger, null, 2)}\n`, 0o600);
   }
-
-  /** Forgets every approval for a folder. */
-  revoke(folder: string): void {
-    this.reload();
-    delete this.ledger[path.resolve(folder)];
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    writeFileAtomic(this.file, `${JSON.stringify(this.ledger, null, 2)}\n`, 0o600);
-  }
 }

@@ -129,7 +129,7 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
       ...(result.passed.length ? { passed: result.passed } : {}),
     });
   }
-  for (const head of store.fileActionHeads()) if (head.gate !== null) result.awaitingApproval.push(head.name);
+  result.awaitingApproval.push(...store.gatedActions().map((r) => r.name));
   return result;
 }
 

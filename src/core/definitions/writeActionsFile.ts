@@ -19,6 +19,11 @@ export function durationText(ms: number): string {
   return `${ms}ms`;
 }
 
+/** A name the file accepts, made from one it does not ("npm test" → "npm-test"). */
+export function suggestName(name: string): string {
+  return name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 100);
+}
+
 /** An action in the file's vocabulary. `after` needs the upstream's name, which must be a file action too. */
 export function definitionOf(a: Pick<Action, 'trigger' | 'run' | 'policy'>, upstreamName?: (id: string) => string | undefined): FileDefinition {
   const d: FileDefinition = {};
@@ -77,7 +82,7 @@ export function addToActionsFile(text: string | undefined, name: string, def: Fi
     throw new ValidationError('file', `.sdlc/actions.yaml has problems (line ${p.line}: ${p.message}); fix them first`);
   }
   if (!NAME.test(name) || name.length > 100) {
-    const suggestion = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 100);
+    const suggestion = suggestName(name);
     throw new ValidationError('name', `"${name}" cannot name an action in .sdlc/actions.yaml: use letters, digits, ".", "_" and "-"${suggestion ? ` (e.g. "${suggestion}")` : ''}`);
   }
   if (before.actions.some((a) => a.name === name)) throw new ValidationError('name', `.sdlc/actions.yaml already defines "${name}"; pick another name`);

@@ -383,11 +383,6 @@ export class Store {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE next_at > ? AND status IN ('scheduled', 'retrying', 'paused')`, [now]).map(toAction);
   }
 
-  /** Unfinished actions that came from the actions file. */
-  activeFileActions(): ActionRow[] {
-    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`).map(toAction);
-  }
-
   /** What reconciliation compares for each unfinished file action, without reading whole rows. */
   fileActionHeads(): { id: string; name: string; defHash: string | null; gate: string | null; upstream: string | null }[] {
     return this.all(
