@@ -19,6 +19,7 @@ import type { FileAction } from '../core/definitions/actionsFile';
 import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals';
 import { ACTIONS_FILE } from '../core/definitions/keys';
 import { displayText } from '../core/displayText';
+import { TRIGGER_FLAGS } from '../core/validate';
 import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText, verifyText } from './format';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
@@ -26,7 +27,10 @@ const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
 usage:
   sdlc-orchestrator add     --workspace DIR --name NAME --run "CMD"
                             (--at ISO | --in DURATION | --cron EXPR [--tz ZONE] | --every DURATION
-                             | --webhook HOOK | --after ACTION | --manual)
+                             | --webhook HOOK | --after ACTION | --manual
+                             | --on-change GLOB... [--ignore GLOB]... | --on-git commit|checkout|merge [--branch GLOB]
+                             | --on-open | --after-task LABEL [--only-on success|failure])
+                            [--debounce D] [--overlap queue-one|skip|restart|parallel]
                             [--timeout D] [--max-attempts N] [--backoff D] [--key IDEMPOTENCY_KEY]
                             [--cwd DIR] [--env NAME=VALUE]... [--concurrency N]
                             [--on-interrupted fail|retry] [--catch-up skip|once|all] [--json]
@@ -83,6 +87,15 @@ const OPTIONS = {
   webhook: { type: 'string' },
   after: { type: 'string' },
   manual: { type: 'boolean' },
+  'on-change': { type: 'string', multiple: true },
+  ignore: { type: 'string', multiple: true },
+  'on-git': { type: 'string' },
+  branch: { type: 'string' },
+  'on-open': { type: 'boolean' },
+  'after-task': { type: 'string' },
+  'only-on': { type: 'string' },
+  debounce: { type: 'string' },
+  overlap: { type: 'string' },
   timeout: { type: 'string' },
   'max-attempts': { type: 'string' },
   backoff: { type: 'string' },
@@ -144,9 +157,20 @@ function triggerOf(values: Values): Trigger {
   if (values.webhook !== undefined) given.push({ kind: 'webhook', hook: values.webhook });
   if (values.after !== undefined) given.push({ kind: 'after', after: values.after });
   if (values.manual) given.push({ kind: 'manual' });
-  if (given.length === 0) throw new UsageError('say when to run: one of --at, --in, --cron, --every, --webhook, --after or --manual');
-  if (given.length > 1) throw new UsageError(`give exactly one of --at, --in, --cron, --every, --webhook, --after, --manual (got ${given.map((t) => t.kind).join(', ')})`);
+  const coalescing = { ...(values.debounce !== undefined ? { debounce: values.debounce } : {}), ...(values.overlap !== undefined ? { overlap: values.overlap as 'skip' } : {}) };
+  if (values['on-change'] !== undefined) given.push({ kind: 'change', paths: values['on-change'], ...(values.ignore ? { ignore: values.ignore } : {}), ...coalescing });
+  if (values['on-git'] !== undefined) given.push({ kind: 'git', git: values['on-git'] as 'commit', ...(values.branch !== undefined ? { branch: values.branch } : {}), ...coalescing });
+  if (values['on-open']) given.push({ kind: 'open' });
+  if (values['after-task'] !== undefined) given.push({ kind: 'afterTask', task: values['after-task'], ...(values['only-on'] !== undefined ? { onlyOn: values['only-on'] as 'success' } : {}), ...coalescing });
+  if (given.length === 0) throw new UsageError(`say when to run: one of ${TRIGGER_FLAGS}`);
+  if (given.length > 1) throw new UsageError(`give exactly one of ${TRIGGER_FLAGS.replace(' or ', ', ')} (got ${given.map((t) => t.kind).join(', ')})`);
   if (values.tz !== undefined && values.cron === undefined) throw new UsageError('--tz applies only to --cron');
+  if (values.ignore !== undefined && values['on-change'] === undefined) throw new UsageError('--ignore applies only to --on-change');
+  if (values.branch !== undefined && values['on-git'] === undefined) throw new UsageError('--branch applies only to --on-git');
+  if (values['only-on'] !== undefined && values['after-task'] === undefined) throw new UsageError('--only-on applies only to --after-task');
+  if ((values.debounce !== undefined || values.overlap !== undefined) && !['change', 'git', 'afterTask'].includes(given[0].kind)) {
+    throw new UsageError(`--${values.debounce !== undefined ? 'debounce' : 'overlap'} applies only to --on-change, --on-git and --after-task`);
+  }
   return given[0];
 }
 

@@ -22,7 +22,8 @@ export type Request =
   | { op: 'clearHistory' }
   | { op: 'replayDelivery'; id: string }
   /** Approval keys the user approved on this machine: file actions waiting for them may run. */
-  | { op: 'approve'; keys: string[] };
+  | { op: 'approve'; keys: string[] }
+  | { op: 'taskEnded'; label: string; exitCode: number | null };
 
 export interface InboxMessage {
   id: string;

@@ -9,7 +9,33 @@ export type Trigger =
   | { kind: 'every'; every: string } // fixed interval, first run one interval after creation
   | { kind: 'webhook'; hook: string } // each delivery to the named hook queues a run
   | { kind: 'after'; after: string } // each success of the action with this id queues a run
-  | { kind: 'manual' }; // only "run now"
+  | { kind: 'manual' } // only "run now"
+  // Development events (src/core/triggers): each debounced burst queues one run.
+  | ({ kind: 'change'; paths: string[]; ignore?: string[] } & Coalescing) // files matching a glob created, changed or deleted
+  | ({ kind: 'git'; git: GitEvent; branch?: string } & Coalescing) // a commit, a branch switch, a merge
+  | { kind: 'open' } // each time an orchestrator starts owning the folder
+  | ({ kind: 'afterTask'; task: string; onlyOn?: 'success' | 'failure' } & Coalescing); // a VS Code task ended (extension only)
+
+export const GIT_EVENTS = ['commit', 'checkout', 'merge'] as const;
+export type GitEvent = (typeof GIT_EVENTS)[number];
+
+/**
+ * What an event that arrives while a run of the action is in flight does:
+ * - queue-one: keep one pending run; the newest event's data wins (changed files add up)
+ * - skip:      drop it
+ * - restart:   cancel the run in flight and start again (a dev server)
+ * - parallel:  start another run (up to the action's concurrency)
+ */
+export const OVERLAPS = ['queue-one', 'skip', 'restart', 'parallel'] as const;
+export type Overlap = (typeof OVERLAPS)[number];
+
+/** How a development-event trigger coalesces; left out when default, so a definition's hash is stable. */
+export interface Coalescing {
+  debounce?: string; // quiet time before a burst becomes a run; default 300ms
+  overlap?: Overlap; // default queue-one
+}
+
+export const DEFAULT_DEBOUNCE_MS = 300;
 
 export type TriggerKind = Trigger['kind'];
 
@@ -98,7 +124,7 @@ export interface Run {
   exitCode: number | null;
   reason: string | null;
   outputTail: string;
-  cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>'
+  cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>', 'change', 'git:<event>', 'open', 'task:<label>'
 }
 
 /** A run as a list shows it (the panel's history): no output, plus its action's command and trigger kind while the action is stored. */
@@ -210,7 +236,12 @@ export function isRecurring(trigger: Trigger): boolean {
 
 /** Triggers that queue runs on an outside event rather than at a time. */
 export function isEventTriggered(trigger: Trigger): boolean {
-  return trigger.kind === 'webhook' || trigger.kind === 'after' || trigger.kind === 'manual';
+  return trigger.kind === 'webhook' || trigger.kind === 'after' || trigger.kind === 'manual' || isDevTriggered(trigger);
+}
+
+/** Triggers fed by what happens while people develop (file changes, git, folder open, tasks). */
+export function isDevTriggered(trigger: Trigger): trigger is Extract<Trigger, { kind: 'change' | 'git' | 'open' | 'afterTask' }> {
+  return trigger.kind === 'change' || trigger.kind === 'git' || trigger.kind === 'open' || trigger.kind === 'afterTask';
 }
 
 export function describeTrigger(t: Trigger): string {
@@ -229,5 +260,13 @@ export function describeTrigger(t: Trigger): string {
       return `after ${t.after}`;
     case 'manual':
       return 'manual';
+    case 'change':
+      return `on change of ${t.paths.join(', ')}${t.ignore?.length ? ` (ignoring ${t.ignore.join(', ')})` : ''}`;
+    case 'git':
+      return `on git ${t.git}${t.branch ? ` on ${t.branch}` : ''}`;
+    case 'open':
+      return 'on folder open';
+    case 'afterTask':
+      return `after task "${t.task}"${t.onlyOn ? ` (on ${t.onlyOn})` : ''}`;
   }
 }

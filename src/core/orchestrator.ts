@@ -13,7 +13,7 @@ import { Epoch, FencedError } from './epoch';
 import { claimRequest, postRequest, pruneReplies, readInbox, takeReply, withdrawRequest, writeReply, type Posted, type Reply, type Request } from './inbox';
 import { Lease, readOwner, type OwnerInfo } from './lease';
 import { silentLogger, type Logger } from './log';
-import { FINISHED_ACTION_STATES, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type LifecycleEvent } from './model';
+import { FINISHED_ACTION_STATES, isDevTriggered, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type LifecycleEvent } from './model';
 import type { FileAction, ParsedActionsFile, Problem } from './definitions/actionsFile';
 import type { ActionsFileSource } from './definitions/actionsFileSource';
 import { approveKeys, reconcile } from './definitions/reconcile';
@@ -22,7 +22,10 @@ import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
 import type { ActionRow, RunRow, Store } from './store/store';
 import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
-import { inspectLeftRun, killGroup, removeRunStatus, removeStaleRunStatus } from './runStatus';
+import { inspectLeftRun, killGroup, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
+import { CHANGED_LIST } from './triggers/devBatch';
+import type { DevAction, DevTriggers, Taken } from './triggers/devTriggers';
+import type { HeadState } from './triggers/gitState';
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
 import { bodyFile, readBody, removeBodies, removeOrphanBodies } from './webhookFiles';
@@ -62,6 +65,8 @@ export interface OrchestratorOptions {
   isApproved?: (action: FileAction) => boolean;
   /** Watch and apply `.sdlc/actions.yaml` (default true). */
   actionsFile?: boolean;
+  /** Watch files and git for the actions triggered by them (default true). */
+  devTriggers?: boolean;
 }
 
 /** The actions file as the owner last read it. */
@@ -129,6 +134,13 @@ export class Orchestrator {
   private readonly intake: WebhookIntake;
   /** Made by the first owner step: the watcher and the YAML parser load only where a folder is owned. */
   private actionsFile: ActionsFileSource | undefined;
+  /** The development-event watchers (owner only), set up again when the actions they serve change. */
+  private dev: DevTriggers | undefined;
+  private devVersion = -1;
+  private devStart = false;
+  private devUpdating: Promise<void> = Promise.resolve();
+  /** Wall-clock end of each action's last run here: its own writes may still be arriving. */
+  private readonly runEndedAt = new Map<string, number>();
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
   /**
@@ -336,7 +348,79 @@ export class Orchestrator {
       );
       await this.actionsFile.start(); // applied by the next tick
     }
+    if (this.opts.devTriggers !== false) {
+      const { DevTriggers } = await import('./triggers/devTriggers');
+      if (this.role !== 'owner') return true;
+      this.dev = new DevTriggers({ workspace: this.paths.workspace, log: this.log, notify: () => this.loop.notify(), runWindow: (id) => this.runWindow(id) });
+      this.devStart = true; // after the first tick: the actions file's actions exist by then
+      this.loop.notify();
+    }
     return true;
+  }
+
+  // ---- development-event triggers ----
+
+  /** Sets the watchers up for the live actions with development-event triggers. */
+  private refreshDevTriggers(start: boolean): void {
+    const dev = this.dev;
+    if (!dev || !this.transitions) return;
+    this.devVersion = this.transitions.definitionsVersion;
+    const actions: DevAction[] = this.store
+      .activeActions()
+      .filter((a) => isDevTriggered(a.trigger) && !a.held && a.gate === null)
+      .map((a) => ({ id: a.id, name: a.name, trigger: a.trigger as DevAction['trigger'], catchUp: a.policy.catchUp, catchUpLimit: a.policy.catchUpLimit }));
+    let seenHead: HeadState | undefined;
+    try {
+      seenHead = start ? JSON.parse(this.store.getMeta('git.head') ?? 'null') ?? undefined : undefined;
+    } catch {
+      seenHead = undefined;
+    }
+    this.devUpdating = this.devUpdating
+      .then(() => dev.update(actions, start ? { seenHead } : undefined))
+      .catch((err) => this.log.error('setting up the file and git triggers', err));
+  }
+
+  /** Settled bursts of events become queued runs, by each trigger's overlap policy; returns runs to stop. */
+  private applyDevEvents(taken: Taken, now: number): string[] {
+    for (const message of taken.warnings) {
+      this.log.warn(message);
+      this.store.addEvent(now, 'engine.warning', null, null, { message });
+    }
+    if (taken.head) this.store.setMeta('git.head', JSON.stringify(taken.head));
+    const stop: string[] = [];
+    for (const b of taken.batches) stop.push(...this.transitions!.devEvent(b, now));
+    return stop;
+  }
+
+  private runWindow(actionId: string): { running: boolean; endedAt?: number } {
+    let running = false;
+    for (const live of this.live.values()) if (live.actionId === actionId) running = true;
+    return { running, endedAt: this.runEndedAt.get(actionId) };
+  }
+
+  /** Resolves once the file and git watchers are set up for the actions stored now (tests, the bench). */
+  async triggersReady(): Promise<void> {
+    // The watchers follow the stored actions after the tick that changed them.
+    for (let waited = 0; this.dev && this.transitions && (this.devStart || this.transitions.definitionsVersion !== this.devVersion) && waited < 10_000; waited += 5) {
+      this.loop.notify();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await this.devUpdating;
+    await this.dev?.whenReady();
+  }
+
+  /** Changes dropped because the action's own run made them (a formatter rewriting what it watches). */
+  get selfTriggersSuppressed(): number {
+    return this.dev?.suppressed ?? 0;
+  }
+
+  /** A VS Code task ended: queues the runs of the actions that wait for it (in whichever process owns the folder). */
+  async taskEnded(label: string, exitCode: number | undefined): Promise<void> {
+    if (this.role === 'owner') {
+      this.dev?.taskEnded(label, exitCode);
+      return;
+    }
+    await this.request({ op: 'taskEnded', label, exitCode: exitCode ?? null });
   }
 
   private becomeFollower(): void {
@@ -384,6 +468,8 @@ export class Orchestrator {
     this.unwatchInbox();
     void this.intake.stop(false);
     void this.actionsFile?.stop();
+    void this.dev?.stop();
+    this.dev = undefined;
     this.finished = [];
     try {
       this.db?.close({ snapshot: false });
@@ -468,6 +554,7 @@ export class Orchestrator {
     let claims: Claim[] = [];
     const ended = finished.map((f) => f.runId);
     let committed = false;
+    let devStops: string[] = [];
     try {
       if (this.inboxDirty || now >= this.nextInboxScanAt) {
         this.inboxDirty = false;
@@ -498,6 +585,8 @@ export class Orchestrator {
       }
       const file = this.actionsFile?.take();
       if (file) this.applyActionsFile(file, now);
+      const events = this.dev?.take();
+      if (events && (events.batches.length || events.warnings.length || events.head)) devStops = this.applyDevEvents(events, now);
       // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
       if (this.deliveriesPending && !this.paused) this.deliveriesPending = t.processDeliveries(now, (id) => bodyFile(this.paths, id));
       const cached = this.dueCache;
@@ -517,6 +606,11 @@ export class Orchestrator {
       throw err;
     }
     this.removeCommittedBodies();
+    this.stopRuns(devStops);
+    if (this.dev && (this.devStart || this.transitions!.definitionsVersion !== this.devVersion)) {
+      this.refreshDevTriggers(this.devStart);
+      this.devStart = false;
+    }
     if (ended.length) removeRunStatus(this.paths.runs, ended);
     if (inbox) this.answerInbox(inbox, now);
     this.dispatch(claims);
@@ -659,7 +753,7 @@ export class Orchestrator {
             workspace: this.paths.workspace,
             env: {
               ...action.run.env,
-              ...run.data,
+              ...this.eventEnv(run),
               SDLC_ACTION_ID: action.id,
               SDLC_ACTION_NAME: action.name,
               SDLC_RUN_ID: run.runId,
@@ -677,8 +771,25 @@ export class Orchestrator {
     }
   }
 
+  /** A run's event data as its environment; changed paths go to a file (SDLC_CHANGED_FILES), not a variable. */
+  private eventEnv(run: RunRow): Record<string, string> {
+    if (run.data[CHANGED_LIST] === undefined) return run.data;
+    const { [CHANGED_LIST]: list, ...env } = run.data;
+    const file = runStatusFiles(this.paths.runs, run.runId).changed;
+    try {
+      fs.mkdirSync(this.paths.runs, { recursive: true });
+      fs.writeFileSync(file, list ? `${list}\n` : '');
+      env.SDLC_CHANGED_FILES = file;
+    } catch (err) {
+      this.log.warn(`could not write the changed-files list of run ${run.runId}: ${(err as Error).message}`);
+    }
+    return env;
+  }
+
   private runDone(runId: string, outcome: RunOutcome): void {
-    if (!this.live.delete(runId)) return; // already settled (timeout, cancel, lost lease)
+    const live = this.live.get(runId);
+    if (!live || !this.live.delete(runId)) return; // already settled (timeout, cancel, lost lease)
+    this.runEndedAt.set(live.actionId, Date.now());
     this.finished.push({ runId, outcome });
     this.loop.notify();
     if (this.live.size === 0) this.drained?.();
@@ -756,6 +867,9 @@ export class Orchestrator {
         return null;
       case 'replayDelivery':
         return this.intake.replay(request.id, now);
+      case 'taskEnded':
+        this.dev?.taskEnded(request.label, request.exitCode ?? undefined);
+        return null;
     }
   }
 
@@ -983,6 +1097,8 @@ export class Orchestrator {
     this.unwatchInbox();
     await this.intake.stop(true);
     await this.actionsFile?.stop();
+    await this.dev?.stop();
+    this.dev = undefined;
     this.role = 'stopped';
     if (wasOwner && this.db) {
       const now = this.clock.now();

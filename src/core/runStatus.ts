@@ -10,10 +10,12 @@ import * as path from 'path';
 export interface RunStatusFiles {
   exit: string;
   pid: string;
+  /** The paths a file-change run was started for (SDLC_CHANGED_FILES), one a line. */
+  changed: string;
 }
 
 export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
-  return { exit: path.join(dir, `${runId}.exit`), pid: path.join(dir, `${runId}.pid`) };
+  return { exit: path.join(dir, `${runId}.exit`), pid: path.join(dir, `${runId}.pid`), changed: path.join(dir, `${runId}.changed`) };
 }
 
 /**
@@ -70,6 +72,7 @@ export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
     // (the CLI exits as soon as its command is done) must not leave them behind.
     fs.rmSync(f.exit, { force: true });
     fs.rmSync(f.pid, { force: true });
+    fs.rmSync(f.changed, { force: true });
   }
 }
 
@@ -83,7 +86,7 @@ export function removeStaleRunStatus(dir: string, running: ReadonlySet<string>):
   }
   let n = 0;
   for (const name of names) {
-    const runId = name.replace(/\.(exit|pid)$/, '');
+    const runId = name.replace(/\.(exit|pid|changed)$/, '');
     if (runId === name || running.has(runId)) continue;
     fs.rmSync(path.join(dir, name), { force: true });
     n++;

@@ -10,6 +10,7 @@ import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
 import type { ActionRow, RunRow, Store } from './store/store';
 import type { ValidatedAction } from './validate';
+import { CHANGED_LIST, mergeChanged, type DevBatch } from './triggers/devBatch';
 
 export interface Retention {
   /** Finished runs, events and finished actions older than this are pruned. */
@@ -79,7 +80,29 @@ export function actionState(a: ActionRow): ActionState {
   return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held, gated: a.gate !== null };
 }
 
+/** Where an action stands for the triggers that watch for it: active, held, or over. */
+function watchClass(a: ActionRow): string {
+  return isFinished(a.status) ? 'finished' : a.held || a.gate !== null ? 'held' : 'active';
+}
+
+/** What a development event was, for the log and the UI: a few words, never the whole file list. */
+function eventSummary(data: Record<string, string>): Record<string, unknown> {
+  if (data.SDLC_EVENT === 'change') {
+    const files = (data[CHANGED_LIST] ?? '').split('\n').filter(Boolean);
+    return { files: files.slice(0, 5), changed: Number(data.SDLC_CHANGED_COUNT ?? files.length) };
+  }
+  if (data.SDLC_EVENT === 'git') return { branch: data.SDLC_GIT_BRANCH || null, commit: data.SDLC_GIT_COMMIT || null, previous: data.SDLC_GIT_PREVIOUS || null };
+  if (data.SDLC_EVENT === 'task') return { task: data.SDLC_TASK_LABEL, exitCode: data.SDLC_TASK_EXIT_CODE === '' ? null : Number(data.SDLC_TASK_EXIT_CODE) };
+  return {};
+}
+
 export class Transitions {
+  /**
+   * Counts changes to which actions are live and what triggers them (created, redefined, held,
+   * released, ended, removed): the development-event watchers are set up again only then.
+   */
+  definitionsVersion = 0;
+
   constructor(
     private readonly store: Store,
     /** This engine instance: runs record who started them. */
@@ -140,6 +163,7 @@ export class Transitions {
       before.status,
     ]);
     if (changed !== 1) throw new Error(`action ${a.id} changed underneath (expected status ${before.status})`);
+    if (watchClass(before) !== watchClass(next) || before.trigger !== next.trigger) this.definitionsVersion++;
     // Every change of an action's row is recorded, with the state it left the action in: the
     // lifecycle log alone accounts for the table (sdlc-orchestrator verify).
     this.record(now, event.type, next, event.runId ?? null, event.data ?? {});
@@ -173,6 +197,7 @@ export class Transitions {
         v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
       ]);
       const row = this.store.getAction(v.id)!;
+      this.definitionsVersion++;
       this.record(now, 'task.accepted', row, null, {
         name: v.name,
         trigger: v.trigger,
@@ -198,6 +223,7 @@ export class Transitions {
       upstream, hook, now, now, defHash, gate,
     ]);
     const row = this.store.getAction(v.id)!;
+    this.definitionsVersion++;
     this.record(now, 'task.accepted', row, null, {
       name: v.name,
       trigger: v.trigger,
@@ -462,6 +488,59 @@ export class Transitions {
     }
   }
 
+  /**
+   * Applies one settled burst of development events to its action, by the trigger's overlap
+   * policy. Returns the runs the caller must stop (overlap: restart).
+   */
+  devEvent(b: DevBatch, now: number): string[] {
+    const before = this.store.getAction(b.actionId);
+    if (!before || isFinished(before.status) || before.held || before.gate !== null) return []; // ended or held meanwhile: not its event
+    const detail: Record<string, unknown> = { events: b.events, ...eventSummary(b.data) };
+    const skip = (reason: string) => void this.save(before, { ...before }, now, { type: 'task.skipped', data: { cause: b.cause, reason, ...detail } });
+    if (b.catchUp?.policy === 'skip') {
+      skip('happened while no orchestrator was running (catch-up: skip)');
+      return [];
+    }
+    if (b.catchUp) detail.catchUp = true;
+    const busy = before.running > 0 || before.pending > 0;
+    let current = before;
+    const stop: string[] = [];
+    switch (b.overlap) {
+      case 'skip':
+        if (busy) {
+          skip('a run was in flight or queued (overlap: skip)');
+          return [];
+        }
+        break;
+      case 'restart':
+        if (before.running > 0) {
+          for (const r of this.store.runsOf(before.id, 1000)) {
+            if (r.status !== 'running') continue;
+            this.finish(r.runId, { status: 'cancelled', exitCode: null, reason: `restarted: a new ${b.cause} event arrived (overlap: restart)` }, now);
+            stop.push(r.runId);
+          }
+          current = this.store.getAction(before.id)!;
+        }
+        if (current.pending > 0) return this.coalesce(current, b, detail, now), stop;
+        break;
+      case 'queue-one':
+        if (before.pending > 0) return this.coalesce(before, b, detail, now), [];
+        break;
+      case 'parallel':
+        break;
+    }
+    this.enqueue(current, b.cause, b.data, now, detail);
+    return stop;
+  }
+
+  /** Folds a burst into the run already queued: one pending run, with the newest data (and all changed files). */
+  private coalesce(before: ActionRow, b: DevBatch, detail: Record<string, unknown>, now: number): void {
+    const last = this.store.lastTrigger(before.id);
+    if (!last) return void this.enqueue(before, b.cause, b.data, now, detail);
+    this.store.write('updateTrigger', [b.cause, JSON.stringify(mergeChanged(last.data, b.data)), last.id]);
+    this.save(before, { ...before }, now, { type: 'task.triggered', data: { cause: b.cause, pending: before.pending, coalesced: true, ...detail } });
+  }
+
   /** Queues one triggered run of an action (a webhook delivery, an upstream success, run now). */
   enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number, detail: Record<string, unknown> = {}): ActionRow {
     this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
@@ -536,6 +615,7 @@ export class Transitions {
     const current = this.store.getAction(a.id)!;
     this.store.write('deleteTriggersOf', [a.id]);
     this.store.write('deleteAction', [a.id, current.status]);
+    this.definitionsVersion++;
     this.store.addEvent(now, 'task.deleted', a.id, null, { name: a.name });
     // Its waiting dependents were settled when it finished (or by the cancel above); those
     // with runs queued or in flight end after them, their upstream being gone.

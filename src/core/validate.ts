@@ -3,9 +3,11 @@
 import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { parseDuration } from './duration';
 import { ValidationError } from './errors';
-import { DEFAULT_POLICY, type ActionInput, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger } from './model';
+import { DEFAULT_POLICY, GIT_EVENTS, OVERLAPS, type ActionInput, type Coalescing, type GitEvent, type Overlap, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger } from './model';
 import { nextOccurrence, validateCron } from './schedule';
+import { branchPatternProblem, globProblem } from './triggers/globs';
 
+export const TRIGGER_FLAGS = '--at, --in, --cron, --every, --webhook, --after, --manual, --on-change, --on-git, --on-open or --after-task';
 export const LIMITS = { name: 200, command: 64 * 1024, hook: 100, key: 200, envEntries: 200 };
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -60,7 +62,7 @@ export function parseIsoTime(text: string, field = 'at'): number {
 }
 
 function validateTrigger(input: Trigger | undefined, opts: ValidateOptions, id: string, existing: ExistingActions, batch: Map<string, Trigger>): { trigger: Trigger; dueAt: number | null } {
-  if (!input || typeof input !== 'object') throw new ValidationError('trigger', 'say when to run: --at, --in, --cron, --every, --webhook, --after or --manual');
+  if (!input || typeof input !== 'object') throw new ValidationError('trigger', `say when to run: ${TRIGGER_FLAGS}`);
   const { now } = opts;
   switch (input.kind) {
     case 'at': {
@@ -109,9 +111,60 @@ function validateTrigger(input: Trigger | undefined, opts: ValidateOptions, id: 
     }
     case 'manual':
       return { trigger: { kind: 'manual' }, dueAt: null };
+    case 'change': {
+      const paths = globList(input.paths, 'on-change');
+      if (!paths.length) throw new ValidationError('on-change', 'say which files: --on-change "src/**/*.ts" (a glob relative to the workspace folder)');
+      const ignore = globList(input.ignore ?? [], 'ignore');
+      return { trigger: { kind: 'change', paths, ...(ignore.length ? { ignore } : {}), ...coalescing(input) }, dueAt: null };
+    }
+    case 'git': {
+      const git = oneOf<GitEvent>(input.git, 'on-git', GIT_EVENTS);
+      const branch = input.branch === undefined || input.branch === '' ? undefined : String(input.branch).trim();
+      const problem = branch !== undefined ? branchPatternProblem(branch) : undefined;
+      if (problem) throw new ValidationError('branch', `branch: ${problem}`);
+      return { trigger: { kind: 'git', git, ...(branch !== undefined ? { branch } : {}), ...coalescing(input) }, dueAt: null };
+    }
+    case 'open':
+      return { trigger: { kind: 'open' }, dueAt: null };
+    case 'afterTask': {
+      const task = String(input.task ?? '').trim();
+      if (!task) throw new ValidationError('after-task', 'say which task: --after-task LABEL (a task label from tasks.json)');
+      if (task.length > LIMITS.name) throw new ValidationError('after-task', `the task label is ${task.length} characters; the limit is ${LIMITS.name}`);
+      const onlyOn = input.onlyOn === undefined ? undefined : oneOf<'success' | 'failure'>(input.onlyOn, 'only-on', ['success', 'failure']);
+      return { trigger: { kind: 'afterTask', task, ...(onlyOn ? { onlyOn } : {}), ...coalescing(input) }, dueAt: null };
+    }
     default:
       throw new ValidationError('trigger', `unknown trigger kind ${JSON.stringify((input as { kind: unknown }).kind)}`);
   }
+}
+
+function globList(value: unknown, field: string): string[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.map((g) => {
+    const glob = typeof g === 'string' ? g.trim() : '';
+    const problem = globProblem(glob);
+    if (problem) throw new ValidationError(field, `${field}: ${problem}`);
+    return glob;
+  });
+}
+
+/** Debounce and overlap, kept only when given (the defaults are the engine's, not the definition's). */
+function coalescing(input: Coalescing): Coalescing {
+  const out: Coalescing = {};
+  if (input.debounce !== undefined && input.debounce !== '') {
+    const ms = parseDuration(input.debounce, 'debounce');
+    if (ms > 10 * 60_000) throw new ValidationError('debounce', `debounce ${input.debounce} is too long; use 10m or less`);
+    out.debounce = String(input.debounce).trim();
+  }
+  if (input.overlap !== undefined) out.overlap = oneOf<Overlap>(input.overlap, 'overlap', OVERLAPS);
+  return out;
+}
+
+/** A debounce or overlap given to a trigger that is not a development event. */
+function strayCoalescing(input: Trigger): string | undefined {
+  const i = input as Coalescing & { kind: string };
+  if (['change', 'git', 'afterTask'].includes(i.kind)) return undefined;
+  return i.debounce !== undefined ? 'debounce' : i.overlap !== undefined ? 'overlap' : undefined;
 }
 
 function validateRun(input: ActionInput['run'] | undefined, opts: ValidateOptions): RunSpec {
@@ -177,10 +230,18 @@ export function validateActions(inputs: ActionInput[], existing: ExistingActions
     if (triggerInput?.kind === 'after' && byName.has(String(triggerInput.after).trim())) {
       triggerInput = { kind: 'after', after: byName.get(String(triggerInput.after).trim())! };
     }
+    const stray = triggerInput && strayCoalescing(triggerInput);
+    if (stray) throw new ValidationError(stray, `${stray} applies only to --on-change, --on-git and --after-task`);
     const { trigger, dueAt } = validateTrigger(triggerInput, opts, ids[i], existing, batch);
+    if (trigger.kind === 'afterTask' && run.task === trigger.task) {
+      throw new ValidationError('after-task', `this action runs the task "${trigger.task}" itself, so it would trigger itself after each run; pick another task`);
+    }
+    const policy = validatePolicy(input.policy, opts);
+    // Parallel runs of one action need room for more than one.
+    if ('overlap' in trigger && trigger.overlap === 'parallel' && input.policy?.concurrency === undefined) policy.concurrency = 8;
     const key = input.idempotencyKey === undefined || input.idempotencyKey === '' ? null : String(input.idempotencyKey);
     if (key !== null && key.length > LIMITS.key) throw new ValidationError('key', `idempotency key is ${key.length} characters; the limit is ${LIMITS.key}`);
-    return { id: ids[i], name, trigger, run, policy: validatePolicy(input.policy, opts), dueAt, idempotencyKey: key };
+    return { id: ids[i], name, trigger, run, policy, dueAt, idempotencyKey: key };
   });
   out.forEach((a) => batch.set(a.id, a.trigger));
   assertNoCycle(out, existing, batch);

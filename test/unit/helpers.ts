@@ -7,7 +7,7 @@ import * as path from 'path';
 import { DurableDatabase } from '../../src/core/store/database';
 import { DEFAULT_POLICY, type Action, type Run } from '../../src/core/model';
 import { readOwner } from '../../src/core/lease';
-import { silentLogger } from '../../src/core/log';
+import { silentLogger, type Logger } from '../../src/core/log';
 import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
 import { sdlcPaths } from '../../src/core/paths';
 import { ProcessRunner } from '../../src/core/processRunner';
@@ -157,4 +157,11 @@ export function actionFixture(now: number, over: Partial<Action>): Action {
     needsApproval: false,
     ...over,
   };
+}
+
+/** A logger that keeps what the engine said, one "level: message" line each. */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (m: string, err?: unknown) => void lines.push(`${level}: ${m}${err ? `: ${String(err)}` : ''}`);
+  return { lines, logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }

@@ -2,7 +2,7 @@
 // and problems, each problem with the line and column it is about, so that the CLI, the log
 // and the Problems panel can all point at the same place. It never touches the engine: an
 // invalid file is reported whole, and nothing is applied from it (reconcile.ts).
-import { LineCounter, isMap, isScalar, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ValidationError } from '../errors';
 import type { ActionInput, Trigger } from '../model';
 import { validateActions } from '../validate';
@@ -39,14 +39,35 @@ export const ACTION_KEYS = {
   concurrency: 'runs of this action at once',
   'on-interrupted': 'fail | retry: what a run cut off by a crash does',
   'catch-up': 'skip | once | all: occurrences missed while nothing ran',
+  'on-change': 'run when files matching this glob (or list of globs) are created, changed or deleted',
+  ignore: 'globs of files an on-change action leaves out',
+  'on-git': 'commit | checkout | merge: run on this git event',
+  branch: 'only on branches matching this glob (on-git)',
+  'on-open': 'true: run each time an orchestrator starts owning the folder',
+  'after-task': 'run after the VS Code task with this label ends',
+  'only-on': 'success | failure: narrows after-task by the exit code',
+  debounce: 'quiet time before a burst of events becomes one run (default 300ms)',
+  overlap: 'queue-one | skip | restart | parallel: events while a run is in flight',
 } as const;
 export type ActionKey = keyof typeof ACTION_KEYS;
-export const TRIGGER_KEYS = ['at', 'in', 'cron', 'every', 'webhook', 'after', 'manual'] as const;
+export const TRIGGER_KEYS = ['at', 'in', 'cron', 'every', 'webhook', 'after', 'manual', 'on-change', 'on-git', 'on-open', 'after-task'] as const;
+/** Keys that only qualify one kind of trigger, and the triggers each goes with. */
+const MODIFIERS: Partial<Record<ActionKey, readonly ActionKey[]>> = {
+  tz: ['cron'],
+  ignore: ['on-change'],
+  branch: ['on-git'],
+  'only-on': ['after-task'],
+  debounce: ['on-change', 'on-git', 'after-task'],
+  overlap: ['on-change', 'on-git', 'after-task'],
+};
 
 /** An action as written in the file, normalized (strings, sorted env): what its hash is of. */
-export type FileDefinition = Partial<Record<Exclude<ActionKey, 'env' | 'manual' | 'max-attempts' | 'concurrency'>, string>> & {
+export type FileDefinition = Partial<Record<Exclude<ActionKey, 'env' | 'manual' | 'max-attempts' | 'concurrency' | 'on-change' | 'ignore' | 'on-open'>, string>> & {
   env?: Record<string, string>;
   manual?: true;
+  'on-open'?: true;
+  'on-change'?: string[];
+  ignore?: string[];
   'max-attempts'?: number;
   concurrency?: number;
 };
@@ -252,9 +273,24 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
         break;
       }
       case 'manual':
-        if (scalar !== true) fail(v, 'manual must be true (or be left out)');
-        else def.manual = true;
+      case 'on-open':
+        if (scalar !== true) fail(v, `${k} must be true (or be left out)`);
+        else def[k] = true;
         break;
+      case 'on-change':
+      case 'ignore': {
+        // One glob or a list of them; kept as a list either way (the definition's hash does not care how it was written).
+        const items = isSeq(v) ? v.items : [v];
+        const globs: string[] = [];
+        for (const item of items as (Node | null)[]) {
+          const g = isScalar(item) ? item.value : undefined;
+          if (typeof g === 'string' && g.trim() !== '') globs.push(g.trim());
+          else fail(item ?? v, `${k} takes a glob or a list of globs, e.g. "src/**/*.ts"`);
+        }
+        if (!globs.length && ok) fail(v, `${k} needs at least one glob`);
+        def[k] = globs;
+        break;
+      }
       case 'max-attempts':
       case 'concurrency':
         if (typeof scalar !== 'number' || !Number.isInteger(scalar)) fail(v, `${k} must be a whole number`);
@@ -262,7 +298,7 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
         break;
       default:
         if (typeof scalar === 'string' && scalar.trim() !== '') def[k] = scalar;
-        else if (typeof scalar === 'number' && ['timeout', 'backoff', 'in', 'every'].includes(k)) fail(v, `${k} needs a unit: write e.g. "${scalar}s" or "${scalar}m"`);
+        else if (typeof scalar === 'number' && ['timeout', 'backoff', 'in', 'every', 'debounce'].includes(k)) fail(v, `${k} needs a unit: write e.g. "${scalar}s" or "${scalar}m"`);
         else fail(v, `${k} must be a non-empty string`);
     }
   }
@@ -277,9 +313,11 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
     fail(nodes[triggers[1]], `has two triggers (${triggers.join(' and ')}); an action has exactly one — split it into two actions, or use "after" to chain them`);
     return undefined;
   }
-  if (def.tz !== undefined && def.cron === undefined) {
-    fail(nodes.tz, 'tz applies only to cron');
-    return undefined;
+  for (const [modifier, goesWith] of Object.entries(MODIFIERS) as [ActionKey, readonly ActionKey[]][]) {
+    if (def[modifier] !== undefined && !goesWith.some((t) => def[t] !== undefined)) {
+      fail(nodes[modifier], `${modifier} applies only to ${goesWith.join(', ')}`);
+      return undefined;
+    }
   }
   if (def.runner !== undefined && !RUNNERS.includes(def.runner)) {
     fail(nodes.runner, `runner "${def.runner}" is not one of ${RUNNERS.join(', ')}`);
@@ -296,6 +334,10 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
     : def.every !== undefined ? { kind: 'every', every: def.every }
     : def.webhook !== undefined ? { kind: 'webhook', hook: def.webhook }
     : def.after !== undefined ? { kind: 'after', after: def.after }
+    : def['on-change'] !== undefined ? { kind: 'change', paths: def['on-change'], ...(def.ignore ? { ignore: def.ignore } : {}), ...coalescingOf(def) }
+    : def['on-git'] !== undefined ? { kind: 'git', git: def['on-git'] as 'commit', ...(def.branch !== undefined ? { branch: def.branch } : {}), ...coalescingOf(def) }
+    : def['on-open'] !== undefined ? { kind: 'open' }
+    : def['after-task'] !== undefined ? { kind: 'afterTask', task: def['after-task'], ...(def['only-on'] !== undefined ? { onlyOn: def['only-on'] as 'success' } : {}), ...coalescingOf(def) }
     : { kind: 'manual' };
   const input: ActionInput = {
     name,
@@ -358,6 +400,10 @@ function editDistance(a: string, b: string): number {
 }
 
 /** validate.ts names fields as the CLI does; these are the ones spelled differently in the file. */
+function coalescingOf(def: FileDefinition): { debounce?: string; overlap?: 'skip' } {
+  return { ...(def.debounce !== undefined ? { debounce: def.debounce } : {}), ...(def.overlap !== undefined ? { overlap: def.overlap as 'skip' } : {}) };
+}
+
 const FIELD_KEYS: Record<string, ActionKey> = { delay: 'in', maxAttempts: 'max-attempts', 'max-attempts': 'max-attempts', onInterrupted: 'on-interrupted', catchUp: 'catch-up', trigger: 'run' };
 
 /** `after` must name an action of this file, and following the names must never come back. */

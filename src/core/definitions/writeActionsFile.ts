@@ -59,7 +59,24 @@ export function definitionOf(a: Pick<Action, 'trigger' | 'run' | 'policy'>, upst
     case 'manual':
       d.manual = true;
       break;
+    case 'change':
+      d['on-change'] = [...t.paths];
+      if (t.ignore?.length) d.ignore = [...t.ignore];
+      break;
+    case 'git':
+      d['on-git'] = t.git;
+      if (t.branch) d.branch = t.branch;
+      break;
+    case 'open':
+      d['on-open'] = true;
+      break;
+    case 'afterTask':
+      d['after-task'] = t.task;
+      if (t.onlyOn) d['only-on'] = t.onlyOn;
+      break;
   }
+  if ('debounce' in t && t.debounce) d.debounce = t.debounce;
+  if ('overlap' in t && t.overlap) d.overlap = t.overlap;
   const p = a.policy;
   if (p.timeoutMs) d.timeout = durationText(p.timeoutMs);
   if (p.maxAttempts !== DEFAULT_POLICY.maxAttempts) d['max-attempts'] = p.maxAttempts;

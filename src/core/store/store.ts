@@ -22,6 +22,7 @@ export const WRITES = {
     VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
   insertTrigger: 'INSERT INTO triggers (action_id, cause, data, created_at) VALUES (?, ?, ?, ?)',
   deleteTrigger: 'DELETE FROM triggers WHERE id = ?',
+  updateTrigger: 'UPDATE triggers SET cause = ?, data = ? WHERE id = ?',
   deleteTriggersOf: 'DELETE FROM triggers WHERE action_id = ?',
   finishRun: `UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, reason = ?, output_tail = ?
     WHERE run_id = ? AND status = 'running'`,
@@ -533,6 +534,12 @@ export class Store {
   /** The oldest queued trigger of an action. */
   nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string> } | undefined {
     const r = this.one('SELECT id, cause, data FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
+    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string) };
+  }
+
+  /** The newest queued trigger of an action (a burst of events folds into it). */
+  lastTrigger(actionId: string): { id: number; cause: string; data: Record<string, string> } | undefined {
+    const r = this.one('SELECT id, cause, data FROM triggers WHERE action_id = ? ORDER BY id DESC LIMIT 1', [actionId]);
     return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string) };
   }
 
