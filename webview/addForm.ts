@@ -57,7 +57,7 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
       const options = actions.map((a) => ({ value: a.id, label: a.name }));
       if (!options.some((o) => o.value === form.value)) form.value = options[0]?.value ?? '';
       input = options.length ? dropdown({ options, value: form.value, ariaLabel: 'After which action', onChange: (v) => ((form.value = v), check()) }) : undefined;
-    } else if (form.when !== 'manual') {
+    } else if (form.when !== 'manual' && form.when !== 'open') {
       input = textField({ label: WHEN_PROMPTS[form.when].prompt, placeholder: WHEN_PROMPTS[form.when].placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
       input.id = 'add-value';
     }

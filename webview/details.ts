@@ -96,7 +96,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         ['Started', when(r.startedAt, now)],
         ['Duration', r.endedAt !== null ? shortDuration(r.endedAt - r.startedAt) : `running for ${shortDuration(now - r.startedAt)}`],
         ['Attempt', String(r.attempt)],
-        ['Cause', r.cause],
+        ['Cause', r.event && r.event !== r.cause ? r.event : r.cause],
         ['Run id', r.runId],
       ]),
     );

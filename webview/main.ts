@@ -173,7 +173,7 @@ function drawFilterBar(): void {
     dropdown({
       ariaLabel: 'Trigger',
       value: f.trigger,
-      options: [{ value: '', label: 'Any trigger' }, ...['at', 'delay', 'cron', 'every', 'webhook', 'after', 'manual'].map((t) => ({ value: t, label: t }))],
+      options: [{ value: '', label: 'Any trigger' }, ...['at', 'delay', 'cron', 'every', 'webhook', 'after', 'manual', 'change', 'git', 'afterTask', 'open'].map((t) => ({ value: t, label: t === 'afterTask' ? 'after task' : t }))],
       onChange: (v) => setFilter({ ...filter(), trigger: v as Filter['trigger'] }),
     }),
     clear,

@@ -78,7 +78,7 @@ export interface Details {
   action?: Action;
   /** Upstream action's name, for "after" triggers. */
   afterName?: string;
-  run?: PanelRun & { outputTail: string };
+  run?: PanelRun & { outputTail: string; /** What started it, in words (the files, the commit, the task). */ event?: string };
   runs: PanelRun[];
   nextRuns: number[];
   timeline: TimelineEntry[];

@@ -120,6 +120,9 @@ function runTrigger(r: PanelRun): string {
   if (r.cause.startsWith('webhook:')) return 'webhook';
   if (r.cause.startsWith('after:')) return 'after';
   if (r.cause === 'manual') return 'manual';
+  if (r.cause === 'change' || r.cause === 'open') return r.cause;
+  if (r.cause.startsWith('git:')) return 'git';
+  if (r.cause.startsWith('task:')) return 'afterTask';
   return '';
 }
 
@@ -214,6 +217,7 @@ const WAITING_ON: { key: string; label: string; kinds: string[] }[] = [
   { key: 'webhook', label: 'Webhook', kinds: ['webhook'] },
   { key: 'after', label: 'Dependency', kinds: ['after'] },
   { key: 'manual', label: 'Manual', kinds: ['manual'] },
+  { key: 'dev', label: 'Development events', kinds: ['change', 'git', 'afterTask', 'open'] },
   { key: 'other', label: 'Other', kinds: ['at', 'delay', 'cron', 'every'] },
 ];
 
@@ -428,6 +432,10 @@ export function eventDetail(e: Pick<TimelineEntry, 'type' | 'data'>): string {
   if (e.type === 'task.accepted' && d.trigger && typeof d.trigger === 'object') parts.push(`trigger ${(d.trigger as { kind: string }).kind}`);
   if (typeof d.dueAt === 'string') parts.push(`due ${clockTime(Date.parse(d.dueAt))}`);
   if (typeof d.cause === 'string') parts.push(`cause ${d.cause}`);
+  if (typeof d.changed === 'number') parts.push(`${d.changed} file${d.changed === 1 ? '' : 's'}${Array.isArray(d.files) && d.files.length ? `: ${d.files.slice(0, 3).join(', ')}${d.changed > 3 ? ', …' : ''}` : ''}`);
+  if (typeof d.commit === 'string') parts.push(`${typeof d.branch === 'string' ? `${d.branch} ` : ''}${d.commit.slice(0, 7)}`);
+  if (typeof d.task === 'string') parts.push(`task ${d.task}`);
+  if (d.coalesced === true) parts.push('folded into the queued run');
   if (typeof d.attempt === 'number') parts.push(`attempt ${d.attempt}${typeof d.of === 'number' ? `/${d.of}` : ''}`);
   if (typeof d.lateMs === 'number') parts.push(`${d.lateMs} ms after due`);
   if (d.exitCode !== undefined && d.exitCode !== null) parts.push(`exit ${d.exitCode}`);

@@ -15,7 +15,7 @@ import { buildTree, type FolderView, type TreeNode } from './model/treeModel';
 import type { StatusState } from './model/statusModel';
 import { RUN_SCHEME, RunOutputProvider, runUri } from './runOutput';
 import { DELIVERY_SCHEME, DeliveryProvider, deliveryUri } from './deliveryDocument';
-import { TaskRunner } from './runners/taskRunner';
+import { TASK_TYPE, TaskRunner } from './runners/taskRunner';
 import { TerminalRunner } from './runners/terminalRunner';
 import { Settings } from './settings';
 import { StatusBar } from './statusBar';
@@ -27,6 +27,17 @@ import { Approvals } from './approvals';
 export class Ctx implements vscode.Disposable {
   readonly subscriptions: vscode.Disposable[] = [];
   readonly hosts = new Map<string, FolderHost>();
+
+  /** A task ended: the folder it belongs to (every folder, for a workspace task) hears of it for its after-task actions. */
+  private taskEnded(e: vscode.TaskProcessEndEvent): void {
+    const task = e.execution.task;
+    if (task.definition.type === TASK_TYPE) return; // our own shell-command runs are not tasks.json tasks
+    const scope = typeof task.scope === 'object' ? (task.scope as vscode.WorkspaceFolder).uri.fsPath : undefined;
+    for (const [folder, host] of this.hosts) {
+      if (scope !== undefined && scope !== folder) continue;
+      void host.orchestrator?.taskEnded(task.name, e.exitCode).catch((err) => this.log.warn(`after-task "${task.name}" in ${folder}: ${(err as Error).message}`));
+    }
+  }
   readonly settings = new Settings();
   readonly channel = vscode.window.createOutputChannel('SDLC Orchestrator', { log: true });
   readonly log: Logger = channelLogger(this.channel);
@@ -65,6 +76,7 @@ export class Ctx implements vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(RUN_SCHEME, new RunOutputProvider((folder, runId) => this.findRun(folder, runId))),
       vscode.workspace.registerTextDocumentContentProvider(DELIVERY_SCHEME, new DeliveryProvider((folder) => this.hosts.get(folder)?.orchestrator)),
     );
+    vscode.tasks.onDidEndTaskProcess((e) => this.taskEnded(e), null, this.subscriptions);
     vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders(), null, this.subscriptions);
     vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startAll(), null, this.subscriptions);
     vscode.workspace.onDidChangeConfiguration(

@@ -154,7 +154,33 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
   if (!when) return undefined;
   let trigger: Trigger | undefined;
   if (when === 'manual') trigger = { kind: 'manual' };
-  else if (when === 'after') {
+  else if (when === 'open') trigger = { kind: 'open' };
+  else if (when === 'afterTask') {
+    // The task list comes from tasks.json; a label typed by hand is allowed (tasks come and go).
+    const tasks = await tasksJsonTasks(folder);
+    const typed = '\u0000typed';
+    const chosen = await pick(4, total, 'After which task ends?', [
+      ...tasks.map((t) => ({ ...t, description: t.description ? `${t.description} task` : undefined })),
+      { value: typed, label: '$(edit) Another label…', detail: tasks.length ? 'A task that is not in tasks.json yet' : `${folder.name} has no tasks in tasks.json yet` },
+    ]);
+    if (!chosen) return undefined;
+    let label = chosen;
+    if (chosen === typed) {
+      const t = await input(4, total, { prompt: WHEN_PROMPTS.afterTask.prompt, placeholder: WHEN_PROMPTS.afterTask.placeholder, check: (v) => {
+        const f = whenFeedback('afterTask', v, Date.now());
+        return f.ok ? { info: tasks.some((x) => x.value === v.trim()) ? f.info : `${f.info} · not in tasks.json yet` } : { error: f.message };
+      } });
+      if (t === undefined) return undefined;
+      label = t.trim();
+    }
+    const onlyOn = await pick<'any' | 'success' | 'failure'>(4, total, `When "${label}" ends…`, [
+      { value: 'any', label: 'Whenever it ends' },
+      { value: 'success', label: 'Only when it succeeds', detail: 'exit code 0' },
+      { value: 'failure', label: 'Only when it fails', detail: 'any other exit code' },
+    ]);
+    if (!onlyOn) return undefined;
+    trigger = { kind: 'afterTask', task: label, ...(onlyOn !== 'any' ? { onlyOn } : {}) };
+  } else if (when === 'after') {
     const actions = orch.listActions();
     if (!actions.length) {
       void vscode.window.showWarningMessage('There is no action to run after yet. Schedule that one first.');

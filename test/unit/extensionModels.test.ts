@@ -9,6 +9,7 @@ import { renderDelivery } from '../../src/extension/model/deliveryText';
 import { commandFeedback, defaultName, parseAt, runChoices, whenFeedback } from '../../src/extension/model/wizardModel';
 import { parseActionsFile } from '../../src/core/definitions/actionsFile';
 import { cronHover, lensesFor } from '../../src/extension/model/fileLens';
+import { causeText } from '../../src/core/triggers/eventText';
 import { actionFixture } from './helpers';
 
 const now = new Date(2026, 5, 1, 12, 0, 0).getTime(); // local noon
@@ -81,6 +82,35 @@ describe('Schedule Action wizard', () => {
     const long = defaultName('npm run build -- --watch --and --many --more --flags --here');
     assert.deepStrictEqual([long.length, long.endsWith('…'), long.startsWith('npm run build')], [40, true, true]);
     assert.strictEqual(defaultName('make\nmake install'), 'make');
+  });
+
+  it('checks development-event triggers as you type: globs, git events with a branch, task labels', () => {
+    const change = whenFeedback('change', 'src/**/*.ts, test/**', now);
+    assert.ok(change.ok);
+    assert.deepStrictEqual(change.trigger, { kind: 'change', paths: ['src/**/*.ts', 'test/**'] });
+    const badGlob = whenFeedback('change', 'src/{a,b', now);
+    assert.ok(!badGlob.ok && /is not a valid glob: Missing closing: "}"/.test(badGlob.message), JSON.stringify(badGlob));
+    assert.ok(!whenFeedback('change', '/abs/**', now).ok);
+    const git = whenFeedback('git', 'commit release/*', now);
+    assert.ok(git.ok);
+    assert.deepStrictEqual(git.trigger, { kind: 'git', git: 'commit', branch: 'release/*' });
+    assert.strictEqual(git.info, 'Runs on each commit on release/*');
+    const push = whenFeedback('git', 'push', now);
+    assert.ok(!push.ok && /Start with commit, checkout or merge \("push" is none of them\)/.test(push.message));
+    const branch = whenFeedback('git', 'checkout a..b', now);
+    assert.ok(!branch.ok && /cannot match a git branch name/.test(branch.message));
+    const task = whenFeedback('afterTask', ' build ', now);
+    assert.ok(task.ok && task.trigger.kind === 'afterTask' && task.trigger.task === 'build');
+    assert.ok(!whenFeedback('afterTask', '  ', now).ok);
+  });
+
+  it('says what started a run: the files, the commit, the task', () => {
+    assert.strictEqual(causeText('change', { _changed: 'a.ts\nb.ts\nc.ts\nd.ts', SDLC_CHANGED_COUNT: '1200' }), '1200 files changed: a.ts, b.ts, c.ts, …');
+    assert.strictEqual(causeText('git:commit', { SDLC_GIT_COMMIT: 'abcdef0123', SDLC_GIT_BRANCH: 'main' }), 'commit abcdef0 on main');
+    assert.strictEqual(causeText('git:checkout', { SDLC_GIT_COMMIT: 'abcdef0123', SDLC_GIT_BRANCH: '' }), 'switched to a detached HEAD at abcdef0');
+    assert.strictEqual(causeText('task:build', { SDLC_TASK_EXIT_CODE: '2' }), 'task "build" ended with exit code 2');
+    assert.strictEqual(causeText('open'), 'the folder was opened');
+    assert.strictEqual(causeText('schedule'), 'schedule');
   });
 });
 

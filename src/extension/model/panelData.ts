@@ -5,6 +5,7 @@ import type { Action, ActionInput, LifecycleEvent } from '../../core/model';
 import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
 import { parseDuration } from '../../core/duration';
+import { causeText } from '../../core/triggers/eventText';
 import type { AddForm, DeliveryDetails, Delta, Details, FormFeedback, PanelRun, Payload } from '../../../webview/protocol';
 import { bodyText } from './deliveryText';
 import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
@@ -83,7 +84,7 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     actionId,
     action,
     afterName: afterId ? (orch.getAction(afterId)?.name ?? afterId) : undefined,
-    run: runRow && { ...orch.store.runSummariesByIds([runRow.runId])[0], outputTail: runRow.outputTail },
+    run: runRow && { ...orch.store.runSummariesByIds([runRow.runId])[0], outputTail: runRow.outputTail, event: causeText(runRow.cause, runRow.data) },
     runs,
     nextRuns: action ? nextRuns(action, now) : [],
     timeline,
@@ -128,11 +129,18 @@ export function checkForm(form: AddForm, now: number, actions: Action[]): { feed
       } else feedback.value = actions.length ? 'Pick the action this one runs after' : 'There is no action to run after yet: add that one first';
       break;
     }
+    case 'open':
+      trigger = { kind: 'open' };
+      feedback.info = 'Runs once each time VS Code opens this folder';
+      break;
     case 'in':
     case 'at':
     case 'cron':
     case 'every':
-    case 'webhook': {
+    case 'webhook':
+    case 'change':
+    case 'git':
+    case 'afterTask': {
       const f = whenFeedback(form.when, value, now);
       if (f.ok) {
         trigger = f.trigger;

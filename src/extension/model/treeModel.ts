@@ -1,5 +1,6 @@
 // What the sidebar tree shows: rows, their order, labels, icons and menus, computed from the
 // engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
+import { causeText } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
@@ -80,6 +81,10 @@ export function actionDescription(a: Action, now: number, names: Map<string, str
       if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}`;
       if (a.trigger.kind === 'after') return `after ${names.get(a.trigger.after) ?? a.trigger.after.slice(0, 8)}`;
       if (a.trigger.kind === 'manual') return 'manual';
+      if (a.trigger.kind === 'change') return `on change ${a.trigger.paths.join(', ')}`;
+      if (a.trigger.kind === 'git') return `on git ${a.trigger.git}${a.trigger.branch ? ` (${a.trigger.branch})` : ''}`;
+      if (a.trigger.kind === 'afterTask') return `after task ${a.trigger.task}`;
+      if (a.trigger.kind === 'open') return 'on folder open';
       return a.status;
   }
 }
@@ -123,7 +128,7 @@ function runTooltip(r: Run): string {
     `${displayText(r.name)}: ${r.status}`,
     r.reason ? `Why: ${r.reason}` : undefined,
     `Started ${new Date(r.startedAt).toLocaleString()}${r.endedAt !== null ? `, took ${shortDuration(r.endedAt - r.startedAt)}` : ''}`,
-    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${r.cause}`,
+    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${causeText(r.cause)}`,
   ]
     .filter(Boolean)
     .join('\n');

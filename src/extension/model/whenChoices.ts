@@ -9,7 +9,7 @@ export interface Choice<T> {
   detail?: string;
 }
 
-export type WhenKind = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual';
+export type WhenKind = 'in' | 'at' | 'cron' | 'every' | 'webhook' | 'after' | 'manual' | 'change' | 'git' | 'afterTask' | 'open';
 
 export const WHEN_CHOICES: Choice<WhenKind>[] = [
   { value: 'in', label: '$(watch) In some minutes', detail: 'Once, after a delay: 10m, 30s, 2h' },
@@ -18,13 +18,23 @@ export const WHEN_CHOICES: Choice<WhenKind>[] = [
   { value: 'every', label: '$(sync) Every so often', detail: 'Repeatedly, at a fixed interval: 15m, 1h' },
   { value: 'webhook', label: '$(plug) When a webhook arrives', detail: 'Each delivery to the named hook runs it' },
   { value: 'after', label: '$(arrow-right) After another action succeeds', detail: 'Each success of that action runs it' },
+  { value: 'change', label: '$(file-code) When files change', detail: 'Files matching a glob are created, changed or deleted: src/**/*.ts' },
+  { value: 'git', label: '$(git-commit) On a git event', detail: 'A commit, a branch switch or a merge, optionally on some branches only' },
+  { value: 'afterTask', label: '$(checklist) After a VS Code task', detail: 'A task from tasks.json ended (only, or only not, with success)' },
+  { value: 'open', label: '$(folder-opened) When the folder opens', detail: 'Once each time VS Code (or sdlc-orchestrator run) starts on this folder' },
   { value: 'manual', label: '$(debug-start) Only when I run it', detail: 'Run it from the tree or with "Run Action Now"' },
 ];
 
-export const WHEN_PROMPTS: Record<Exclude<WhenKind, 'after' | 'manual'>, { prompt: string; placeholder: string }> = {
+/** The kinds whose value is typed (the others are picked, or need no value). */
+export type TypedWhen = Exclude<WhenKind, 'after' | 'manual' | 'open'>;
+
+export const WHEN_PROMPTS: Record<TypedWhen, { prompt: string; placeholder: string }> = {
   in: { prompt: 'Run after how long? A number is minutes.', placeholder: '10m' },
   at: { prompt: 'Run at what time? HH:MM (the next one), or a date and time.', placeholder: '17:30 or 2026-12-01T09:00' },
   cron: { prompt: 'Cron expression: minute hour day month weekday (a 6th field first adds seconds).', placeholder: '0 9 * * 1-5' },
   every: { prompt: 'Run how often?', placeholder: '15m' },
   webhook: { prompt: 'Webhook name (letters, digits, ".", "_", "-").', placeholder: 'deploy' },
+  change: { prompt: 'Which files? Globs relative to the folder, separated by commas.', placeholder: 'src/**/*.ts, test/**' },
+  git: { prompt: 'Which git event: commit, checkout or merge, then optionally a branch pattern.', placeholder: 'commit main' },
+  afterTask: { prompt: 'After which task (its label in tasks.json)?', placeholder: 'build' },
 };

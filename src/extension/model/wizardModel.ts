@@ -2,12 +2,13 @@
 // at each step. No vscode here: the wizard in ../scheduleWizard.ts shows these.
 import { parseDuration } from '../../core/duration';
 import { ValidationError } from '../../core/errors';
-import type { Trigger } from '../../core/model';
+import { GIT_EVENTS, type GitEvent, type Trigger } from '../../core/model';
+import { branchPatternProblem, globProblem } from '../../core/triggers/globs';
 import { validateCron } from '../../core/schedule';
 import { parseIsoTime } from '../../core/validate';
-import type { Choice, WhenKind } from './whenChoices';
+import type { Choice, TypedWhen } from './whenChoices';
 
-export { WHEN_CHOICES, WHEN_PROMPTS, type Choice, type WhenKind } from './whenChoices';
+export { WHEN_CHOICES, WHEN_PROMPTS, type Choice, type TypedWhen, type WhenKind } from './whenChoices';
 
 export type RunKind = 'task' | 'terminal' | 'process' | 'tasksJson';
 
@@ -55,7 +56,7 @@ export function parseAt(text: string, now: number): number {
 }
 
 /** Validates one "when" input as the user types it. */
-export function whenFeedback(kind: Exclude<WhenKind, 'after' | 'manual'>, text: string, now: number): Feedback {
+export function whenFeedback(kind: TypedWhen, text: string, now: number): Feedback {
   try {
     switch (kind) {
       case 'in': {
@@ -86,6 +87,29 @@ export function whenFeedback(kind: Exclude<WhenKind, 'after' | 'manual'>, text: 
           return { ok: false, message: hook ? `"${hook}" is not a webhook name: use letters, digits, ".", "_" and "-"` : 'Name the webhook, e.g. deploy' };
         }
         return { ok: true, trigger: { kind: 'webhook', hook }, info: `Runs on each POST to /hooks/${hook}` };
+      }
+      case 'change': {
+        const paths = text.split(',').map((g) => g.trim()).filter(Boolean);
+        if (!paths.length) return { ok: false, message: 'Type a glob, e.g. src/**/*.ts' };
+        for (const g of paths) {
+          const problem = globProblem(g);
+          if (problem) return { ok: false, message: problem.charAt(0).toUpperCase() + problem.slice(1) };
+        }
+        return { ok: true, trigger: { kind: 'change', paths }, info: `Runs once per burst of changes to ${paths.join(', ')} (.git, .sdlc and node_modules left out)` };
+      }
+      case 'git': {
+        const [event, branch, ...rest] = text.trim().split(/\s+/);
+        if (!GIT_EVENTS.includes(event as GitEvent)) return { ok: false, message: `Start with commit, checkout or merge${event ? ` ("${event}" is none of them)` : ''}` };
+        if (rest.length) return { ok: false, message: 'Give at most one branch pattern after the event, e.g. "commit main" or "checkout release/*"' };
+        const problem = branch !== undefined ? branchPatternProblem(branch) : undefined;
+        if (problem) return { ok: false, message: problem.charAt(0).toUpperCase() + problem.slice(1) };
+        const what = { commit: 'each commit', checkout: 'each switch of branch', merge: 'each merge or fast-forward pull' }[event as GitEvent];
+        return { ok: true, trigger: { kind: 'git', git: event as GitEvent, ...(branch ? { branch } : {}) }, info: `Runs on ${what}${branch ? ` on ${branch}` : ''}` };
+      }
+      case 'afterTask': {
+        const task = text.trim();
+        if (!task) return { ok: false, message: 'Type the label of a task in tasks.json, e.g. build' };
+        return { ok: true, trigger: { kind: 'afterTask', task }, info: `Runs each time the task "${task}" ends` };
       }
     }
   } catch (err) {
