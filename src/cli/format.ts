@@ -1,4 +1,5 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
+import { causeText } from '../core/triggers/eventText';
 import { displayText } from '../core/displayText';
 import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
 import type { RunRow } from '../core/store/store';
@@ -42,6 +43,7 @@ export function runJson(r: RunRow): Record<string, unknown> {
     attempt: r.attempt,
     runner: r.runner,
     cause: r.cause,
+    ...(causeText(r.cause, r.data) !== r.cause ? { event: causeText(r.cause, r.data) } : {}),
     scheduledFor: iso(r.scheduledFor),
     ...(r.reason ? { reason: r.reason } : {}),
     outputTail: r.outputTail,

@@ -24,3 +24,12 @@ export function causeText(cause: string, data: Record<string, string> = {}): str
   if (cause === 'open') return 'the folder was opened';
   return cause;
 }
+
+/** A few words for a list row: which development event started the run (undefined for the others). */
+export function shortCause(cause: string): string | undefined {
+  if (cause === 'change') return 'on change';
+  if (cause === 'open') return 'on open';
+  if (cause.startsWith('git:')) return `on git ${cause.slice(4)}`;
+  if (cause.startsWith('task:')) return `after task ${cause.slice(5)}`;
+  return undefined;
+}

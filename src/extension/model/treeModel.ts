@@ -1,6 +1,6 @@
 // What the sidebar tree shows: rows, their order, labels, icons and menus, computed from the
 // engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
-import { causeText } from '../../core/triggers/eventText';
+import { causeText, shortCause } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
@@ -120,6 +120,8 @@ function runDescription(r: Run, now: number): string {
   if (r.endedAt !== null) parts.push(shortDuration(r.endedAt - r.startedAt));
   parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : failedHow(r)) : `exit ${r.exitCode}`);
   parts.push(relativeTime(r.endedAt ?? r.startedAt, now));
+  const why = shortCause(r.cause);
+  if (why) parts.push(why);
   return parts.join(' · ');
 }
 
@@ -128,7 +130,7 @@ function runTooltip(r: Run): string {
     `${displayText(r.name)}: ${r.status}`,
     r.reason ? `Why: ${r.reason}` : undefined,
     `Started ${new Date(r.startedAt).toLocaleString()}${r.endedAt !== null ? `, took ${shortDuration(r.endedAt - r.startedAt)}` : ''}`,
-    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${causeText(r.cause)}`,
+    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${causeText(r.cause, (r as { data?: Record<string, string> }).data)}`,
   ]
     .filter(Boolean)
     .join('\n');

@@ -1,0 +1,102 @@
+// Scenario 11: automation that reacts to development. In a git repository with a tasks.json:
+// an action scheduled in the wizard "when files change" runs when a file is saved in the
+// editor; an on-git checkout action runs when the branch is switched in the integrated
+// terminal; an after-task action runs when a task is run from the palette.
+'use strict';
+const assert = require('assert');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { withVSCode, openView, row, until, lines, cliJson, runCommand, choose, scheduleAction, CLI } = require('../scenario');
+
+function git(folder, ...args) {
+  const r = spawnSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', '-c', 'init.defaultBranch=main', ...args], { cwd: folder, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+}
+
+function cli(...args) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`sdlc-orchestrator ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+}
+
+describe('11. development-event triggers', function () {
+  it('runs on a save in the editor, on a branch switch in the terminal, and after a task run from the palette', async function () {
+    const prepare = (folder) => {
+      fs.mkdirSync(path.join(folder, 'src'));
+      fs.writeFileSync(path.join(folder, 'src', 'app.js'), 'console.log(1);\n');
+      fs.mkdirSync(path.join(folder, '.vscode'));
+      fs.writeFileSync(
+        path.join(folder, '.vscode', 'tasks.json'),
+        JSON.stringify({ version: '2.0.0', tasks: [{ label: 'build', type: 'shell', command: 'echo building', problemMatcher: [] }] }, null, 2),
+      );
+      git(folder, 'init', '-q');
+      git(folder, 'add', '.');
+      git(folder, 'commit', '-q', '-m', 'first');
+      cli('add', '--workspace', folder, '--name', 'on-branch', '--on-git', 'checkout', '--runner', 'process', '--run', 'echo "$SDLC_GIT_BRANCH $SDLC_GIT_PREVIOUS" >> branches.txt');
+      cli('add', '--workspace', folder, '--name', 'after-build', '--after-task', 'build', '--only-on', 'success', '--runner', 'process', '--run', 'echo "$SDLC_TASK_LABEL $SDLC_TASK_EXIT_CODE" >> after-build.txt');
+    };
+    await withVSCode('11-dev-triggers', { prepare, settings: { 'files.autoSave': 'off' } }, async ({ page, folder, shot }) => {
+      await openView(page);
+      await row(page, 'on-branch').waitFor({ timeout: 20_000 });
+
+      // 1. The wizard offers "When files change", checks the glob, and the action runs on a save.
+      await scheduleAction(page, {
+        runner: 'background process',
+        command: 'echo "$SDLC_CHANGED_COUNT $(cat "$SDLC_CHANGED_FILES")" >> saved.txt',
+        when: 'When files change',
+        value: 'src/**/*.js',
+        name: 'on-save',
+      });
+      await row(page, 'on-save', 'on change src/**/*.js').waitFor({ timeout: 10_000 });
+      await shot('on-change-scheduled');
+      const saved = path.join(folder, 'saved.txt');
+      await runCommand(page, 'Go to File...');
+      await page.keyboard.insertText('app.js');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'app.js' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tab', { hasText: 'app.js' }).first().waitFor({ timeout: 10_000 });
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('console.log(2);\n');
+      const savedAt = Date.now();
+      await page.keyboard.press('Control+S');
+      await until(() => lines(saved).length === 1, 10_000, 'the on-change action to run after the save');
+      console.log(`      save to run recorded: ${Date.now() - savedAt} ms (debounce 300 ms included)`);
+      assert.strictEqual(lines(saved)[0], '1 src/app.js');
+      await page.waitForTimeout(1500);
+      assert.strictEqual(lines(saved).length, 1, 'one save, one run');
+      await shot('ran-on-save');
+
+      // 2. A branch switch typed in the integrated terminal runs the on-git checkout action.
+      await runCommand(page, 'Terminal: Create New Terminal');
+      await page.locator('.terminal-wrapper.active, .terminal-wrapper').first().waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(1500); // the shell's prompt
+      await page.keyboard.type('git checkout -q -b feature\n');
+      const branches = path.join(folder, 'branches.txt');
+      await until(() => lines(branches).length === 1, 15_000, 'the on-git checkout action to run');
+      assert.match(lines(branches)[0], /^feature [0-9a-f]{40}$/);
+      await shot('ran-on-checkout');
+
+      // 3. A task run from the palette: the after-task action runs with its exit code.
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').fill('>Tasks: Run Task');
+      await page.locator('.quick-input-widget .monaco-list-row[aria-label^="Tasks: Run Task"]').first().click();
+      await choose(page, 'build');
+      const afterBuild = path.join(folder, 'after-build.txt');
+      await until(() => lines(afterBuild).length === 1, 15_000, 'the after-task action to run');
+      assert.strictEqual(lines(afterBuild)[0], 'build 0');
+      await shot('ran-after-task');
+
+      // The history says what started each run.
+      const history = cliJson(['history', '--workspace', folder]);
+      assert.deepStrictEqual(history.map((r) => [r.name, r.cause]).sort(), [
+        ['after-build', 'task:build'],
+        ['on-branch', 'git:checkout'],
+        ['on-save', 'change'],
+      ]);
+      await openView(page);
+      await row(page, 'on-save', 'succeeded').hover().catch(() => {});
+      await shot('history');
+    });
+  });
+});
