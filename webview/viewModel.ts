@@ -1,6 +1,7 @@
 // What the panel shows, computed from what the host sent: the queue and history as one tree
 // (grouped, filtered, flattened to the rows that are visible), and an action's timeline.
 // No DOM here, so it is unit-tested in plain mocha; webview/tree.ts draws the rows.
+import { shortCause } from '../src/core/triggers/eventText';
 import { displayText } from '../src/core/displayText';
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
@@ -188,7 +189,8 @@ export function runOutcome(r: PanelRun): string {
 
 function runDescription(r: PanelRun): string {
   const end = new Date(r.endedAt!);
-  return `${pad(end.getHours())}:${pad(end.getMinutes())}:${pad(end.getSeconds())} · ${shortDuration(r.endedAt! - r.startedAt)} · ${runOutcome(r)}`;
+  const why = shortCause(r.cause);
+  return `${pad(end.getHours())}:${pad(end.getMinutes())}:${pad(end.getSeconds())} · ${shortDuration(r.endedAt! - r.startedAt)} · ${runOutcome(r)}${why ? ` · ${why}` : ''}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -24,8 +24,9 @@ import type { ActionRow, RunRow, Store } from './store/store';
 import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
 import { inspectLeftRun, killGroup, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
 import { CHANGED_LIST } from './triggers/devBatch';
-import type { DevAction, DevTriggers, Taken } from './triggers/devTriggers';
+import type { DevAction, DevTriggers, RunWindow, Taken } from './triggers/devTriggers';
 import type { HeadState } from './triggers/gitState';
+import type { FileWatcherFactory } from './triggers/fileWatch';
 import { validateActions } from './validate';
 import { TickLoop } from './tickLoop';
 import { bodyFile, readBody, removeBodies, removeOrphanBodies } from './webhookFiles';
@@ -67,6 +68,8 @@ export interface OrchestratorOptions {
   actionsFile?: boolean;
   /** Watch files and git for the actions triggered by them (default true). */
   devTriggers?: boolean;
+  /** The host's file watcher for on-change actions (VS Code's); default @parcel/watcher, or chokidar. */
+  fileWatcher?: FileWatcherFactory;
 }
 
 /** The actions file as the owner last read it. */
@@ -139,7 +142,8 @@ export class Orchestrator {
   private devVersion = -1;
   private devStart = false;
   private devUpdating: Promise<void> = Promise.resolve();
-  /** Wall-clock end of each action's last run here: its own writes may still be arriving. */
+  /** Wall-clock start and end of each action's last run here: its own writes may still be arriving. */
+  private readonly runStartedAt = new Map<string, number>();
   private readonly runEndedAt = new Map<string, number>();
   /** Stored deliveries not yet processed: known in memory so an idle tick does not query for them. */
   private deliveriesPending = false;
@@ -351,7 +355,7 @@ export class Orchestrator {
     if (this.opts.devTriggers !== false) {
       const { DevTriggers } = await import('./triggers/devTriggers');
       if (this.role !== 'owner') return true;
-      this.dev = new DevTriggers({ workspace: this.paths.workspace, log: this.log, notify: () => this.loop.notify(), runWindow: (id) => this.runWindow(id) });
+      this.dev = new DevTriggers({ workspace: this.paths.workspace, log: this.log, notify: () => this.loop.notify(), runWindow: (id) => this.runWindow(id), fileWatcher: this.opts.fileWatcher });
       this.devStart = true; // after the first tick: the actions file's actions exist by then
       this.loop.notify();
     }
@@ -392,10 +396,10 @@ export class Orchestrator {
     return stop;
   }
 
-  private runWindow(actionId: string): { running: boolean; endedAt?: number } {
+  private runWindow(actionId: string): RunWindow {
     let running = false;
     for (const live of this.live.values()) if (live.actionId === actionId) running = true;
-    return { running, endedAt: this.runEndedAt.get(actionId) };
+    return { running, startedAt: this.runStartedAt.get(actionId), endedAt: this.runEndedAt.get(actionId) };
   }
 
   /** Resolves once the file and git watchers are set up for the actions stored now (tests, the bench). */
@@ -740,6 +744,7 @@ export class Orchestrator {
         done({ status: 'failed', exitCode: null, reason: `working folder ${cwd} does not exist` });
         continue;
       }
+      this.runStartedAt.set(action.id, Date.now());
       try {
         live.handle = runner.start(
           {

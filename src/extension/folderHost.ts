@@ -1,5 +1,6 @@
 // One workspace folder's orchestrator inside the extension host: the engine with the task,
 // terminal and process runners, started lazily, stopped cleanly, its changes announced.
+import { vscodeFileWatcher } from './vscodeFileWatch';
 import * as vscode from 'vscode';
 import type { FileAction } from '../core/definitions/actionsFile';
 import type { Logger } from '../core/log';
@@ -72,6 +73,7 @@ export class FolderHost implements vscode.Disposable {
           defaultRunner: s.defaultRunner,
           defaultCatchUp: s.catchUpDefault,
           isApproved: this.isApproved,
+          fileWatcher: vscodeFileWatcher,
           webhook: s.webhooksEnabled
             ? {
                 host: s.webhooksHost,

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseActionsFile } from '../../src/core/definitions/actionsFile';
 import type { ActionInput } from '../../src/core/model';
+import { chokidarFileWatcher } from '../../src/core/triggers/fileWatch';
 import type { Orchestrator } from '../../src/core/orchestrator';
 import { captureLogger, cli, engine, lines, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
@@ -88,11 +89,12 @@ describe('development-event triggers', function () {
       await verifyClean(ws);
     });
 
-    it('a command that rewrites the file it watches runs once per change the user made', async () => {
+    for (const watcher of ['native', 'chokidar'] as const)
+    it(`a command that rewrites the file it watches runs once per change the user made (${watcher} watcher)`, async () => {
       const ws = tmpWorkspace();
       const log = logFile();
       fs.writeFileSync(path.join(ws, 'style.css'), 'a{}\n');
-      const o = await start(ws);
+      const o = await start(ws, watcher === 'chokidar' ? { fileWatcher: chokidarFileWatcher } : {});
       // A "formatter": rewrites its own trigger file, twice, while it runs.
       await add(o, {
         name: 'format',

@@ -2,12 +2,14 @@
 // Code tasks. Events are gathered in memory per action and debounced; only a settled burst
 // becomes one batch, which the owner's next tick applies in its one commit (so a save storm
 // never reaches the database event by event). A run's own writes never trigger it again.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { DEFAULT_DEBOUNCE_MS, type CatchUpPolicy, type Overlap, type Trigger } from '../model';
 import { parseDuration } from '../duration';
 import type { Logger } from '../log';
 import { compileMatcher, type Matcher } from './globs';
-import { FileWatch, type FileEvent } from './fileWatch';
+import { anyFileMatches, defaultFileWatcher, type FileEvent, type FileWatcher, type FileWatcherFactory } from './fileWatch';
 import type { GitChange, HeadState } from './gitState';
 import { GitWatch } from './gitWatch';
 import { CHANGED_LIST, MAX_CHANGED_PATHS, type DevBatch } from './devBatch';
@@ -31,6 +33,8 @@ const DELETE_GRACE_MS = 250;
 
 export interface RunWindow {
   running: boolean;
+  /** Wall-clock start of its current or last run here. */
+  startedAt?: number;
   /** Wall-clock end of its last run, if one ended in this process. */
   endedAt?: number;
 }
@@ -55,6 +59,8 @@ export interface DevTriggersOptions {
   notify: () => void;
   /** Whether a run of the action is in flight, and when its last one ended. */
   runWindow: (actionId: string) => RunWindow;
+  /** The host's own file watcher (VS Code's); @parcel/watcher or chokidar otherwise. */
+  fileWatcher?: FileWatcherFactory;
 }
 
 export interface Taken {
@@ -70,7 +76,7 @@ export class DevTriggers {
   private gathering = new Map<string, Gathering>();
   private ready: DevBatch[] = [];
   private warnings: string[] = [];
-  private files: FileWatch;
+  private files: FileWatcher;
   private git: GitWatch | undefined;
   private headDirty = false;
   private stopped = false;
@@ -78,7 +84,7 @@ export class DevTriggers {
   suppressed = 0;
 
   constructor(private readonly opts: DevTriggersOptions) {
-    this.files = new FileWatch(opts.workspace, (e) => this.onFile(e), (m) => this.warn(m), Date.now);
+    this.files = (opts.fileWatcher ?? defaultFileWatcher)(opts.workspace, (e) => this.onFile(e), (m) => this.warn(m));
   }
 
   /**
@@ -117,7 +123,7 @@ export class DevTriggers {
         if (this.flagged.has(key)) continue;
         this.flagged.add(key);
         const one = compileMatcher([glob], t.ignore);
-        if (!(await this.files.anyMatch(one))) this.opts.log.info(`${action.name}: on-change "${glob}" matches no file yet; it runs once one is created (check the glob if that is not what you meant)`);
+        if ((await anyFileMatches(this.opts.workspace, [glob], one)) === false) this.opts.log.info(`${action.name}: on-change "${glob}" matches no file yet; it runs once one is created (check the glob if that is not what you meant)`);
       }
     }
   }
@@ -162,13 +168,29 @@ export class DevTriggers {
   private onFile(e: FileEvent): void {
     for (const { action, match } of this.change) {
       if (!match(e.path)) continue;
-      if (this.ownWrite(action, e)) continue;
-      const g = this.gather(action, 'change', { SDLC_EVENT: 'change' });
-      g.files ??= new Set();
-      if (g.files.has(e.path)) continue;
-      if (g.files.size < MAX_CHANGED_PATHS) g.files.add(e.path);
-      g.count++; // exact up to the cap, then an upper bound (a path past the cap may repeat)
+      // While a run of it is in flight or has just ended, whose write this was is told by the
+      // file's mtime: the watcher (parcel, VS Code's) may not have it yet.
+      const w = this.opts.runWindow(action.id);
+      const near = w.running || (w.endedAt !== undefined && e.at - w.endedAt < SELF_WRITE_GRACE_MS);
+      if (near && e.mtimeMs === undefined && e.kind !== 'deleted' && selfSuppressing(action)) {
+        void fs.promises.stat(path.join(this.opts.workspace, e.path)).then(
+          (s) => this.onFileOf(action, { ...e, mtimeMs: s.mtimeMs }),
+          () => this.onFileOf(action, { ...e, kind: 'deleted' }),
+        );
+        continue;
+      }
+      this.onFileOf(action, e);
     }
+  }
+
+  /** One matching change for one action: dropped when the action's own run made it, else added to its burst. */
+  private onFileOf(action: DevAction, e: FileEvent): void {
+    if (this.ownWrite(action, e)) return;
+    const g = this.gather(action, 'change', { SDLC_EVENT: 'change' });
+    g.files ??= new Set();
+    if (g.files.has(e.path)) return;
+    if (g.files.size < MAX_CHANGED_PATHS) g.files.add(e.path);
+    g.count++; // exact up to the cap, then an upper bound (a path past the cap may repeat)
   }
 
   /**
@@ -177,14 +199,15 @@ export class DevTriggers {
    * and skip: under restart and parallel every change counts (a dev server does not write what
    * it watches).
    */
-  private ownWrite(action: DevAction, e: { at: number; mtimeMs?: number }): boolean {
-    const overlap = overlapOf(action.trigger);
-    if (overlap === 'restart' || overlap === 'parallel') return false;
+  private ownWrite(action: DevAction, e: FileEvent): boolean {
+    if (!selfSuppressing(action)) return false;
     const w = this.opts.runWindow(action.id);
-    let own = w.running;
-    if (!own && w.endedAt !== undefined) {
-      const since = e.at - w.endedAt;
-      own = e.mtimeMs !== undefined ? since < SELF_WRITE_GRACE_MS && e.mtimeMs <= w.endedAt + 1 : since < DELETE_GRACE_MS;
+    let own = false;
+    if (e.mtimeMs !== undefined) {
+      // Written after the run started and (if it ended) before it ended: the run's.
+      own = (w.running || (w.endedAt !== undefined && e.at - w.endedAt < SELF_WRITE_GRACE_MS)) && w.startedAt !== undefined && e.mtimeMs >= w.startedAt - 1 && (w.running || e.mtimeMs <= w.endedAt! + 1);
+    } else {
+      own = w.running || (w.endedAt !== undefined && e.at - w.endedAt < DELETE_GRACE_MS);
     }
     if (own) this.suppressed++;
     return own;
@@ -277,6 +300,12 @@ export class DevTriggers {
     this.warnings.push(message);
     this.opts.notify();
   }
+}
+
+/** Only under queue-one and skip are a run's own writes dropped: a dev server (restart) does not write what it watches. */
+function selfSuppressing(action: DevAction): boolean {
+  const overlap = overlapOf(action.trigger);
+  return overlap === 'queue-one' || overlap === 'skip';
 }
 
 export function overlapOf(t: Trigger): Overlap {

@@ -1,10 +1,12 @@
-// One chokidar watcher per folder for all file-change triggers: it watches only the folders
-// the globs can match (their static bases), never descends into the default-ignored ones
-// unless a glob names them, and reports each created, changed or deleted file once.
+// Watching the files of file-change triggers. Where @parcel/watcher's prebuilt binary is
+// installed (npm installs it with the CLI) it does the work: one OS watch per folder, the tree
+// scanned on a native thread. Elsewhere chokidar, which watches every file (fine for small
+// trees, heavy for large ones: see the benchmark). VS Code brings its own watcher
+// (src/extension/vscodeFileWatch.ts), so the shared extension host never scans the tree.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FSWatcher } from 'chokidar';
-import { ignoredFolder, watchRoots } from './globs';
+import { IGNORED_BY_DEFAULT, ignoredFolder, watchRoots } from './globs';
 
 export type FileEventKind = 'created' | 'changed' | 'deleted';
 
@@ -12,15 +14,26 @@ export interface FileEvent {
   /** Relative to the workspace, "/"-separated. */
   path: string;
   kind: FileEventKind;
-  /** The file's modification time, when the watcher has it (not for deletions). */
+  /** The file's modification time, when the watcher has it. */
   mtimeMs?: number;
-  /** When it was observed. */
+  /** When it was observed (wall clock). */
   at: number;
 }
 
+/** What the development-event triggers need from a watcher; hosts may bring their own. */
+export interface FileWatcher {
+  /** Watches what these globs can match (a new set replaces the old one). */
+  update(globs: readonly string[]): Promise<void>;
+  /** Resolves once changes from now on are seen. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type FileWatcherFactory = (workspace: string, onEvent: (e: FileEvent) => void, onError: (message: string) => void) => FileWatcher;
+
 /** Says what to do about a watcher that hit the OS limit, or another watch error. */
-export function watchErrorText(err: NodeJS.ErrnoException): string {
-  if (err.code === 'ENOSPC') {
+export function watchErrorText(err: { code?: string; message?: string }): string {
+  if (err.code === 'ENOSPC' || /no space left on device|inotify_add_watch/i.test(err.message ?? '')) {
     let limit = '';
     try {
       limit = ` (now ${fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()})`;
@@ -37,50 +50,168 @@ export function watchErrorText(err: NodeJS.ErrnoException): string {
   return `file-change watcher: ${err.message}`;
 }
 
-function existingAncestor(dir: string, top: string): string {
+/** The folder itself, or (not created yet) the nearest one above it that exists, so its creation is seen. */
+export function existingAncestor(dir: string, top: string): string {
   for (let d = dir; ; d = path.dirname(d)) {
     if (d === top || fs.existsSync(d) || path.dirname(d) === d) return d;
   }
 }
 
-export class FileWatch {
-  private watcher: FSWatcher | undefined;
-  private roots: string[] = [];
+/** The globs naming a default-ignored folder: those folders are watched for them. */
+function namedIgnored(globs: readonly string[]): string[] {
+  return globs.filter((g) => IGNORED_BY_DEFAULT.some((top) => g === top || g.startsWith(`${top}/`) || g.includes(`/${top}/`)));
+}
+
+function relative(workspace: string, p: string): string {
+  return path.relative(workspace, p).split(path.sep).join('/');
+}
+
+type Parcel = typeof import('@parcel/watcher');
+let parcel: Promise<Parcel | undefined> | undefined;
+function loadParcel(): Promise<Parcel | undefined> {
+  parcel ??= import('@parcel/watcher').then(
+    (m) => ((m as { default?: Parcel }).default ?? m) as Parcel,
+    () => undefined,
+  );
+  return parcel;
+}
+
+/** @parcel/watcher where it is installed, chokidar otherwise. */
+export const defaultFileWatcher: FileWatcherFactory = (workspace, onEvent, onError) => new NativeFirstWatch(workspace, onEvent, onError);
+
+/** chokidar alone (where @parcel/watcher is not installed; also tested on its own). */
+export const chokidarFileWatcher: FileWatcherFactory = (workspace, onEvent, onError) => new ChokidarWatch(workspace, onEvent, onError);
+
+class NativeFirstWatch implements FileWatcher {
+  private inner: FileWatcher | undefined;
   private readyPromise: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly workspace: string,
     private readonly onEvent: (e: FileEvent) => void,
     private readonly onError: (message: string) => void,
-    private readonly now: () => number,
   ) {}
 
-  /** Watches what these globs need; a new watcher only when the folders to watch change. */
   async update(globs: readonly string[]): Promise<void> {
-    const roots = globs.length ? watchRoots(globs) : [];
-    const key = JSON.stringify([roots, globs.filter((g) => /(^|\/)(\.git|\.sdlc|node_modules)(\/|$)/.test(g))]);
-    if (key === JSON.stringify([this.roots, this.namedIgnored])) return this.readyPromise;
+    if (!this.inner) {
+      const p = await loadParcel();
+      this.inner = p ? new ParcelWatch(p, this.workspace, this.onEvent, this.onError) : new ChokidarWatch(this.workspace, this.onEvent, this.onError);
+    }
+    this.readyPromise = this.inner.update(globs);
+    return this.readyPromise;
+  }
+
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  async close(): Promise<void> {
+    await this.inner?.close();
+  }
+}
+
+class ParcelWatch implements FileWatcher {
+  private subs: { unsubscribe(): Promise<void> }[] = [];
+  private key = '';
+  private reported = new Set<string>();
+
+  constructor(
+    private readonly parcel: Parcel,
+    private readonly workspace: string,
+    private readonly onEvent: (e: FileEvent) => void,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  async update(globs: readonly string[]): Promise<void> {
+    const roots = globs.length ? [...new Set(watchRoots(globs).map((r) => existingAncestor(path.join(this.workspace, r), this.workspace)))] : [];
+    const named = namedIgnored(globs);
+    const key = JSON.stringify([roots, named]);
+    if (key === this.key) return;
     await this.close();
-    this.roots = roots;
-    this.namedIgnored = globs.filter((g) => /(^|\/)(\.git|\.sdlc|node_modules)(\/|$)/.test(g));
+    this.key = key;
+    // The default-ignored folders, at any depth, unless a glob names them.
+    const ignore = IGNORED_BY_DEFAULT.filter((top) => !named.some((g) => g.includes(top))).map((top) => `**/${top}`);
+    for (const root of roots) {
+      try {
+        this.subs.push(
+          await this.parcel.subscribe(
+            root,
+            (err, events) => {
+              if (err) return this.error(err);
+              this.deliver(events, globs);
+            },
+            { ignore },
+          ),
+        );
+      } catch (err) {
+        this.error(err as Error);
+      }
+    }
+  }
+
+  /** A batch of events, in slices: a checkout of 10,000 files must not hold the thread. */
+  private deliver(events: { path: string; type: string }[], globs: readonly string[], from = 0): void {
+    const at = Date.now();
+    const end = Math.min(events.length, from + 200);
+    for (let i = from; i < end; i++) {
+      const e = events[i];
+      const rel = relative(this.workspace, e.path);
+      if (ignoredFolder(rel, globs)) continue;
+      this.onEvent({ path: rel, kind: e.type === 'create' ? 'created' : e.type === 'update' ? 'changed' : 'deleted', at });
+    }
+    if (end < events.length) setImmediate(() => this.deliver(events, globs, end));
+  }
+
+  private error(err: Error): void {
+    const text = watchErrorText(err as NodeJS.ErrnoException);
+    if (this.reported.has(text)) return; // one message per cause, not one per folder
+    this.reported.add(text);
+    this.onError(text);
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve(); // subscribe() resolves once the watch is in place
+  }
+
+  async close(): Promise<void> {
+    const subs = this.subs;
+    this.subs = [];
+    this.key = '';
+    await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)));
+  }
+}
+
+class ChokidarWatch implements FileWatcher {
+  private watcher: FSWatcher | undefined;
+  private key = '';
+  private readyPromise: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly workspace: string,
+    private readonly onEvent: (e: FileEvent) => void,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  async update(globs: readonly string[]): Promise<void> {
+    const roots = globs.length ? [...new Set(watchRoots(globs).map((r) => existingAncestor(path.join(this.workspace, r), this.workspace)))] : [];
+    const key = JSON.stringify([roots, namedIgnored(globs)]);
+    if (key === this.key) return this.readyPromise;
+    await this.close();
+    this.key = key;
     if (!roots.length) return;
     const { watch } = await import('chokidar');
     const all = [...globs];
-    const watcher = watch(
-      // A folder that does not exist yet is watched from the nearest one that does, so its creation is seen.
-      [...new Set(roots.map((r) => existingAncestor(path.join(this.workspace, r), this.workspace)))],
-      {
-        ignoreInitial: true,
-        persistent: true,
-        ignored: (p: string) => {
-          const rel = this.rel(p);
-          return rel !== '' && ignoredFolder(rel, all);
-        },
+    const watcher = watch(roots, {
+      ignoreInitial: true,
+      persistent: true,
+      ignored: (p: string) => {
+        const rel = relative(this.workspace, p);
+        return rel !== '' && !rel.startsWith('..') && ignoredFolder(rel, all);
       },
-    );
+    });
     this.watcher = watcher;
     const emit = (kind: FileEventKind) => (p: string, stats?: { mtimeMs: number }) =>
-      this.onEvent({ path: this.rel(p), kind, at: this.now(), ...(stats ? { mtimeMs: stats.mtimeMs } : {}) });
+      this.onEvent({ path: relative(this.workspace, p), kind, at: Date.now(), ...(stats ? { mtimeMs: stats.mtimeMs } : {}) });
     watcher.on('add', emit('created')).on('change', emit('changed')).on('unlink', emit('deleted'));
     const reported = new Set<string>();
     watcher.on('error', (err: unknown) => {
@@ -93,39 +224,42 @@ export class FileWatch {
     return this.readyPromise;
   }
 
-  private namedIgnored: string[] = [];
-
   ready(): Promise<void> {
     return this.readyPromise;
-  }
-
-  /**
-   * Whether any watched file matches, looked up in the watcher's own listing (no new reads),
-   * yielding every few thousand entries so that a large tree never stalls the host.
-   */
-  async anyMatch(match: (rel: string) => boolean): Promise<boolean> {
-    const watched = this.watcher?.getWatched() ?? {};
-    let seen = 0;
-    for (const [dir, names] of Object.entries(watched)) {
-      const relDir = this.rel(dir);
-      for (const name of names) {
-        if (match(relDir ? `${relDir}/${name}` : name)) return true;
-        if (++seen % 2000 === 0) await new Promise((r) => setImmediate(r));
-      }
-    }
-    return false;
-  }
-
-  private rel(p: string): string {
-    return path.relative(this.workspace, p).split(path.sep).join('/');
   }
 
   async close(): Promise<void> {
     const w = this.watcher;
     this.watcher = undefined;
-    this.roots = [];
-    this.namedIgnored = [];
+    this.key = '';
     this.readyPromise = Promise.resolve();
     await w?.close();
   }
+}
+
+/**
+ * Whether any file under the workspace matches (an async walk of the folders the globs can
+ * match, default-ignored folders left out, yielding per folder, stopping at the first match or
+ * after `limit` entries): for saying once that a glob matches nothing yet.
+ */
+export async function anyFileMatches(workspace: string, globs: readonly string[], match: (rel: string) => boolean, limit = 200_000): Promise<boolean | undefined> {
+  const queue = watchRoots(globs).map((r) => path.join(workspace, r));
+  let seen = 0;
+  while (queue.length) {
+    const dir = queue.shift()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const rel = relative(workspace, path.join(dir, e.name));
+      if (e.isDirectory()) {
+        if (!ignoredFolder(rel, globs)) queue.push(path.join(dir, e.name));
+      } else if (match(rel)) return true;
+      if (++seen >= limit) return undefined; // too many to be sure; say nothing
+    }
+  }
+  return false;
 }

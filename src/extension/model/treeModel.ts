@@ -117,11 +117,11 @@ export function failedHow(r: Pick<Run, 'reason' | 'status'>): string {
 
 function runDescription(r: Run, now: number): string {
   const parts: string[] = [];
+  const why = shortCause(r.cause); // what started it says most about a run of a development event
+  if (why) parts.push(why);
   if (r.endedAt !== null) parts.push(shortDuration(r.endedAt - r.startedAt));
   parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : failedHow(r)) : `exit ${r.exitCode}`);
   parts.push(relativeTime(r.endedAt ?? r.startedAt, now));
-  const why = shortCause(r.cause);
-  if (why) parts.push(why);
   return parts.join(' · ');
 }
 

@@ -19,6 +19,18 @@ function cli(...args) {
   if (r.status !== 0) throw new Error(`sdlc-orchestrator ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
 }
 
+/** The panel's page: a frame inside the webview's iframe, found by what it contains. */
+async function panelFrame(page, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.locator('#tree').count().catch(() => 0)) return f;
+    }
+    if (Date.now() > end) throw new Error('the orchestrator panel did not open');
+    await page.waitForTimeout(200);
+  }
+}
+
 describe('11. development-event triggers', function () {
   it('runs on a save in the editor, on a branch switch in the terminal, and after a task run from the palette', async function () {
     const prepare = (folder) => {
@@ -95,8 +107,19 @@ describe('11. development-event triggers', function () {
         ['on-save', 'change'],
       ]);
       await openView(page);
-      await row(page, 'on-save', 'succeeded').hover().catch(() => {});
+      await row(page, 'on-save', 'on change').waitFor({ timeout: 10_000 });
+      await row(page, 'after-build', 'after task build').waitFor({ timeout: 10_000 });
       await shot('history');
+
+      // The panel's details of the on-save action: its trigger, and the files that started its run.
+      await runCommand(page, 'SDLC: Open Orchestrator Panel');
+      const frame = await panelFrame(page);
+      await frame.locator('[role=treeitem]').filter({ hasText: 'on-save' }).first().click();
+      const details = frame.locator('.details');
+      await details.locator('h2', { hasText: 'on-save' }).waitFor({ timeout: 10_000 });
+      await details.getByText('1 file changed: src/app.js').waitFor({ timeout: 10_000 });
+      assert.match(await details.innerText(), /on change of src\/\*\*\/\*\.js/);
+      await shot('panel-details');
     });
   });
 });
