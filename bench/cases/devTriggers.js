@@ -3,9 +3,11 @@
 //                                       default 300 ms debounce subtracted (ms, p50 / p99)
 //   node cases/devTriggers.js storm     10,000 files written within about a second: how many
 //                                       runs, the tick's cost before and during, the longest stall
-//   node cases/devTriggers.js tree N    watching N files (default 100,000) outside the ignored
+//   node cases/devTriggers.js tree N [chokidar]
+//                                       watching N files (default 100,000) outside the ignored
 //                                       folders: time to ready, CPU and memory it costs, idle CPU,
-//                                       the longest stall, and one change's latency in that tree
+//                                       the longest stall, and one change's latency in that tree;
+//                                       with `chokidar`, the fallback watcher instead of @parcel/watcher
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -16,8 +18,11 @@ const { Orchestrator } = core('orchestrator');
 const DEBOUNCE = 300;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function engineOn(ws, startedAt) {
+const { chokidarFileWatcher } = core('triggers/fileWatch');
+
+async function engineOn(ws, startedAt, extra = {}) {
   const o = await Orchestrator.create({
+    ...extra,
     workspace: ws,
     runners: { process: noopRunner((req) => startedAt.push({ at: nowMs(), runId: req.runId, env: req.env })) },
     log: silent,
@@ -93,7 +98,7 @@ async function storm() {
   };
 }
 
-async function tree(n) {
+async function tree(n, watcher) {
   const ws = tmpdir('dev-tree');
   const perDir = 100;
   for (let d = 0; d < n / perDir; d++) {
@@ -108,7 +113,7 @@ async function tree(n) {
     for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(dir, `f${i}.js`), '');
   }
   const started = [];
-  const o = await engineOn(ws, started);
+  const o = await engineOn(ws, started, watcher === 'chokidar' ? { fileWatcher: chokidarFileWatcher } : {});
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   const cpu0 = process.cpuUsage();
@@ -139,6 +144,7 @@ async function tree(n) {
   await o.stop();
   fs.rmSync(ws, { recursive: true, force: true });
   return {
+    watcher: watcher === 'chokidar' ? 'chokidar' : 'parcel',
     files: n,
     folders: n / perDir + 11,
     readyMs,
@@ -155,7 +161,7 @@ async function tree(n) {
 
 (async () => {
   const mode = process.argv[2];
-  const result = mode === 'latency' ? await latency() : mode === 'storm' ? await storm() : await tree(Number(process.argv[3] ?? 100_000));
+  const result = mode === 'latency' ? await latency() : mode === 'storm' ? await storm() : await tree(Number(process.argv[3] ?? 100_000), process.argv[4]);
   process.stdout.write(JSON.stringify(result) + '\n');
   process.exit(0);
 })().catch((err) => {
