@@ -84,6 +84,9 @@ export interface DefinitionsStatus {
 export const ROLES = ['starting', 'follower', 'owner', 'stopped'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** A gap this long between a commit and a start may be a freeze: the epoch is checked before starting. */
+const FREEZE_MS = 250;
+
 /** How often the owner lists its inbox even when the watcher said nothing. */
 const INBOX_RESCAN_MS = 2000;
 
@@ -559,6 +562,7 @@ export class Orchestrator {
     const ended = finished.map((f) => f.runId);
     let committed = false;
     let devStops: string[] = [];
+    let committedAt = 0;
     try {
       if (this.inboxDirty || now >= this.nextInboxScanAt) {
         this.inboxDirty = false;
@@ -602,6 +606,7 @@ export class Orchestrator {
         this.nextPruneAt = now + (this.opts.pruneEveryMs ?? 60_000);
       }
       committed = db.commit(); // the one fsync of this tick: everything above is durable before anything runs
+      committedAt = performance.now();
     } catch (err) {
       db.rollback();
       this.bodiesToRemove = [];
@@ -611,13 +616,13 @@ export class Orchestrator {
     }
     this.removeCommittedBodies();
     this.stopRuns(devStops);
+    if (ended.length) removeRunStatus(this.paths.runs, ended);
+    if (inbox) this.answerInbox(inbox, now);
+    if (!this.dispatch(claims, committedAt)) return null;
     if (this.dev && (this.devStart || this.transitions!.definitionsVersion !== this.devVersion)) {
       this.refreshDevTriggers(this.devStart);
       this.devStart = false;
     }
-    if (ended.length) removeRunStatus(this.paths.runs, ended);
-    if (inbox) this.answerInbox(inbox, now);
-    this.dispatch(claims);
     if (committed) this.publish(); // an idle tick has no events to push
     db.maybeSnapshot(now);
     if (this.dueCache?.commits !== db.commitCount || (this.dueCache.next !== null && this.dueCache.next <= now)) {
@@ -726,9 +731,19 @@ export class Orchestrator {
     }
   }
 
-  private dispatch(claims: Claim[]): void {
+  /**
+   * Starts the claimed runs. Returns false when this engine turned out to be fenced off first:
+   * frozen (SIGSTOP, a suspended laptop) after its commit while another process took over,
+   * which has recorded the runs not started yet as cut off; starting them now would run what
+   * the log says never ran. A pause shows as time passing, so the epoch is read only then.
+   */
+  private dispatch(claims: Claim[], committedAt = performance.now()): boolean {
     const cwdExists = new Map<string, boolean>(); // a burst of runs in one folder checks it once
     for (const { run, action } of claims) {
+      if (performance.now() - committedAt > FREEZE_MS && this.epoch?.superseded) {
+        this.loseLease(new FencedError(this.epoch.value));
+        return false;
+      }
       const live: LiveRun = { actionId: action.id, deadline: run.deadline, timeoutMs: action.policy.timeoutMs, handle: undefined };
       this.live.set(run.runId, live);
       const done = (outcome: RunOutcome) => this.runDone(run.runId, outcome);
@@ -774,6 +789,7 @@ export class Orchestrator {
         done({ status: 'failed', exitCode: null, reason: `runner "${action.run.runner}" failed to start: ${(err as Error).message}` });
       }
     }
+    return true;
   }
 
   /** A run's event data as its environment; changed paths go to a file (SDLC_CHANGED_FILES), not a variable. */
@@ -1102,7 +1118,7 @@ export class Orchestrator {
     this.unwatchInbox();
     await this.intake.stop(true);
     await this.actionsFile?.stop();
-    await this.dev?.stop();
+    const devStopped = this.dev?.stop(); // closing watchers need not hold up recording the runs' ends
     this.dev = undefined;
     this.role = 'stopped';
     if (wasOwner && this.db) {
@@ -1127,6 +1143,7 @@ export class Orchestrator {
     }
     this.db?.close({ snapshot: wasOwner });
     this.db = undefined;
+    await devStopped;
     if (wasOwner) await this.lease.release();
   }
 }

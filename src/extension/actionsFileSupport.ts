@@ -160,18 +160,44 @@ export class ActionsFileSupport implements vscode.Disposable {
     if (parsed) this.parsed.set(file, parsed);
     else this.parsed.delete(file);
     const uri = vscode.Uri.file(file);
-    this.diagnostics.set(
-      uri,
-      (parsed?.problems ?? []).map((p) => {
-        const start = new vscode.Position(p.line - 1, p.column - 1);
-        const end = p.endLine > p.line || p.endColumn > p.column ? new vscode.Position(p.endLine - 1, p.endColumn - 1) : start.translate(0, 1);
-        const d = new vscode.Diagnostic(new vscode.Range(start, end), p.message, vscode.DiagnosticSeverity.Error);
-        d.source = 'SDLC Orchestrator';
-        return d;
-      }),
-    );
+    const errors = (parsed?.problems ?? []).map((p) => {
+      const start = new vscode.Position(p.line - 1, p.column - 1);
+      const end = p.endLine > p.line || p.endColumn > p.column ? new vscode.Position(p.endLine - 1, p.endColumn - 1) : start.translate(0, 1);
+      const d = new vscode.Diagnostic(new vscode.Range(start, end), p.message, vscode.DiagnosticSeverity.Error);
+      d.source = 'SDLC Orchestrator';
+      return d;
+    });
+    this.diagnostics.set(uri, errors);
+    if (parsed?.actions.some((a) => a.definition['after-task'] !== undefined)) {
+      void this.unknownTasks(uri, parsed).then(
+        (warnings) => this.parsed.get(file) === parsed && warnings.length && this.diagnostics.set(uri, [...errors, ...warnings]),
+        (err) => this.ctx.log.warn(`listing the tasks for ${file}: ${(err as Error).message}`),
+      );
+    }
     if (hadProblems !== (parsed?.problems.length ?? 0) > 0) this.problemsChanged.fire();
     this.lensesChanged.fire();
+  }
+
+  /** A task label that tasks.json does not have is a warning, not an error: tasks come and go. */
+  private async unknownTasks(uri: vscode.Uri, parsed: ParsedActionsFile): Promise<vscode.Diagnostic[]> {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const labels = new Set(
+      (await vscode.tasks.fetchTasks())
+        .filter((t) => t.scope === vscode.TaskScope.Workspace || (typeof t.scope === 'object' && folder !== undefined && t.scope.uri.toString() === folder.uri.toString()))
+        .map((t) => t.name),
+    );
+    return parsed.actions.flatMap((a) => {
+      const label = a.definition['after-task'];
+      const at = a.keys['after-task'];
+      if (label === undefined || !at || labels.has(label)) return [];
+      const d = new vscode.Diagnostic(
+        new vscode.Range(at.line - 1, at.column - 1, at.endLine - 1, at.endColumn - 1),
+        `${a.name}: no task "${label}" in tasks.json; it runs once a task with that label ends (add the task, or fix the label)`,
+        vscode.DiagnosticSeverity.Warning,
+      );
+      d.source = 'SDLC Orchestrator';
+      return [d];
+    });
   }
 
   private codeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {

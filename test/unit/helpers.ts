@@ -25,7 +25,7 @@ export function tmpWorkspace(): string {
 }
 
 after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  if (!process.env.SDLC_KEEP_TMP) for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {

@@ -10,7 +10,7 @@ import { parseDuration } from '../duration';
 import type { Logger } from '../log';
 import { compileMatcher, type Matcher } from './globs';
 import { anyFileMatches, defaultFileWatcher, type FileEvent, type FileWatcher, type FileWatcherFactory } from './fileWatch';
-import type { GitChange, HeadState } from './gitState';
+import { classify, type GitChange, type HeadState } from './gitState';
 import { GitWatch } from './gitWatch';
 import { CHANGED_LIST, MAX_CHANGED_PATHS, type DevBatch } from './devBatch';
 
@@ -80,6 +80,8 @@ export class DevTriggers {
   private git: GitWatch | undefined;
   private headDirty = false;
   private stopped = false;
+  /** Globs already looked up for "matches no file yet" (said once per action and glob). */
+  private readonly flagged = new Set<string>();
   /** Changes dropped because the action's own run was in flight (or had just ended). */
   suppressed = 0;
 
@@ -99,9 +101,9 @@ export class DevTriggers {
     const gitActions = actions.filter((a) => a.trigger.kind === 'git');
     if (start) for (const a of actions) if (a.trigger.kind === 'open') this.push({ actionId: a.id, cause: 'open', data: { SDLC_EVENT: 'open' }, overlap: 'queue-one', events: 1 });
     await this.files.update(this.change.flatMap((c) => (c.action.trigger as { paths: string[] }).paths));
-    await this.flagEmptyGlobs();
+    void this.flagEmptyGlobs().catch((err) => this.opts.log.debug(`looking for files matching the on-change globs: ${(err as Error).message}`));
     if (gitActions.length && !this.git && !this.stopped) {
-      this.git = new GitWatch(this.opts.workspace, (change, state) => this.onGit(change, state), (m) => this.warn(m));
+      this.git = new GitWatch(this.opts.workspace, (change) => this.onGit(change), (m) => this.warn(m));
       if (!this.git.dirs) this.warn(`on-git actions (${gitActions.map((a) => a.name).join(', ')}) wait for a git repository: ${this.opts.workspace} is not in one`);
       const head = await this.git.start();
       if (head) this.headDirty = true;
@@ -111,8 +113,6 @@ export class DevTriggers {
       this.git = undefined;
     }
   }
-
-  private flagged = new Set<string>();
 
   /** A glob that matches nothing is allowed (the files may come later) but said once, in case it is a typo. */
   private async flagEmptyGlobs(): Promise<void> {
@@ -213,9 +213,8 @@ export class DevTriggers {
     return own;
   }
 
-  private onGit(change: GitChange, state: HeadState): void {
+  private onGit(change: GitChange): void {
     this.headDirty = true;
-    void state;
     for (const a of this.actions) {
       const t = a.trigger;
       if (t.kind !== 'git' || !gitMatches(t, change)) continue;
@@ -228,13 +227,8 @@ export class DevTriggers {
   }
 
   private catchUpGit(seen: HeadState, head: HeadState): void {
-    if (seen.branch === head.branch && seen.commit === head.commit) return;
-    const change: GitChange = {
-      event: seen.branch !== head.branch ? 'checkout' : 'commit',
-      branch: head.branch,
-      commit: head.commit,
-      previous: seen.commit,
-    };
+    const change = classify(seen, head);
+    if (!change) return;
     for (const a of this.actions) {
       const t = a.trigger;
       if (t.kind !== 'git') continue;

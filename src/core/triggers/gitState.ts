@@ -103,31 +103,6 @@ export interface ReflogEntry {
   message: string;
 }
 
-/** The last entries of HEAD's reflog, newest last; reads at most the file's last 64 KiB. */
-export async function reflogTail(dirs: GitDirs, max = 50): Promise<ReflogEntry[]> {
-  const file = path.join(dirs.gitDir, 'logs', 'HEAD');
-  let handle: fs.promises.FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(file, 'r');
-    const { size } = await handle.stat();
-    const length = Math.min(size, 64 * 1024);
-    const buf = Buffer.alloc(length);
-    await handle.read(buf, 0, length, size - length);
-    const lines = buf.toString('utf8').split('\n');
-    if (length < size) lines.shift(); // cut mid-line
-    const out: ReflogEntry[] = [];
-    for (const line of lines) {
-      const m = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64}) [^\t]*\t(.*)$/.exec(line);
-      if (m) out.push({ previous: m[1], commit: m[2], message: m[3] });
-    }
-    return out.slice(-max);
-  } catch {
-    return [];
-  } finally {
-    await handle?.close();
-  }
-}
-
 /**
  * The HEAD reflog's entries written after byte `offset`, and the new end. Undefined when there
  * is no reflog (core.logAllRefUpdates off) or it was rewritten shorter (expired): then only the
@@ -206,16 +181,10 @@ export function eventOfReflog(message: string): GitEvent | undefined {
 }
 
 /**
- * What changed between two HEAD states. A different branch (or a detached HEAD) is a checkout;
- * a new commit on the same branch is a commit or a merge, as the reflog's newest entry says.
+ * What changed between two HEAD states, where there is no reflog to say: a different branch
+ * (or a detached HEAD) is a checkout, a new commit on the same branch a commit.
  */
-export function classify(before: HeadState, after: HeadState, newest: ReflogEntry | undefined): GitChange | undefined {
+export function classify(before: HeadState, after: HeadState): GitChange | undefined {
   if (before.branch === after.branch && before.commit === after.commit) return undefined;
-  const message = newest && newest.commit === after.commit ? newest.message : undefined;
-  const base = { branch: after.branch, commit: after.commit, previous: before.commit, ...(message ? { message } : {}) };
-  if (before.branch !== after.branch || (after.branch === null && message && eventOfReflog(message) === 'checkout')) return { event: 'checkout', ...base };
-  const said = message ? eventOfReflog(message) : undefined;
-  if (said === 'checkout') return { event: 'checkout', ...base };
-  if (said === undefined && message) return undefined; // a reset or a rebase step: not a commit of anyone's
-  return { event: said ?? 'commit', ...base };
+  return { event: before.branch !== after.branch ? 'checkout' : 'commit', branch: after.branch, commit: after.commit, previous: before.commit };
 }

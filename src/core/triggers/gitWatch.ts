@@ -19,7 +19,7 @@ export class GitWatch {
 
   constructor(
     workspace: string,
-    private readonly onChange: (change: GitChange, state: HeadState) => void,
+    private readonly onChange: (change: GitChange) => void,
     private readonly onError: (message: string) => void,
   ) {
     this.dirs = findGitDirs(workspace);
@@ -87,11 +87,11 @@ export class GitWatch {
         this.state = now;
         if (log) {
           this.reflogAt = log.end;
-          for (const change of await changesOfReflog(dirs, log.entries, before, now)) this.onChange(change, now);
+          for (const change of await changesOfReflog(dirs, log.entries, before, now)) this.onChange(change);
         } else {
           this.reflogAt = await reflogEnd(dirs);
-          const change = classify(before, now, undefined);
-          if (change) this.onChange(change, now);
+          const change = classify(before, now);
+          if (change) this.onChange(change);
         }
       } while (this.again);
     })().finally(() => (this.reading = undefined));

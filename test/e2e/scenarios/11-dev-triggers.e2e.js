@@ -120,6 +120,21 @@ describe('11. development-event triggers', function () {
       await details.getByText('1 file changed: src/app.js').waitFor({ timeout: 10_000 });
       assert.match(await details.innerText(), /on change of src\/\*\*\/\*\.js/);
       await shot('panel-details');
+
+      // 4. An actions file naming a task tasks.json does not have: a warning at its line (tasks
+      //    come and go, so it is not an error), and the action is still applied.
+      fs.mkdirSync(path.join(folder, '.sdlc'), { recursive: true });
+      fs.writeFileSync(path.join(folder, '.sdlc', 'actions.yaml'), 'actions:\n  notes:\n    run: echo notes\n    after-task: deploy\n');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+      await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+      const warning = page.locator('.markers-panel .monaco-list-row', { hasText: 'no task "deploy" in tasks.json' }).first();
+      await warning.waitFor({ timeout: 15_000 });
+      assert.match(await warning.innerText(), /\[Ln 4, Col 17\]/);
+      await until(() => cliJson(['list', '--workspace', folder]).some((a) => a.name === 'notes' && a.status === 'waiting'), 10_000, 'the file action applied');
+      await shot('unknown-task-warning');
     });
   });
 });
