@@ -218,6 +218,15 @@ describe('development-event triggers', function () {
       await sleep(600);
       assert.deepStrictEqual(lines(log).slice(4), [`G merge main ${third} ${second}`]);
       assert.strictEqual(runsOf(o, 'on-merge')[0].cause, 'git:merge');
+      // Three commits in a row (a rebase, a script): one burst, one run each, told the last.
+      for (const n of [4, 5, 6]) {
+        fs.writeFileSync(path.join(ws, 'a.txt'), String(n));
+        git('commit', '-q', '-am', `burst ${n}`);
+      }
+      const last = git('rev-parse', 'HEAD');
+      await waitFor(() => lines(log).length === 7, 5000, 'the burst ran');
+      await sleep(800);
+      assert.deepStrictEqual(lines(log).slice(5).map((l) => l.split(' ').slice(0, 4).join(' ')).sort(), [`C commit main ${last}`, `M commit main ${last}`]);
       await o.stop();
       await verifyClean(ws);
     });
