@@ -94,6 +94,18 @@ async function inline(page, rowLocator, title) {
   await button.click();
 }
 
+/** The orchestrator panel's page: a frame inside the webview's iframe, found by what it contains. */
+async function panelFrame(page, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.locator('#tree').count().catch(() => 0)) return f;
+    }
+    if (Date.now() > end) throw new Error('the orchestrator panel did not open');
+    await page.waitForTimeout(200);
+  }
+}
+
 /** The folder's state as the CLI reads it (a reader; VS Code keeps owning the folder). */
 function cliJson(args) {
   const r = spawnSync(process.execPath, [CLI, ...args, '--json'], { encoding: 'utf8', timeout: 30_000 });
@@ -116,4 +128,4 @@ async function scheduleAction(page, { runner, command, when, value, name, keep }
   await vscode.choose(page, keep ?? 'On this machine only');
 }
 
-module.exports = { ...vscode, SHOTS, CLI, withVSCode, until, openView, reloadWindow, row, rowTexts, inline, cliJson, lines, scheduleAction };
+module.exports = { ...vscode, SHOTS, CLI, withVSCode, until, openView, reloadWindow, row, rowTexts, inline, cliJson, lines, scheduleAction, panelFrame };

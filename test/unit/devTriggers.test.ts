@@ -22,6 +22,16 @@ function gitIn(ws: string) {
   };
 }
 
+/** A fresh repository on `main` with one commit. */
+function repoWithOneCommit(ws = tmpWorkspace()) {
+  const git = gitIn(ws);
+  git('init', '-q');
+  fs.writeFileSync(path.join(ws, 'a.txt'), '1');
+  git('add', 'a.txt');
+  git('commit', '-q', '-m', 'first');
+  return { ws, git };
+}
+
 /** A file outside the workspace each run appends a line to: what the run was told. */
 function logFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sdlc-devlog-')), 'runs.log');
@@ -182,12 +192,7 @@ describe('development-event triggers', function () {
     });
 
     it('a commit, a branch switch and a fast-forward merge each run their action once, told the commits', async () => {
-      const ws = tmpWorkspace();
-      const git = gitIn(ws);
-      git('init', '-q');
-      fs.writeFileSync(path.join(ws, 'a.txt'), '1');
-      git('add', 'a.txt');
-      git('commit', '-q', '-m', 'first');
+      const { ws, git } = repoWithOneCommit();
       const log = logFile();
       const o = await start(ws);
       const env = { LOG: log };
@@ -232,12 +237,7 @@ describe('development-event triggers', function () {
     });
 
     it('follows a detached HEAD and a linked worktree, reading the repository files directly', async () => {
-      const repo = tmpWorkspace();
-      const git = gitIn(repo);
-      git('init', '-q');
-      fs.writeFileSync(path.join(repo, 'a.txt'), '1');
-      git('add', 'a.txt');
-      git('commit', '-q', '-m', 'first');
+      const { ws: repo, git } = repoWithOneCommit();
       const wt = path.join(tmpWorkspace(), 'wt');
       git('worktree', 'add', '-q', '-b', 'side', wt);
       const log = logFile();
@@ -264,12 +264,7 @@ describe('development-event triggers', function () {
     });
 
     it('a commit made while nothing ran is caught up at the next start, per the catch-up policy', async () => {
-      const ws = tmpWorkspace();
-      const git = gitIn(ws);
-      git('init', '-q');
-      fs.writeFileSync(path.join(ws, 'a.txt'), '1');
-      git('add', 'a.txt');
-      git('commit', '-q', '-m', 'first');
+      const { ws, git } = repoWithOneCommit();
       const log = logFile();
       let o = await start(ws);
       await add(o, { name: 'once', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo "once $SDLC_GIT_COMMIT" >> "$LOG"', env: { LOG: log } } });

@@ -57,6 +57,22 @@ export function existingAncestor(dir: string, top: string): string {
   }
 }
 
+/** The folders to watch for these globs, each one that exists (or its nearest existing parent). */
+function rootsOf(workspace: string, globs: readonly string[]): string[] {
+  return globs.length ? [...new Set(watchRoots(globs).map((r) => existingAncestor(path.join(workspace, r), workspace)))] : [];
+}
+
+/** Reports each distinct watch error once: a limit hit says so once, not once per folder. */
+function reportOnce(onError: (message: string) => void): (err: unknown) => void {
+  const reported = new Set<string>();
+  return (err) => {
+    const text = watchErrorText(err as NodeJS.ErrnoException);
+    if (reported.has(text)) return;
+    reported.add(text);
+    onError(text);
+  };
+}
+
 /** The globs naming a default-ignored folder: those folders are watched for them. */
 function namedIgnored(globs: readonly string[]): string[] {
   return globs.filter((g) => IGNORED_BY_DEFAULT.some((top) => g === top || g.startsWith(`${top}/`) || g.includes(`/${top}/`)));
@@ -85,17 +101,16 @@ export const chokidarFileWatcher: FileWatcherFactory = (workspace, onEvent, onEr
 class NativeFirstWatch implements FileWatcher {
   private inner: FileWatcher | undefined;
   private readyPromise: Promise<void> = Promise.resolve();
+  private readonly args: Parameters<FileWatcherFactory>;
 
-  constructor(
-    private readonly workspace: string,
-    private readonly onEvent: (e: FileEvent) => void,
-    private readonly onError: (message: string) => void,
-  ) {}
+  constructor(...args: Parameters<FileWatcherFactory>) {
+    this.args = args;
+  }
 
   async update(globs: readonly string[]): Promise<void> {
     if (!this.inner) {
       const p = await loadParcel();
-      this.inner = p ? new ParcelWatch(p, this.workspace, this.onEvent, this.onError) : new ChokidarWatch(this.workspace, this.onEvent, this.onError);
+      this.inner = p ? new ParcelWatch(p, ...this.args) : new ChokidarWatch(...this.args);
     }
     this.readyPromise = this.inner.update(globs);
     return this.readyPromise;
@@ -113,17 +128,19 @@ class NativeFirstWatch implements FileWatcher {
 class ParcelWatch implements FileWatcher {
   private subs: { unsubscribe(): Promise<void> }[] = [];
   private key = '';
-  private reported = new Set<string>();
+  private readonly error: (err: unknown) => void;
 
   constructor(
     private readonly parcel: Parcel,
     private readonly workspace: string,
     private readonly onEvent: (e: FileEvent) => void,
-    private readonly onError: (message: string) => void,
-  ) {}
+    onError: (message: string) => void,
+  ) {
+    this.error = reportOnce(onError);
+  }
 
   async update(globs: readonly string[]): Promise<void> {
-    const roots = globs.length ? [...new Set(watchRoots(globs).map((r) => existingAncestor(path.join(this.workspace, r), this.workspace)))] : [];
+    const roots = rootsOf(this.workspace, globs);
     const named = namedIgnored(globs);
     const key = JSON.stringify([roots, named]);
     if (key === this.key) return;
@@ -162,13 +179,6 @@ class ParcelWatch implements FileWatcher {
     if (end < events.length) setImmediate(() => this.deliver(events, globs, end));
   }
 
-  private error(err: Error): void {
-    const text = watchErrorText(err as NodeJS.ErrnoException);
-    if (this.reported.has(text)) return; // one message per cause, not one per folder
-    this.reported.add(text);
-    this.onError(text);
-  }
-
   ready(): Promise<void> {
     return Promise.resolve(); // subscribe() resolves once the watch is in place
   }
@@ -193,7 +203,7 @@ class ChokidarWatch implements FileWatcher {
   ) {}
 
   async update(globs: readonly string[]): Promise<void> {
-    const roots = globs.length ? [...new Set(watchRoots(globs).map((r) => existingAncestor(path.join(this.workspace, r), this.workspace)))] : [];
+    const roots = rootsOf(this.workspace, globs);
     const key = JSON.stringify([roots, namedIgnored(globs)]);
     if (key === this.key) return this.readyPromise;
     await this.close();
@@ -213,13 +223,7 @@ class ChokidarWatch implements FileWatcher {
     const emit = (kind: FileEventKind) => (p: string, stats?: { mtimeMs: number }) =>
       this.onEvent({ path: relative(this.workspace, p), kind, at: Date.now(), ...(stats ? { mtimeMs: stats.mtimeMs } : {}) });
     watcher.on('add', emit('created')).on('change', emit('changed')).on('unlink', emit('deleted'));
-    const reported = new Set<string>();
-    watcher.on('error', (err: unknown) => {
-      const text = watchErrorText(err as NodeJS.ErrnoException);
-      if (reported.has(text)) return; // one message per cause, not one per folder
-      reported.add(text);
-      this.onError(text);
-    });
+    watcher.on('error', reportOnce(this.onError));
     this.readyPromise = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     return this.readyPromise;
   }

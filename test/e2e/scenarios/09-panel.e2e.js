@@ -6,20 +6,8 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { withVSCode, runCommand, until, lines, cliJson, reloadWindow, CLI } = require('../scenario');
+const { withVSCode, runCommand, until, lines, cliJson, reloadWindow, CLI, panelFrame } = require('../scenario');
 const { spawnSync } = require('child_process');
-
-/** The panel's page: a frame inside the webview's iframe, found by what it contains. */
-async function panelFrame(page, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator('#tree').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > end) throw new Error('the orchestrator panel did not open');
-    await page.waitForTimeout(200);
-  }
-}
 
 function treeRow(frame, ...texts) {
   let loc = frame.locator('[role=treeitem]');

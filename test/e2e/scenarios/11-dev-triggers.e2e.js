@@ -7,7 +7,7 @@ const assert = require('assert');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { withVSCode, openView, row, until, lines, cliJson, runCommand, choose, scheduleAction, CLI } = require('../scenario');
+const { withVSCode, openView, row, until, lines, cliJson, runCommand, choose, scheduleAction, CLI, panelFrame } = require('../scenario');
 
 function git(folder, ...args) {
   const r = spawnSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', '-c', 'init.defaultBranch=main', ...args], { cwd: folder, encoding: 'utf8' });
@@ -17,18 +17,6 @@ function git(folder, ...args) {
 function cli(...args) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`sdlc-orchestrator ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-}
-
-/** The panel's page: a frame inside the webview's iframe, found by what it contains. */
-async function panelFrame(page, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator('#tree').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > end) throw new Error('the orchestrator panel did not open');
-    await page.waitForTimeout(200);
-  }
 }
 
 describe('11. development-event triggers', function () {
