@@ -4,7 +4,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { dueKey } from './dueKey';
 import { NotFoundError, ValidationError } from './errors';
-import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus, type EventType } from './model';
+import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus, type EventType, type Trigger } from './model';
 import type { RunOutcome } from './runner';
 import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
@@ -78,6 +78,11 @@ export interface ActionState {
 
 export function actionState(a: ActionRow): ActionState {
   return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held, gated: a.gate !== null };
+}
+
+/** The trigger's values kept in indexed columns: who follows an upstream, who listens on a hook. */
+function indexed(t: Trigger): { upstream: string | null; hook: string | null } {
+  return { upstream: t.kind === 'after' ? t.after : null, hook: t.kind === 'webhook' ? t.hook : null };
 }
 
 /** Where an action stands for the triggers that watch for it: active, held, or over. */
@@ -189,8 +194,7 @@ export class Transitions {
   accept(actions: ValidatedAction[], now: number): ActionRow[] {
     return actions.map((v) => {
       const status: ActionStatus = v.dueAt !== null ? 'scheduled' : 'waiting';
-      const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
-      const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+      const { upstream, hook } = indexed(v.trigger);
       this.store.write('insertAction', [
         v.id, v.name, status, JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy),
         v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, 0, null,
@@ -214,8 +218,7 @@ export class Transitions {
    */
   acceptFromFile(v: ValidatedAction, defHash: string, gate: string | null, now: number): ActionRow {
     const status: ActionStatus = gate !== null ? 'paused' : v.dueAt !== null ? 'scheduled' : 'waiting';
-    const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
-    const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+    const { upstream, hook } = indexed(v.trigger);
     const dueAt = gate !== null ? null : v.dueAt;
     this.store.write('insertFileAction', [
       v.id, v.name, status, JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy),
@@ -239,8 +242,7 @@ export class Transitions {
    * the next one uses the new definition. A changed trigger plans the next start from now.
    */
   redefine(before: ActionRow, v: ValidatedAction, defHash: string, gate: string | null, now: number, changed: string[]): ActionRow {
-    const upstream = v.trigger.kind === 'after' ? v.trigger.after : null;
-    const hook = v.trigger.kind === 'webhook' ? v.trigger.hook : null;
+    const { upstream, hook } = indexed(v.trigger);
     const n = this.store.write('updateDefinition', [
       JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy), upstream, hook, 'file', defHash, gate, before.id, before.status,
     ]);
@@ -263,9 +265,9 @@ export class Transitions {
       a.nextAt = nextOccurrence(before.trigger, now);
       a.occurrenceAt = a.nextAt;
     }
+    const { upstream, hook } = indexed(before.trigger);
     this.store.write('updateDefinition', [
-      JSON.stringify(a.trigger), JSON.stringify(a.run), JSON.stringify(a.policy), before.trigger.kind === 'after' ? before.trigger.after : null,
-      before.trigger.kind === 'webhook' ? before.trigger.hook : null, before.source, before.defHash, null, before.id, before.status,
+      JSON.stringify(a.trigger), JSON.stringify(a.run), JSON.stringify(a.policy), upstream, hook, before.source, before.defHash, null, before.id, before.status,
     ]);
     return this.save(before, a, now, { type: 'task.approved', data: { key: before.gate } }, { retrying: before.status === 'retrying' });
   }
