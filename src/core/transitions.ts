@@ -4,7 +4,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { dueKey } from './dueKey';
 import { NotFoundError, ValidationError } from './errors';
-import { FINISHED_ACTION_STATES, isEventTriggered, isRecurring, type ActionStatus, type EventType, type Trigger } from './model';
+import { FINISHED_ACTION_STATES, isDevTriggered, isEventTriggered, isRecurring, type ActionStatus, type EventType, type Trigger } from './model';
 import type { RunOutcome } from './runner';
 import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
@@ -103,8 +103,8 @@ function eventSummary(data: Record<string, string>): Record<string, unknown> {
 
 export class Transitions {
   /**
-   * Counts changes to which actions are live and what triggers them (created, redefined, held,
-   * released, ended, removed): the development-event watchers are set up again only then.
+   * Counts changes to the actions with development-event triggers (created, redefined, held,
+   * released, ended, removed): their watchers are set up again only then, never for the others.
    */
   definitionsVersion = 0;
 
@@ -168,7 +168,7 @@ export class Transitions {
       before.status,
     ]);
     if (changed !== 1) throw new Error(`action ${a.id} changed underneath (expected status ${before.status})`);
-    if (watchClass(before) !== watchClass(next) || before.trigger !== next.trigger) this.definitionsVersion++;
+    if ((isDevTriggered(before.trigger) || isDevTriggered(next.trigger)) && (watchClass(before) !== watchClass(next) || before.trigger !== next.trigger)) this.definitionsVersion++;
     // Every change of an action's row is recorded, with the state it left the action in: the
     // lifecycle log alone accounts for the table (sdlc-orchestrator verify).
     this.record(now, event.type, next, event.runId ?? null, event.data ?? {});
@@ -201,7 +201,7 @@ export class Transitions {
         v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
       ]);
       const row = this.store.getAction(v.id)!;
-      this.definitionsVersion++;
+      if (isDevTriggered(v.trigger)) this.definitionsVersion++;
       this.record(now, 'task.accepted', row, null, {
         name: v.name,
         trigger: v.trigger,
@@ -226,7 +226,7 @@ export class Transitions {
       upstream, hook, now, now, defHash, gate,
     ]);
     const row = this.store.getAction(v.id)!;
-    this.definitionsVersion++;
+    if (isDevTriggered(v.trigger)) this.definitionsVersion++;
     this.record(now, 'task.accepted', row, null, {
       name: v.name,
       trigger: v.trigger,
@@ -617,7 +617,7 @@ export class Transitions {
     const current = this.store.getAction(a.id)!;
     this.store.write('deleteTriggersOf', [a.id]);
     this.store.write('deleteAction', [a.id, current.status]);
-    this.definitionsVersion++;
+    if (isDevTriggered(a.trigger)) this.definitionsVersion++;
     this.store.addEvent(now, 'task.deleted', a.id, null, { name: a.name });
     // Its waiting dependents were settled when it finished (or by the cancel above); those
     // with runs queued or in flight end after them, their upstream being gone.
