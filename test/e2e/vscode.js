@@ -124,6 +124,9 @@ async function answer(page, text, prompt) {
 /** Picks a row in the current quick pick by (part of) its label. */
 async function choose(page, label) {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+  // A long list draws only the rows in view: type the label to bring a row further down into it.
+  const shown = await row.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
+  if (!shown) await page.locator('.quick-input-widget input').fill(label);
   await row.waitFor({ state: 'visible', timeout: 10_000 });
   await row.click();
 }
