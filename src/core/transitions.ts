@@ -500,10 +500,15 @@ export class Transitions {
     const detail: Record<string, unknown> = { events: b.events, ...eventSummary(b.data) };
     const skip = (reason: string) => void this.save(before, { ...before }, now, { type: 'task.skipped', data: { cause: b.cause, reason, ...detail } });
     if (b.catchUp?.policy === 'skip') {
-      skip('happened while no orchestrator was running (catch-up: skip)');
+      skip(`${b.catchUp.missed} event(s) happened while no orchestrator was running (catch-up: skip)`);
       return [];
     }
-    if (b.catchUp) detail.catchUp = true;
+    if (b.catchUp) Object.assign(detail, { catchUp: true, missed: b.catchUp.missed });
+    // Catch-up "all": each missed event is a run of its own, never folded into another.
+    if (b.catchUp?.policy === 'all') {
+      this.enqueue(before, b.cause, b.data, now, detail);
+      return [];
+    }
     const busy = before.running > 0 || before.pending > 0;
     let current = before;
     const stop: string[] = [];

@@ -88,6 +88,10 @@ export class FolderHost implements vscode.Disposable {
             this.snapshot = undefined; // the change feed is the only thing that invalidates it
             this.eventsEmitter.fire(events);
             this.changed.fire();
+            // Problems found while running (a watcher at the OS limit): said where the user looks.
+            for (const e of events) {
+              if (e.type === 'engine.warning' && typeof e.data.message === 'string') void vscode.window.showWarningMessage(`SDLC Orchestrator (${this.folder.name}): ${e.data.message}`);
+            }
           }),
           orch.onTick((status) => {
             this.lastStatus = status;

@@ -263,31 +263,40 @@ describe('development-event triggers', function () {
       await verifyClean(wt);
     });
 
-    it('a commit made while nothing ran is caught up at the next start, per the catch-up policy', async () => {
+    it('commits made while nothing ran are caught up at the next start, per the catch-up policy', async () => {
       const { ws, git } = repoWithOneCommit();
       const log = logFile();
       let o = await start(ws);
-      await add(o, { name: 'once', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo "once $SDLC_GIT_COMMIT" >> "$LOG"', env: { LOG: log } } });
-      await add(o, { name: 'skip', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo skip >> "$LOG"', env: { LOG: log } }, policy: { catchUp: 'skip' } });
+      const env = { LOG: log };
+      await add(o, { name: 'once', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo "once $SDLC_GIT_COMMIT" >> "$LOG"', env } });
+      await add(o, { name: 'all', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo "all $SDLC_GIT_COMMIT" >> "$LOG"', env }, policy: { catchUp: 'all' } });
+      await add(o, { name: 'skip', trigger: { kind: 'git', git: 'commit' }, run: { command: 'echo skip >> "$LOG"', env }, policy: { catchUp: 'skip' } });
+      await add(o, { name: 'switch', trigger: { kind: 'git', git: 'checkout' }, run: { command: 'echo "switch $SDLC_GIT_BRANCH" >> "$LOG"', env } });
       await sleep(200); // HEAD as seen is committed
       await o.stop();
-      fs.writeFileSync(path.join(ws, 'a.txt'), '2');
-      git('commit', '-q', '-am', 'while stopped');
-      const c = git('rev-parse', 'HEAD');
+      const made: string[] = [];
+      for (const n of [2, 3]) {
+        fs.writeFileSync(path.join(ws, 'a.txt'), String(n));
+        git('commit', '-q', '-am', `while stopped ${n}`);
+        made.push(git('rev-parse', 'HEAD'));
+      }
+      git('checkout', '-q', '-b', 'topic');
+      git('checkout', '-q', 'main'); // back where it was: still two checkouts that happened
       o = await start(ws);
       await o.triggersReady();
-      await waitFor(() => lines(log).length === 1, 5000, 'the missed commit ran');
-      await sleep(500);
-      assert.deepStrictEqual(lines(log), [`once ${c}`]);
+      await waitFor(() => lines(log).length === 4, 5000, 'the missed events ran');
+      await sleep(800);
+      // all: one run per missed commit; once: one, with the newest; two checkouts, once: the newest.
+      assert.deepStrictEqual(lines(log).sort(), [`all ${made[0]}`, `all ${made[1]}`, `once ${made[1]}`, 'switch main'].sort());
       const skipped = o.eventsOf(o.getAction('skip')!.id).filter((e) => e.type === 'task.skipped');
       assert.strictEqual(skipped.length, 1);
-      assert.match(String(skipped[0].data.reason), /catch-up: skip/);
+      assert.match(String(skipped[0].data.reason), /^2 event\(s\) happened while no orchestrator was running \(catch-up: skip\)$/);
       await o.stop();
       // Started again with nothing new: nothing runs.
       o = await start(ws);
       await o.triggersReady();
       await sleep(500);
-      assert.strictEqual(lines(log).length, 1);
+      assert.strictEqual(lines(log).length, 4);
       await o.stop();
       await verifyClean(ws);
     });

@@ -10,7 +10,7 @@ import { parseDuration } from '../duration';
 import type { Logger } from '../log';
 import { compileMatcher, type Matcher } from './globs';
 import { anyFileMatches, defaultFileWatcher, type FileEvent, type FileWatcher, type FileWatcherFactory } from './fileWatch';
-import { classify, type GitChange, type HeadState } from './gitState';
+import type { GitChange, HeadState } from './gitState';
 import { GitWatch } from './gitWatch';
 import { CHANGED_LIST, MAX_CHANGED_PATHS, type DevBatch } from './devBatch';
 
@@ -107,7 +107,7 @@ export class DevTriggers {
       if (!this.git.dirs) this.warn(`on-git actions (${gitActions.map((a) => a.name).join(', ')}) wait for a git repository: ${this.opts.workspace} is not in one`);
       const head = await this.git.start();
       if (head) this.headDirty = true;
-      if (start?.seenHead && head) this.catchUpGit(start.seenHead, head);
+      if (start?.seenHead && head) await this.catchUpGit(this.git, start.seenHead);
     } else if (!gitActions.length && this.git) {
       await this.git.close();
       this.git = undefined;
@@ -226,22 +226,30 @@ export class DevTriggers {
     }
   }
 
-  private catchUpGit(seen: HeadState, head: HeadState): void {
-    const change = classify(seen, head);
-    if (!change) return;
+  /**
+   * Git events that happened while no orchestrator ran, per each action's catch-up policy:
+   * `skip` records them as skipped, `once` runs once with the newest, `all` runs once for each
+   * (up to the catch-up limit).
+   */
+  private async catchUpGit(git: GitWatch, seen: HeadState): Promise<void> {
+    const changes = await git.since(seen);
+    if (!changes.length) return;
     for (const a of this.actions) {
       const t = a.trigger;
       if (t.kind !== 'git') continue;
-      // A merge made while stopped looks like a commit from here: a merge action takes both.
-      if (!gitMatches(t, change) && !(t.git === 'merge' && change.event === 'commit' && branchMatches(t.branch, change.branch))) continue;
-      this.push({
-        actionId: a.id,
-        cause: `git:${t.git}`,
-        data: gitData({ ...change, event: t.git }),
-        overlap: overlapOf(t),
-        events: 1,
-        catchUp: { policy: a.catchUp, missed: 1 },
-      });
+      const matching = changes.filter((c) => gitMatches(t, c));
+      if (!matching.length) continue;
+      const chosen = a.catchUp === 'all' ? matching.slice(-a.catchUpLimit) : matching.slice(-1);
+      for (const change of chosen) {
+        this.push({
+          actionId: a.id,
+          cause: `git:${change.event}`,
+          data: gitData(change),
+          overlap: overlapOf(t),
+          events: a.catchUp === 'all' ? 1 : matching.length,
+          catchUp: { policy: a.catchUp, missed: matching.length },
+        });
+      }
     }
   }
 

@@ -17,6 +17,8 @@ export interface HeadState {
   branch: string | null;
   /** The commit HEAD points at, or null in a repository with no commit yet. */
   commit: string | null;
+  /** How far the HEAD reflog had been read (bytes), when remembered for a catch-up. */
+  reflogAt?: number;
 }
 
 export interface GitChange {
@@ -108,11 +110,11 @@ export interface ReflogEntry {
  * is no reflog (core.logAllRefUpdates off) or it was rewritten shorter (expired): then only the
  * state before and after can be compared.
  */
-export async function reflogSince(dirs: GitDirs, offset: number): Promise<{ entries: ReflogEntry[]; end: number } | undefined> {
+export async function reflogSince(dirs: GitDirs, offset: number, until?: number): Promise<{ entries: ReflogEntry[]; end: number } | undefined> {
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(path.join(dirs.gitDir, 'logs', 'HEAD'), 'r');
-    const { size } = await handle.stat();
+    const size = Math.min((await handle.stat()).size, until ?? Number.POSITIVE_INFINITY);
     if (size < offset) return undefined;
     const from = Math.max(offset, size - 256 * 1024); // a burst bigger than this is summed up by its newest entries
     const buf = Buffer.alloc(size - from);

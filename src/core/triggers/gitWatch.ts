@@ -25,9 +25,23 @@ export class GitWatch {
     this.dirs = findGitDirs(workspace);
   }
 
-  /** The HEAD last read (the baseline the next change is measured from). */
+  /** The HEAD last read, and how far its reflog was read: the baseline a restart catches up from. */
   get head(): HeadState | undefined {
-    return this.state;
+    return this.state && { branch: this.state.branch, commit: this.state.commit, reflogAt: this.reflogAt };
+  }
+
+  /**
+   * What happened between a HEAD remembered from an earlier run and the one read at start:
+   * each reflog entry in between when the reflog still has them, else the difference.
+   */
+  async since(seen: HeadState): Promise<GitChange[]> {
+    const dirs = this.dirs;
+    const now = this.state;
+    if (!dirs || !now) return [];
+    const log = seen.reflogAt !== undefined ? await reflogSince(dirs, seen.reflogAt, this.reflogAt) : undefined;
+    if (log) return changesOfReflog(dirs, log.entries, seen, now);
+    const change = classify(seen, now);
+    return change ? [change] : [];
   }
 
   /** Starts watching; resolves with HEAD as it is now (undefined outside a repository). */
