@@ -22,7 +22,10 @@ function pick<T>(step: number, total: number, placeholder: string, choices: Choi
     qp.step = step;
     qp.totalSteps = total;
     qp.placeholder = placeholder;
-    qp.items = choices.map((c) => ({ label: c.label, description: c.description, detail: c.detail, value: c.value }));
+    qp.items = choices.flatMap((c, i) => [
+      ...(c.group && c.group !== choices[i - 1]?.group ? [{ label: c.group, kind: vscode.QuickPickItemKind.Separator, value: c.value }] : []),
+      { label: c.label, description: c.description, detail: c.detail, value: c.value },
+    ]);
     qp.matchOnDetail = true;
     let done = false;
     qp.onDidAccept(() => {

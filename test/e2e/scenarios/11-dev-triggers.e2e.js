@@ -7,7 +7,7 @@ const assert = require('assert');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { withVSCode, openView, row, until, lines, cliJson, runCommand, choose, scheduleAction, CLI, panelFrame } = require('../scenario');
+const { withVSCode, openView, row, until, lines, cliJson, runCommand, choose, answer, step, CLI, panelFrame } = require('../scenario');
 
 function git(folder, ...args) {
   const r = spawnSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', '-c', 'init.defaultBranch=main', ...args], { cwd: folder, encoding: 'utf8' });
@@ -35,18 +35,30 @@ describe('11. development-event triggers', function () {
       cli('add', '--workspace', folder, '--name', 'on-branch', '--on-git', 'checkout', '--runner', 'process', '--run', 'echo "$SDLC_GIT_BRANCH $SDLC_GIT_PREVIOUS" >> branches.txt');
       cli('add', '--workspace', folder, '--name', 'after-build', '--after-task', 'build', '--only-on', 'success', '--runner', 'process', '--run', 'echo "$SDLC_TASK_LABEL $SDLC_TASK_EXIT_CODE" >> after-build.txt');
     };
-    await withVSCode('11-dev-triggers', { prepare, settings: { 'files.autoSave': 'off' } }, async ({ page, folder, shot }) => {
+    await withVSCode('11-dev-triggers', { prepare, settings: { 'files.autoSave': 'off' } }, async ({ page, folder, shot, crop }) => {
       await openView(page);
       await row(page, 'on-branch').waitFor({ timeout: 20_000 });
 
       // 1. The wizard offers "When files change", checks the glob, and the action runs on a save.
-      await scheduleAction(page, {
-        runner: 'background process',
-        command: 'echo "$SDLC_CHANGED_COUNT $(cat "$SDLC_CHANGED_FILES")" >> saved.txt',
-        when: 'When files change',
-        value: 'src/**/*.js',
-        name: 'on-save',
-      });
+      await runCommand(page, 'SDLC: Schedule Action');
+      await choose(page, 'background process');
+      await answer(page, 'echo "$SDLC_CHANGED_COUNT $(cat "$SDLC_CHANGED_FILES")" >> saved.txt', 'shell command');
+      await step(page, 'Schedule Action (3/6)');
+      await page.locator('.quick-input-widget .quick-input-list-separator', { hasText: 'While you develop' }).first().waitFor({ timeout: 5000 }).catch(() => {});
+      await shot('when-choices');
+      // Scrolled to the development events for the README's picture.
+      for (let i = 0; i < 9; i++) await page.keyboard.press('ArrowDown');
+      await page.waitForTimeout(400);
+      await crop('wizard-dev-events', { x: 400, y: 0, width: 602, height: 390 });
+      await choose(page, 'When files change');
+      // A glob is checked as you type: an unclosed bracket is refused, and Enter does nothing.
+      const box = page.locator('.quick-input-widget input');
+      await box.fill('src/[a-z');
+      await page.locator('.quick-input-widget', { hasText: 'is not a valid glob' }).waitFor({ timeout: 5000 });
+      await shot('glob-checked');
+      await answer(page, 'src/**/*.js', 'Schedule Action (4/6)');
+      await answer(page, 'on-save', 'A name');
+      await choose(page, 'On this machine only');
       await row(page, 'on-save', 'on change src/**/*.js').waitFor({ timeout: 10_000 });
       await shot('on-change-scheduled');
       const saved = path.join(folder, 'saved.txt');
