@@ -373,8 +373,8 @@ export class Orchestrator {
     if (!dev || !this.transitions) return;
     this.devVersion = this.transitions.definitionsVersion;
     const actions: DevAction[] = this.store
-      .activeActions()
-      .filter((a) => isDevTriggered(a.trigger) && !a.held && a.gate === null)
+      .devTriggeredActions()
+      .filter((a) => isDevTriggered(a.trigger))
       .map((a) => ({ id: a.id, name: a.name, trigger: a.trigger as DevAction['trigger'], catchUp: a.policy.catchUp, catchUpLimit: a.policy.catchUpLimit }));
     let seenHead: HeadState | undefined;
     try {

@@ -375,6 +375,18 @@ export class Store {
     ).map(toAction);
   }
 
+  /**
+   * Unfinished actions with a development-event trigger, not held: what the file and git
+   * watchers serve. Selected by the trigger's stored JSON (its kind is written first), so
+   * a folder of 10,000 scheduled actions parses none of them.
+   */
+  devTriggeredActions(): ActionRow[] {
+    return this.all(
+      `SELECT ${ACTION_COLUMNS} FROM actions WHERE status IN ('waiting', 'scheduled', 'retrying', 'running') AND held = 0 AND gate IS NULL
+       AND (trigger LIKE '{"kind":"change"%' OR trigger LIKE '{"kind":"git"%' OR trigger LIKE '{"kind":"open"%' OR trigger LIKE '{"kind":"afterTask"%')`,
+    ).map(toAction);
+  }
+
   allActions(limit = 10_000): ActionRow[] {
     return this.all(`SELECT ${ACTION_COLUMNS} FROM actions ORDER BY created_at DESC LIMIT ?`, [limit]).map(toAction);
   }
