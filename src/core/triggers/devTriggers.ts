@@ -218,7 +218,7 @@ export class DevTriggers {
     for (const a of this.actions) {
       const t = a.trigger;
       if (t.kind !== 'git' || !gitMatches(t, change)) continue;
-      if (overlapOf(t) !== 'restart' && overlapOf(t) !== 'parallel' && this.opts.runWindow(a.id).running) {
+      if (selfSuppressing(a) && this.opts.runWindow(a.id).running) {
         this.suppressed++; // a command that commits does not trigger itself
         continue;
       }
