@@ -22,7 +22,7 @@ import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
 import type { ActionRow, RunRow, Store } from './store/store';
 import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
-import { inspectLeftRun, killGroup, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
+import { inspectLeftRun, killGroup, recordedExit, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
 import { CHANGED_LIST } from './triggers/devBatch';
 import type { DevAction, DevTriggers, RunWindow, Taken } from './triggers/devTriggers';
 import type { HeadState } from './triggers/gitState';
@@ -1129,6 +1129,13 @@ export class Orchestrator {
         this.finished = [];
         for (const [runId, live] of this.live) {
           if (options.handOver && live.handle?.adoptable) continue;
+          // A run whose command has just ended (its exit status written, its close not yet seen
+          // here) ended by itself: recorded as it did, not as interrupted.
+          const exited = live.handle?.adoptable ? recordedExit(this.paths.runs, runId) : undefined;
+          if (exited !== undefined) {
+            t.finish(runId, exitOutcome(exited, 'as the orchestrator stopped'), now);
+            continue;
+          }
           live.handle?.stop('shutdown');
           t.finish(runId, { status: 'failed', exitCode: null, reason: 'interrupted: the orchestrator stopped', interrupted: true }, now);
         }

@@ -24,9 +24,14 @@ export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
  * command says `exit N`. Killed by a signal, the shell writes nothing: the run was cut off.
  * `echo` is a builtin and its one short write is atomic in practice; a reader also requires
  * the trailing newline.
+ *
+ * The pid file is created with `set -C` (noclobber: O_CREAT|O_EXCL in dash and bash), and the
+ * command runs only if the shell created it. An owner that killed right after spawning leaves
+ * a shell that has not yet got that far; the next owner, finding no pid file, creates it first
+ * (a tombstone) and so decides, atomically, that the command never runs (see inspectLeftRun).
  */
 export const POSIX_WRAPPER =
-  '__sdlc_cmd=$1; __sdlc_exit=$2; echo $$ > "$3"; set --; ' +
+  '__sdlc_cmd=$1; __sdlc_exit=$2; set -C; { echo $$ > "$3"; } 2>/dev/null || exit 125; set +C; set --; ' +
   'trap \'__sdlc_status=$?; echo $__sdlc_status > "$__sdlc_exit"; exit $__sdlc_status\' EXIT; ' +
   'eval "$__sdlc_cmd"';
 
@@ -50,12 +55,55 @@ function groupAlive(pid: number): boolean {
   }
 }
 
+/** What a tombstone pid file holds: the run was recorded as never started (see POSIX_WRAPPER). */
+const TOMBSTONE = 'cut off\n';
+/** How long a tombstone outlives its run: far longer than any shell takes to run its first line. */
+const TOMBSTONE_KEEP_MS = 3_600_000;
+
+function isTombstone(file: string): boolean {
+  try {
+    return fs.readFileSync(file, 'utf8') === TOMBSTONE;
+  } catch {
+    return false;
+  }
+}
+
+/** The exit status a run's wrapper recorded, if it got that far. */
+export function recordedExit(dir: string, runId: string): number | undefined {
+  const exit = readComplete(runStatusFiles(dir, runId).exit);
+  return exit === undefined ? undefined : Number(exit);
+}
+
+/**
+ * No pid file yet: either the shell was never started, or it is about to create the file. The
+ * tombstone, created exclusively, settles which: if it lands, the shell will find the file there
+ * and exit without running the command. If the shell was first, its pid is read once written
+ * (one short write right after the create; waited for briefly, on this rare path only).
+ */
+function claimOrReadPid(file: string): number | undefined {
+  try {
+    fs.writeFileSync(file, TOMBSTONE, { flag: 'wx' });
+    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+  }
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited <= 200; waited += 5) {
+    const pid = readComplete(file);
+    if (pid !== undefined) return Number(pid);
+    if (isTombstone(file)) return undefined;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  return undefined;
+}
+
 /** What became of a run whose owner is gone. */
 export function inspectLeftRun(dir: string, runId: string): LeftRun {
   const files = runStatusFiles(dir, runId);
   const exit = readComplete(files.exit);
   if (exit !== undefined) return { kind: 'exited', exitCode: Number(exit) };
-  const pid = Number(readComplete(files.pid) ?? NaN);
+  const written = readComplete(files.pid);
+  const pid = written !== undefined ? Number(written) : process.platform === 'win32' ? NaN : (claimOrReadPid(files.pid) ?? NaN);
   if (process.platform !== 'win32' && Number.isInteger(pid) && pid > 1 && groupAlive(pid)) {
     // Its exit file may have landed between the two reads.
     const late = readComplete(files.exit);
@@ -71,7 +119,7 @@ export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
     // Two small unlinks, done before the caller goes on: a process that exits right after
     // (the CLI exits as soon as its command is done) must not leave them behind.
     fs.rmSync(f.exit, { force: true });
-    fs.rmSync(f.pid, { force: true });
+    if (!isTombstone(f.pid)) fs.rmSync(f.pid, { force: true });
     fs.rmSync(f.changed, { force: true });
   }
 }
@@ -88,10 +136,20 @@ export function removeStaleRunStatus(dir: string, running: ReadonlySet<string>):
   for (const name of names) {
     const runId = name.replace(/\.(exit|pid|changed)$/, '');
     if (runId === name || running.has(runId)) continue;
-    fs.rmSync(path.join(dir, name), { force: true });
+    const file = path.join(dir, name);
+    if (isTombstone(file) && !olderThan(file, TOMBSTONE_KEEP_MS)) continue;
+    fs.rmSync(file, { force: true });
     n++;
   }
   return n;
+}
+
+function olderThan(file: string, ms: number): boolean {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > ms;
+  } catch {
+    return true;
+  }
 }
 
 export function killGroup(pid: number, signal: NodeJS.Signals): void {

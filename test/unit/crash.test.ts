@@ -1,10 +1,11 @@
 // Crash safety with the real CLI as a child process: SIGKILL at random moments, restart,
 // and check that nothing fired twice, nothing was lost, and the database is sound.
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sdlcPaths } from '../../src/core/paths';
+import { inspectLeftRun, POSIX_WRAPPER, removeRunStatus, removeStaleRunStatus, runStatusFiles } from '../../src/core/runStatus';
 import { assertEachRanOnce, assertSqliteIntegrity, cli, cliJson, engine, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, waitFor } from './helpers';
 
 describe('crash safety (SIGKILL the CLI at random moments)', function () {
@@ -122,6 +123,40 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     assert.ok(events.some((e) => e.type === 'task.recovered' && e.data.adopted));
     assert.ok(events.some((e) => e.type === 'task.recovered' && e.data.finishedWhileDown));
     assert.deepStrictEqual(fs.readdirSync(sdlcPaths(ws).runs), [], 'status files left behind');
+  });
+
+  it('a shell its owner started just before dying runs its command exactly when the next owner finds it started', async () => {
+    // The next owner looks at runs whose shell may not have written its pid yet. Either the
+    // shell creates the pid file first (the run is adopted or its exit read), or the owner's
+    // tombstone does (recorded cut off) and the shell then exits without running the command.
+    const dir = path.join(tmpWorkspace(), 'runs');
+    fs.mkdirSync(dir);
+    const verdicts = new Map<string, string>();
+    const shells: Promise<number | null>[] = [];
+    for (let i = 0; i < 60; i++) {
+      const runId = `run-${i}`;
+      const files = runStatusFiles(dir, runId);
+      const child = spawn('/bin/sh', ['-c', POSIX_WRAPPER, 'sdlc-run', `echo ${runId} >> ran.txt`, files.exit, files.pid], { cwd: dir, detached: true, stdio: 'ignore' });
+      shells.push(new Promise((resolve) => child.on('exit', (code) => resolve(code))));
+      if (i % 3) await sleep(i % 7); // the owner looks at once, or a few ms later
+      verdicts.set(runId, inspectLeftRun(dir, runId).kind);
+    }
+    const codes = await Promise.all(shells);
+    const ran = new Set(lines(path.join(dir, 'ran.txt')));
+    for (const [runId, kind] of verdicts) {
+      if (kind === 'gone') assert.ok(!ran.has(runId), `${runId} was recorded cut off but ran`);
+      else assert.ok(ran.has(runId), `${runId} was found ${kind} but never ran`);
+    }
+    const cut = [...verdicts.values()].filter((k) => k === 'gone').length;
+    assert.strictEqual(codes.filter((c) => c === 125).length, cut, 'each shell that lost to a tombstone exits 125');
+    assert.ok(cut > 0 && cut < 60, `both outcomes happen (${cut} of 60 cut off)`);
+    // The tombstones outlive the runs' recorded end, so a shell still slower than this cannot run later.
+    const tombstones = () => fs.readdirSync(dir).filter((f) => f.endsWith('.pid') && fs.readFileSync(path.join(dir, f), 'utf8') === 'cut off\n').length;
+    assert.strictEqual(tombstones(), cut);
+    removeRunStatus(dir, verdicts.keys());
+    removeStaleRunStatus(dir, new Set());
+    assert.strictEqual(tombstones(), cut);
+    assert.strictEqual(fs.readdirSync(dir).filter((f) => f !== 'ran.txt').length, cut, 'only the tombstones are left');
   });
 });
 
