@@ -54,6 +54,10 @@ usage:
                             tables: exit 0 when they agree, 1 when they differ, 2 when unreadable
   sdlc-orchestrator validate [--workspace DIR] [--file F] [--json]   check .sdlc/actions.yaml (or F)
                             without touching the engine: exit 0, or 2 with file:line:column: message
+  sdlc-orchestrator export github-actions [--workspace DIR] [--out DIR] [--check] [--json]
+                            one GitHub Actions workflow per flow of .sdlc/actions.yaml, written to
+                            .github/workflows (or --out) once actionlint passes them; --check writes
+                            nothing and exits 1 when the workflows there differ from what it would write
 
 Actions as code: .sdlc/actions.yaml (committed with the repository) defines actions by name,
 with the keys of "add" (run, cron, tz, every, at, in, webhook, after, manual, timeout, ...).
@@ -125,6 +129,8 @@ const OPTIONS = {
   id: { type: 'string' },
   'log-level': { type: 'string' },
   wait: { type: 'string' },
+  out: { type: 'string' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -451,6 +457,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'validate':
         return await validateFile(values);
+      case 'export': {
+        const { exportCommand } = await import('./exportCommand');
+        return await exportCommand({ workspace: workspaceOf(values), target: positionals[1], out: values.out, check: values.check, json: values.json }, out, (t) => process.stderr.write(t));
+      }
       case 'history': {
         const limit = intOption(values, 'limit', 1) ?? 50;
         const runs = await readState(workspaceOf(values), (db) => db.store.history(limit));
