@@ -4,7 +4,7 @@
 // saving time gets the schedule of the offset in effect now, and a warning that names which
 // local times move while the other offset holds. What cannot be said exactly is said nearly,
 // always with a warning: nothing is dropped quietly.
-import { Cron } from 'croner';
+import { CronPattern } from 'croner';
 import { formatDuration, parseDuration } from '../duration';
 
 export interface GithubSchedule {
@@ -18,17 +18,26 @@ const DAY = 1440;
 export const GITHUB_MIN_INTERVAL_MINUTES = 5;
 
 /** The zone's UTC offset in minutes at `t` (Intl's "GMT+05:30"). */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 export function utcOffsetMinutes(tz: string, t: number): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(new Date(t)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  let format = formats.get(tz);
+  if (!format) formats.set(tz, (format = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' })));
+  const name = format.formatToParts(new Date(t)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
   return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
 }
 
 /** The zone's offsets through the calendar year of `now`, in periods (the same months each year). */
+const years = new Map<string, { offset: number; from: number; until: number }[]>();
+
 function offsetsOfYear(tz: string, now: number): { offset: number; from: number; until: number }[] {
-  const periods: { offset: number; from: number; until: number }[] = [];
-  const step = 3 * 3_600_000; // zone changes are at least this far apart
   const year = new Date(now).getUTCFullYear();
+  const known = years.get(`${tz} ${year}`);
+  if (known) return known;
+  const periods: { offset: number; from: number; until: number }[] = [];
+  years.set(`${tz} ${year}`, periods);
+  const step = 3 * 3_600_000; // zone changes are at least this far apart
   for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += step) {
     const offset = utcOffsetMinutes(tz, t);
     const last = periods[periods.length - 1];
@@ -46,14 +55,12 @@ export function formatOffset(minutes: number): string {
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 const monthOf = (t: number) => new Date(t).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
 
-/** Every minute of the day (0..1439) the minute and hour fields name, read by croner itself. */
+/** Every minute of the day (0..1439) the minute and hour fields name, as croner's own parser reads them. */
 function minutesOfDay(minute: string, hour: string): number[] {
-  const base = Date.UTC(2001, 0, 1);
-  return new Cron(`${minute} ${hour} * * *`, { timezone: 'UTC', paused: true })
-    .nextRuns(DAY, new Date(base - 1))
-    .map((d) => d.getTime() - base)
-    .filter((ms) => ms < 86_400_000)
-    .map((ms) => ms / 60_000);
+  const p = new CronPattern(`${minute} ${hour} * * *`);
+  const out: number[] = [];
+  for (let h = 0; h < 24; h++) if (p.hour[h]) for (let m = 0; m < 60; m++) if (p.minute[m]) out.push(h * 60 + m);
+  return out;
 }
 
 /** A sorted list of values as a cron field: `*`, ranges, steps and lists, as a person would write it. */
