@@ -5,7 +5,7 @@ import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import type { DeliveryDetails, Details, PanelOp, PanelRun, Payload } from './protocol';
 import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
-import { runOutcome, timelineRows } from './viewModel';
+import { exportText, runOutcome, timelineRows } from './viewModel';
 
 export interface DetailsEvents {
   act(op: PanelOp): void;
@@ -73,6 +73,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         ['Command', a.run.task ? `task "${a.run.task}"` : code(a.run.command, 'code inline')],
         ['Runner', a.run.runner],
         ['Defined', a.source === 'file' ? `in .sdlc/actions.yaml${a.needsApproval ? ' (its command needs your approval on this machine)' : ''}` : 'on this machine'],
+        ['GitHub Actions', exportText(d.export)],
         ['Trigger', trigger],
         ['Status', `${a.status}${a.reason ? ` (${a.reason})` : ''}${a.pending ? ` · ${a.pending} queued` : ''}`],
         [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],

@@ -326,6 +326,13 @@ end.on('delta', (d) => {
   if ((sel?.actionId && touched.has(sel.actionId)) || (sel?.deliveryId && d.deliveries.some((x) => x.id === sel.deliveryId))) void loadDetails();
 });
 
+end.on('exports', (e) => {
+  if (e.folder !== model.folder) return;
+  model.exports = e.exports;
+  draw();
+  if (state.selected?.actionId) void loadDetails();
+});
+
 async function start(): Promise<void> {
   try {
     const s = await end.request('ready', { folder: state.folder, protocol: PROTOCOL_VERSION });

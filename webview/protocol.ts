@@ -22,6 +22,15 @@ export interface Filter {
 
 export const EMPTY_FILTER: Filter = { text: '', status: '', runner: '', trigger: '' };
 
+/** An action of the actions file as exported to GitHub Actions (src/extension/model/exportState.ts). */
+export interface ExportState {
+  state: 'exported' | 'stale' | 'missing' | 'conflict' | 'unsupported';
+  /** The workflow file, relative to the folder. */
+  workflow?: string;
+  /** Why it cannot be exported. */
+  reason?: string;
+}
+
 export interface Snapshot {
   protocol: number;
   folders: { path: string; name: string }[];
@@ -38,6 +47,8 @@ export interface Snapshot {
   webhookUrl?: string;
   lastSeq: number;
   filter: Filter;
+  /** File actions by name: exported to GitHub Actions, and whether that is current. */
+  exports?: Record<string, ExportState>;
 }
 
 /**
@@ -83,6 +94,8 @@ export interface Details {
   nextRuns: number[];
   timeline: TimelineEntry[];
   payload?: Payload;
+  /** For an action of the actions file: its export to GitHub Actions. */
+  export?: ExportState;
 }
 
 /** A webhook delivery from the inbox: its payload and the runs it queued. */
@@ -129,6 +142,8 @@ export interface Requests {
 export interface Pushes {
   snapshot: Snapshot;
   delta: Delta;
+  /** The export states changed (the actions file or a workflow was saved). */
+  exports: { folder: string; exports: Record<string, ExportState> };
 }
 
 export type Method = keyof Requests;
@@ -147,7 +162,7 @@ export function asMessage(m: unknown): Message | undefined {
   const x = m as Record<string, unknown>;
   if (x.kind === 'request') return Number.isSafeInteger(x.id) && METHODS.includes(x.method as Method) ? (x as Message) : undefined;
   if (x.kind === 'reply') return Number.isSafeInteger(x.id) && typeof x.ok === 'boolean' ? (x as Message) : undefined;
-  if (x.kind === 'push') return x.event === 'snapshot' || x.event === 'delta' ? (x as Message) : undefined;
+  if (x.kind === 'push') return x.event === 'snapshot' || x.event === 'delta' || x.event === 'exports' ? (x as Message) : undefined;
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { displayText } from '../src/core/displayText';
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import { actionDescription, failedHow } from '../src/extension/model/treeModel';
-import type { Delta, Filter, PanelRun, Snapshot, TimelineEntry } from './protocol';
+import type { Delta, ExportState, Filter, PanelRun, Snapshot, TimelineEntry } from './protocol';
 
 /** The panel's copy of one folder's state, patched by each pushed change. */
 export class PanelModel {
@@ -20,9 +20,12 @@ export class PanelModel {
   paused = false;
   historyComplete = true;
   lastSeq = 0;
+  /** File actions by name: their export to GitHub Actions. */
+  exports: Record<string, ExportState> = {};
 
   load(s: Snapshot): void {
     this.folder = s.folder;
+    this.exports = s.exports ?? {};
     this.actions = new Map(s.actions.map((a) => [a.id, a]));
     this.runs = new Map();
     this.sorted = undefined;
@@ -227,6 +230,29 @@ function byDue(a: Action, b: Action): number {
   return (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity) || a.createdAt - b.createdAt;
 }
 
+/** An action's export to GitHub Actions, in words (the details' "GitHub Actions" row). */
+export function exportText(s: ExportState | undefined): string | undefined {
+  switch (s?.state) {
+    case 'exported':
+      return `exported to ${s.workflow} (up to date)`;
+    case 'stale':
+      return `${s.workflow} is out of date: run Export Actions to GitHub Actions`;
+    case 'missing':
+      return 'not exported (Export Actions to GitHub Actions)';
+    case 'conflict':
+      return `${s.workflow} was written by hand: rename it to export this action`;
+    case 'unsupported':
+      return s.reason ?? 'cannot be exported';
+    default:
+      return undefined;
+  }
+}
+
+/** Only an export that exists is worth a word in the row; the details say the rest. */
+export function exportBadge(e: ExportState | undefined): string {
+  return e?.state === 'exported' ? ' · on GitHub' : e?.state === 'stale' ? ' · GitHub export out of date' : '';
+}
+
 function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   const names = new Map<string, string>();
   for (const a of model.actions.values()) names.set(a.id, a.name);
@@ -236,7 +262,7 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
     const description =
       (a.needsApproval ? 'needs approval' : actionDescription(a, now, names)) +
       (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '') +
-      (a.source === 'file' ? ' · actions.yaml' : '');
+      (a.source === 'file' ? ` · actions.yaml${exportBadge(model.exports[a.name])}` : '');
     return { key: `a:${a.id}`, kind: 'action', label: displayText(a.name), description, icon, tone, actionId: a.id };
   };
   const queueGroups: Node[] = [];

@@ -33,10 +33,13 @@ export class ActionsFileSupport implements vscode.Disposable {
   private readonly problemsChanged = new vscode.EventEmitter<void>();
   /** A file's problems appeared or went. */
   readonly onDidChangeProblems = this.problemsChanged.event;
+  private readonly parsedEmitter = new vscode.EventEmitter<string>();
+  /** A folder's actions file was read again (typed, saved, changed on disk): its folder. */
+  readonly onDidParse = this.parsedEmitter.event;
 
   constructor(private readonly ctx: Ctx) {
     const d = this.disposables;
-    d.push(this.problemsChanged);
+    d.push(this.problemsChanged, this.parsedEmitter);
     vscode.workspace.onDidOpenTextDocument((doc) => isActionsFile(doc.uri) && this.parseDocument(doc), null, d);
     vscode.workspace.onDidChangeTextDocument((e) => isActionsFile(e.document.uri) && this.parseSoon(e.document), null, d);
     // Closing without saving: what counts again is the file on disk.
@@ -176,6 +179,7 @@ export class ActionsFileSupport implements vscode.Disposable {
     }
     if (hadProblems !== (parsed?.problems.length ?? 0) > 0) this.problemsChanged.fire();
     this.lensesChanged.fire();
+    this.parsedEmitter.fire(path.dirname(path.dirname(file)));
   }
 
   /** A task label that tasks.json does not have is a warning, not an error: tasks come and go. */

@@ -166,6 +166,10 @@ export const COMMANDS: Record<string, Handler> = {
       })(),
     );
   },
+  exportGithubActions: (ctx) => async (node) => {
+    const host = await ctx.hostFor(node?.folder);
+    if (host) await attempt(ctx.githubExport.export(host.folder.uri.fsPath));
+  },
   /** From a CodeLens: run a file action by its name. */
   runFileAction: (ctx) => async (folder?: unknown, name?: unknown) => {
     const host = await ctx.hostFor(typeof folder === 'string' ? folder : undefined);

@@ -22,6 +22,7 @@ import { StatusBar } from './statusBar';
 import { OrchestratorTree } from './treeView';
 import { PanelManager } from './panel';
 import { ActionsFileSupport, actionsFileOf } from './actionsFileSupport';
+import { GithubExportSupport } from './githubExport';
 import { Approvals } from './approvals';
 
 export class Ctx implements vscode.Disposable {
@@ -50,6 +51,7 @@ export class Ctx implements vscode.Disposable {
   private lastTreeRefresh = 0;
   readonly approvals: Approvals;
   private actionsFileSupport: ActionsFileSupport | undefined;
+  private githubExportSupport: GithubExportSupport | undefined;
   /** Folders whose waiting approvals were looked at since their orchestrator started. */
   private readonly reviewed = new Set<string>();
 
@@ -62,11 +64,16 @@ export class Ctx implements vscode.Disposable {
     return this.actionsFileSupport!;
   }
 
+  get githubExport(): GithubExportSupport {
+    return this.githubExportSupport!;
+  }
+
   activate(): void {
     // Registered during activation so a panel left open is revived after a window reload.
     this.panelManager = new PanelManager(this);
     this.actionsFileSupport = new ActionsFileSupport(this);
-    this.subscriptions.push(this.panelManager, this.actionsFileSupport);
+    this.githubExportSupport = new GithubExportSupport(this);
+    this.subscriptions.push(this.panelManager, this.actionsFileSupport, this.githubExportSupport);
     this.actionsFileSupport.onDidChangeProblems(() => this.renderStatus(), null, this.subscriptions);
     this.treeView = vscode.window.createTreeView('sdlc.orchestrator', { treeDataProvider: this.tree, showCollapseAll: true });
     this.subscriptions.push(

@@ -89,6 +89,11 @@ class OrchestratorPanel {
     };
     this.end = new HostEnd(transport, this.handlers());
     for (const host of ctx.hosts.values()) this.watch(host);
+    ctx.githubExport.onDidChange(
+      (folder) => this.ready && folder === this.folder && this.end.push('exports', { folder, exports: ctx.githubExport.statesOf(folder) }),
+      null,
+      this.disposables,
+    );
   }
 
   private get workspaceState(): vscode.Memento {
@@ -166,6 +171,7 @@ class OrchestratorPanel {
       deliveries: orch.deliveries(50),
       webhookUrl: view.webhookUrl,
       lastSeq: orch.store.lastSeq(),
+      exports: this.ctx.githubExport.statesOf(this.folder),
     };
   }
 
@@ -180,7 +186,11 @@ class OrchestratorPanel {
         return s;
       },
       history: ({ folder, before, limit }) => historyPage(this.orch(folder), before, Math.min(Math.max(1, limit), HISTORY_PAGE)),
-      details: ({ folder, actionId, runId }) => detailsOf(this.orch(folder), actionId, runId, Date.now()),
+      details: ({ folder, actionId, runId }) => {
+        const d = detailsOf(this.orch(folder), actionId, runId, Date.now());
+        const name = d?.action?.source === 'file' ? d.action.name : undefined;
+        return d && name !== undefined ? { ...d, export: this.ctx.githubExport.statesOf(folder)[name] ?? { state: 'missing' } } : d;
+      },
       delivery: ({ folder, deliveryId }) => deliveryDetailsOf(this.orch(folder), deliveryId),
       act: async ({ folder, op, actionId }) => {
         const orch = this.orch(folder);
