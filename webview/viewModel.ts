@@ -250,7 +250,7 @@ export function exportText(s: ExportState | undefined): string | undefined {
 
 /** Only an export that exists is worth a word in the row; the details say the rest. */
 export function exportBadge(e: ExportState | undefined): string {
-  return e?.state === 'exported' ? ' · on GitHub' : e?.state === 'stale' ? ' · GitHub export out of date' : '';
+  return e?.state === 'exported' ? ' · on GitHub' : e?.state === 'stale' ? ' · GitHub: out of date' : '';
 }
 
 function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {

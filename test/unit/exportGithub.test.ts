@@ -466,7 +466,7 @@ describe('export to GitHub Actions', function () {
     assert.strictEqual(exportBadge(states.hook), ' · on GitHub');
     states = exportStates(parsed(text.replace('./report.sh', './report.sh --all')), ws, NOW);
     assert.deepStrictEqual([states.tests.state, states.report.state, states.hook.state], ['stale', 'stale', 'exported']);
-    assert.strictEqual(exportBadge(states.report), ' · GitHub export out of date');
+    assert.strictEqual(exportBadge(states.report), ' · GitHub: out of date');
     fs.writeFileSync(path.join(dir, 'sdlc-hook.yml'), 'name: mine\n');
     assert.strictEqual(exportStates(parsed(text), ws, NOW).hook.state, 'conflict');
     // A file with problems shows nothing rather than a guess.
