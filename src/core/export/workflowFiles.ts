@@ -37,26 +37,49 @@ export function isGenerated(text: string): boolean {
 
 /** What exporting `workflows` into `dir` would do, file by file. Reads only our prefix's files. */
 export function planWorkflows(dir: string, workflows: Workflow[]): WorkflowChange[] {
-  const changes: WorkflowChange[] = [];
-  const wanted = new Set<string>();
-  for (const w of workflows) {
-    const file = path.join(dir, w.file);
-    wanted.add(w.file);
-    const previous = readIfFile(file);
-    const status: ChangeStatus = previous === undefined ? 'create' : !isGenerated(previous) ? 'conflict' : previous === w.content ? 'unchanged' : 'update';
-    changes.push({ file: w.file, path: file, status, content: w.content, ...(previous !== undefined ? { previous } : {}), actions: w.actions });
-  }
+  const read = new Map<string, string | undefined>();
+  for (const name of ourFiles(dir, workflows)) read.set(name, readIfFile(path.join(dir, name)));
+  return planFrom(dir, workflows, read);
+}
+
+/** The same, reading the files without blocking (the extension host's way). */
+export async function planWorkflowsAsync(dir: string, workflows: Workflow[]): Promise<WorkflowChange[]> {
+  const names = ourFiles(dir, workflows);
+  const texts = await Promise.all(
+    names.map((name) =>
+      fs.promises.readFile(path.join(dir, name), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      }),
+    ),
+  );
+  return planFrom(dir, workflows, new Map(names.map((n, i) => [n, texts[i]])));
+}
+
+/** The files that matter: those we would write, and any of ours already there. */
+function ourFiles(dir: string, workflows: Workflow[]): string[] {
   let names: string[] = [];
   try {
     names = fs.readdirSync(dir);
   } catch {
-    // no folder yet: nothing to remove
+    // no folder yet
   }
-  for (const name of names.sort()) {
-    if (!name.startsWith(WORKFLOW_PREFIX) || !/\.ya?ml$/.test(name) || wanted.has(name)) continue;
-    const file = path.join(dir, name);
-    const previous = readIfFile(file);
-    if (previous !== undefined && isGenerated(previous)) changes.push({ file: name, path: file, status: 'remove', previous, actions: [] });
+  const mine = names.filter((n) => n.startsWith(WORKFLOW_PREFIX) && /\.ya?ml$/.test(n));
+  return [...new Set([...workflows.map((w) => w.file), ...mine.sort()])];
+}
+
+function planFrom(dir: string, workflows: Workflow[], read: Map<string, string | undefined>): WorkflowChange[] {
+  const changes: WorkflowChange[] = [];
+  const wanted = new Set<string>();
+  for (const w of workflows) {
+    wanted.add(w.file);
+    const previous = read.get(w.file);
+    const status: ChangeStatus = previous === undefined ? 'create' : !isGenerated(previous) ? 'conflict' : previous === w.content ? 'unchanged' : 'update';
+    changes.push({ file: w.file, path: path.join(dir, w.file), status, content: w.content, ...(previous !== undefined ? { previous } : {}), actions: w.actions });
+  }
+  for (const [name, previous] of read) {
+    if (wanted.has(name) || previous === undefined || !isGenerated(previous)) continue;
+    changes.push({ file: name, path: path.join(dir, name), status: 'remove', previous, actions: [] });
   }
   return changes;
 }

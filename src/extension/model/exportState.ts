@@ -3,17 +3,20 @@
 // disk, exactly as `sdlc-orchestrator export github-actions --check` compares them.
 import * as path from 'path';
 import type { ParsedActionsFile } from '../../core/definitions/actionsFile';
-import { exportGithubActions } from '../../core/export/githubActions';
-import { planWorkflows, DEFAULT_WORKFLOWS_DIR } from '../../core/export/workflowFiles';
+import { exportGithubActionsSliced } from '../../core/export/githubActions';
+import { planWorkflowsAsync, DEFAULT_WORKFLOWS_DIR } from '../../core/export/workflowFiles';
 import type { ExportState } from '../../../webview/protocol';
 
-/** By action name; empty while the file has problems (nothing from it is applied then either). */
-export function exportStates(parsed: ParsedActionsFile | undefined, folder: string, now: number): Record<string, ExportState> {
+/**
+ * By action name; empty while the file has problems (nothing from it is applied then either).
+ * Runs on the extension host in slices, with the files read asynchronously.
+ */
+export async function exportStates(parsed: ParsedActionsFile | undefined, folder: string, now: number): Promise<Record<string, ExportState>> {
   if (!parsed || parsed.problems.length) return {};
-  const exp = exportGithubActions(parsed, { now });
+  const exp = await exportGithubActionsSliced(parsed, { now });
   const dir = path.join(folder, DEFAULT_WORKFLOWS_DIR);
   const out: Record<string, ExportState> = {};
-  for (const c of planWorkflows(dir, exp.workflows)) {
+  for (const c of await planWorkflowsAsync(dir, exp.workflows)) {
     const workflow = path.join(DEFAULT_WORKFLOWS_DIR, c.file).split(path.sep).join('/');
     const state: ExportState['state'] = c.status === 'unchanged' ? 'exported' : c.status === 'update' ? 'stale' : c.status === 'conflict' ? 'conflict' : 'missing';
     for (const name of c.actions) out[name] = { state, workflow };
