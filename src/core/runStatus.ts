@@ -118,8 +118,9 @@ export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
     const f = runStatusFiles(dir, runId);
     // Two small unlinks, done before the caller goes on: a process that exits right after
     // (the CLI exits as soon as its command is done) must not leave them behind.
+    // (A run ended here has no tombstone to keep: its shell is gone, seen to exit or killed.)
     fs.rmSync(f.exit, { force: true });
-    if (!isTombstone(f.pid)) fs.rmSync(f.pid, { force: true });
+    fs.rmSync(f.pid, { force: true });
     fs.rmSync(f.changed, { force: true });
   }
 }
@@ -137,7 +138,8 @@ export function removeStaleRunStatus(dir: string, running: ReadonlySet<string>):
     const runId = name.replace(/\.(exit|pid|changed)$/, '');
     if (runId === name || running.has(runId)) continue;
     const file = path.join(dir, name);
-    if (isTombstone(file) && !olderThan(file, TOMBSTONE_KEEP_MS)) continue;
+    // A tombstone just written by recovery must outlive the shell it stops.
+    if (name.endsWith('.pid') && isTombstone(file) && !olderThan(file, TOMBSTONE_KEEP_MS)) continue;
     fs.rmSync(file, { force: true });
     n++;
   }

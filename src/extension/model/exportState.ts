@@ -12,7 +12,7 @@ import type { ExportState } from '../../../webview/protocol';
  * Runs on the extension host in slices, with the files read asynchronously.
  */
 export async function exportStates(parsed: ParsedActionsFile | undefined, folder: string, now: number): Promise<Record<string, ExportState>> {
-  if (!parsed || parsed.problems.length) return {};
+  if (!parsed || parsed.problems.length || !parsed.actions.length) return {};
   const exp = await exportGithubActionsSliced(parsed, { now });
   const dir = path.join(folder, DEFAULT_WORKFLOWS_DIR);
   const out: Record<string, ExportState> = {};
