@@ -28,6 +28,38 @@ function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** `fn` run `times` times: the median milliseconds, and the last result. */
+function medianTime(fn, times = 5) {
+  const ms = [];
+  let result;
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    result = fn();
+    ms.push(performance.now() - t0);
+  }
+  return { ms: median(ms), result };
+}
+
+/**
+ * A heartbeat every `everyMs`: any gap beyond it is time the thread could not run anything
+ * else. `stop()` ends it and returns the longest such stall (ms).
+ */
+function stallProbe(everyMs = 1) {
+  let last = performance.now();
+  let max = 0;
+  const beat = setInterval(() => {
+    const t = performance.now();
+    max = Math.max(max, t - last - everyMs);
+    last = t;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(beat);
+      return Math.max(max, performance.now() - last - everyMs);
+    },
+  };
+}
+
 function tmpdir(tag) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `sdlc-bench-${tag}-`));
 }
@@ -95,4 +127,4 @@ function within(ms, what, promise) {
   ]);
 }
 
-module.exports = { REPO, core, alt, stats, median, tmpdir, nowMs, silent, noopRunner, folderWithHistory, within };
+module.exports = { REPO, core, alt, stats, median, medianTime, stallProbe, tmpdir, nowMs, silent, noopRunner, folderWithHistory, within };

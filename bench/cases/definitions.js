@@ -9,7 +9,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { core, median, tmpdir, silent } = require('../lib');
+const { core, median, stallProbe, tmpdir, silent } = require('../lib');
 
 const { parseActionsFile } = core('definitions/actionsFile');
 const { reconcile } = core('definitions/reconcile');
@@ -95,19 +95,11 @@ function time(fn) {
     await o.start();
     while (o.listActions().length < n) await new Promise((r) => setTimeout(r, 20));
     const seen = new Promise((resolve) => o.onEvents((events) => events.some((e) => e.type === 'task.updated') && resolve(performance.now())));
-    // A 2 ms heartbeat: any gap beyond it is time the thread could not run anything else.
-    let last = performance.now();
-    let stall = 0;
-    const beat = setInterval(() => {
-      const t = performance.now();
-      stall = Math.max(stall, t - last - 2);
-      last = t;
-    }, 2);
+    const probe = stallProbe(2);
     const t0 = performance.now();
     fs.writeFileSync(file, fileText(n, 30));
     runs.saveToEvent.push((await seen) - t0);
-    clearInterval(beat);
-    runs.maxStall.push(stall);
+    runs.maxStall.push(probe.stop());
     await o.stop();
     fs.rmSync(ws, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { REPO, core, median, tmpdir } = require('../lib');
+const { REPO, core, median, medianTime, stallProbe, tmpdir } = require('../lib');
 
 const { parseActionsFile } = core('definitions/actionsFile');
 const { exportGithubActions, exportGithubActionsSliced } = core('export/githubActions');
@@ -38,17 +38,6 @@ function fileText(n) {
   return out.join('\n') + '\n';
 }
 
-function timed(fn, times = 5) {
-  const ms = [];
-  let result;
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    result = fn();
-    ms.push(performance.now() - t0);
-  }
-  return { ms: median(ms), result };
-}
-
 (async () => {
   const n = Number(process.argv[2] ?? 1000);
   const ws = tmpdir('export');
@@ -58,7 +47,7 @@ function timed(fn, times = 5) {
   const parsed = parseActionsFile(text, 'actions.yaml', { now: Date.now(), defaultRunner: 'task' });
   if (parsed.problems.length) throw new Error(JSON.stringify(parsed.problems[0]));
   const now = Date.now();
-  const gen = timed(() => exportGithubActions(parsed, { now }));
+  const gen = medianTime(() => exportGithubActions(parsed, { now }));
   const workflows = gen.result.workflows;
   let t0 = performance.now();
   const { loadLinter } = core('export/lint');
@@ -71,21 +60,13 @@ function timed(fn, times = 5) {
   t0 = performance.now();
   applyWorkflows(dir, planWorkflows(dir, workflows));
   const writeMs = performance.now() - t0;
-  const check = timed(() => pending(planWorkflows(dir, workflows)).length);
+  const check = medianTime(() => pending(planWorkflows(dir, workflows)).length);
   const stalls = async (fn) => {
-    let last = performance.now();
-    let max = 0;
-    const probe = setInterval(() => {
-      const t = performance.now();
-      max = Math.max(max, t - last - 1);
-      last = t;
-    }, 1);
+    const probe = stallProbe(1);
     const t1 = performance.now();
     const result = await fn();
     const ms = performance.now() - t1;
-    clearInterval(probe);
-    max = Math.max(max, performance.now() - last - 1);
-    return { ms, maxStallMs: max, result };
+    return { ms, maxStallMs: probe.stop(), result };
   };
   const panelRuns = [];
   for (let i = 0; i < 5; i++) panelRuns.push(await stalls(() => exportStates(parsed, ws, now)));

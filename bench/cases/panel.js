@@ -4,23 +4,12 @@
 // tree's rows from all ROWS runs, with and without a text filter, and after a pushed change.
 'use strict';
 const path = require('path');
-const { REPO, core, median, silent, noopRunner, folderWithHistory } = require('../lib');
+const { REPO, core, medianTime, silent, noopRunner, folderWithHistory } = require('../lib');
 
 const OUT = path.join(REPO, 'out');
 const { historyPage, deltaOf, HISTORY_PAGE } = require(path.join(OUT, 'src', 'extension', 'model', 'panelData'));
 const { PanelModel, visibleRows } = require(path.join(OUT, 'webview', 'viewModel'));
 const { EMPTY_FILTER } = require(path.join(OUT, 'webview', 'protocol'));
-
-function time(fn, n = 5) {
-  const out = [];
-  let result;
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    result = fn();
-    out.push(performance.now() - t);
-  }
-  return { ms: median(out), result };
-}
 
 (async () => {
   const rows = Number(process.argv[2] ?? 10_000);
@@ -37,8 +26,8 @@ function time(fn, n = 5) {
   await o.start();
 
   // Host: the snapshot's first page, then all pages as the page asks for them.
-  const first = time(() => historyPage(o, undefined, HISTORY_PAGE));
-  const all = time(() => {
+  const first = medianTime(() => historyPage(o, undefined, HISTORY_PAGE));
+  const all = medianTime(() => {
     const runs = [];
     let before;
     for (;;) {
@@ -57,18 +46,18 @@ function time(fn, n = 5) {
   const deadline = Date.now() + 10_000;
   while (!batches.some((b) => b.some((e) => e.type === 'task.completed')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const completed = batches.find((b) => b.some((e) => e.type === 'task.completed'));
-  const delta = time(() => deltaOf(o, ws, completed), 20);
+  const delta = medianTime(() => deltaOf(o, ws, completed), 20);
   await o.stop();
 
   // Page: the tree's rows from every run.
   const model = new PanelModel();
   const snapshot = { protocol: 1, folders: [], folder: ws, paused: false, actions: [], history: all.result, historyComplete: true, deliveries: [], lastSeq: 0, filter: EMPTY_FILTER };
-  const load = time(() => {
+  const load = medianTime(() => {
     model.load(snapshot);
     return visibleRows(model, EMPTY_FILTER, {}, Date.now());
   });
-  const filtered = time(() => visibleRows(model, { ...EMPTY_FILTER, text: 'job 42' }, {}, Date.now()));
-  const patched = time(() => {
+  const filtered = medianTime(() => visibleRows(model, { ...EMPTY_FILTER, text: 'job 42' }, {}, Date.now()));
+  const patched = medianTime(() => {
     model.apply(delta.result);
     return visibleRows(model, EMPTY_FILTER, {}, Date.now());
   });

@@ -24,7 +24,7 @@ export async function exportCommand(args: ExportArgs, write: (text: string) => v
   const { readActionsFile } = await import('../core/definitions/actionsFileSource');
   const { problemText } = await import('../core/definitions/actionsFile');
   const { exportGithubActions } = await import('../core/export/githubActions');
-  const { planWorkflows, applyWorkflows, conflictText, pending } = await import('../core/export/workflowFiles');
+  const { planWorkflows, applyWorkflows, conflictText, pending, DEFAULT_WORKFLOWS_DIR } = await import('../core/export/workflowFiles');
   const { lintWorkflows } = await import('../core/export/lint');
 
   const file = path.join(args.workspace, '.sdlc', ACTIONS_FILE);
@@ -40,7 +40,7 @@ export async function exportCommand(args: ExportArgs, write: (text: string) => v
     warn(`sdlc-orchestrator: ${shown} has ${parsed.problems.length} problem(s); nothing was exported\n`);
     return 2;
   }
-  const dir = args.out ? path.resolve(args.out) : path.join(args.workspace, '.github', 'workflows');
+  const dir = args.out ? path.resolve(args.out) : path.join(args.workspace, DEFAULT_WORKFLOWS_DIR);
   const dirShown = path.relative(process.cwd(), dir) || dir;
   const exp = exportGithubActions(parsed, { now: Date.now() });
   // --check compares only; what export would write is linted when it is written.
