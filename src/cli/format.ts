@@ -1,58 +1,14 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
-import { causeText } from '../core/triggers/eventText';
 import { displayText } from '../core/displayText';
-import { describeTrigger, type Action, type Delivery, type LifecycleEvent } from '../core/model';
+import { describeTrigger, type Action, type Delivery, type LifecycleEvent, type Notification } from '../core/model';
+import { redactTarget } from '../core/notify/notifySpec';
 import type { RunRow } from '../core/store/store';
 import { formatDuration } from '../core/duration';
 import type { VerifyReport } from '../core/verify';
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+import { iso } from '../core/api/json';
 
-export function actionJson(a: Action): Record<string, unknown> {
-  return {
-    id: a.id,
-    name: a.name,
-    status: a.status,
-    dueAt: iso(a.dueAt),
-    trigger: a.trigger,
-    run: a.run,
-    policy: a.policy,
-    attempt: a.attempt,
-    running: a.running,
-    pending: a.pending,
-    idempotencyKey: a.idempotencyKey,
-    createdAt: iso(a.createdAt),
-    updatedAt: iso(a.updatedAt),
-    lastRunId: a.lastRunId,
-    ...(a.reason ? { reason: a.reason } : {}),
-    source: a.source,
-    ...(a.needsApproval ? { needsApproval: true } : {}),
-  };
-}
-
-export function runJson(r: RunRow): Record<string, unknown> {
-  return {
-    runId: r.runId,
-    actionId: r.actionId,
-    name: r.name,
-    status: r.status,
-    exitCode: r.exitCode,
-    startedAt: iso(r.startedAt),
-    endedAt: iso(r.endedAt),
-    durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
-    attempt: r.attempt,
-    runner: r.runner,
-    cause: r.cause,
-    ...(causeText(r.cause, r.data) !== r.cause ? { event: causeText(r.cause, r.data) } : {}),
-    scheduledFor: iso(r.scheduledFor),
-    ...(r.reason ? { reason: r.reason } : {}),
-    outputTail: r.outputTail,
-  };
-}
-
-export function eventJson(e: LifecycleEvent): Record<string, unknown> {
-  return { seq: e.seq, ts: iso(e.ts), type: e.type, actionId: e.actionId, runId: e.runId, data: e.data };
-}
+export { actionJson, eventJson, runJson } from '../core/api/json';
 
 function table(rows: string[][]): string {
   if (!rows.length) return '';
@@ -95,6 +51,21 @@ export function eventText(e: LifecycleEvent): string {
   return `${String(e.seq).padStart(6)} ${iso(e.ts)} ${e.type.padEnd(20)} ${e.actionId ?? ''}${e.runId ? ` run ${e.runId}` : ''}${data}`;
 }
 
+export function notificationsText(list: { n: Notification; name: string }[], now: number): string {
+  if (!list.length) return 'no notifications\n';
+  return table([
+    ['ID', 'ACTION', 'STATUS', 'ATTEMPTS', 'TO', 'LAST ERROR'],
+    ...list.map(({ n, name }) => [
+      n.id.slice(0, 8),
+      displayText(name),
+      n.status === 'pending' ? `pending (next ${n.nextAt <= now ? 'now' : `in ${formatDuration(n.nextAt - now)}`})` : n.status,
+      String(n.attempts),
+      redactTarget(n.target),
+      n.lastError ?? '',
+    ]),
+  ]);
+}
+
 export function deliveryJson(d: Delivery): Record<string, unknown> {
   return {
     id: d.id,
@@ -124,8 +95,8 @@ export function deliveriesText(list: Delivery[], now: number): string {
 
 export function verifyText(r: VerifyReport): string {
   const span = r.firstSeq === null ? 'an empty log' : `${r.events} events (seq ${r.firstSeq}–${r.lastSeq})`;
-  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)${r.compared.definitions ? `, ${r.compared.definitions} file definition(s)` : ''}`;
-  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries + r.beforeLog.definitions;
+  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)${r.compared.definitions ? `, ${r.compared.definitions} file definition(s)` : ''}${r.compared.notifications ? `, ${r.compared.notifications} notification(s)` : ''}`;
+  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries + r.beforeLog.definitions + r.beforeLog.notifications;
   const note = older ? `; ${older} row(s) are older than the oldest event kept and were not compared` : '';
   if (r.ok) return `verified: ${span} account for ${counted}${note}\n`;
   const lines = r.divergences.map((d) => {

@@ -20,7 +20,9 @@ import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals'
 import { ACTIONS_FILE } from '../core/definitions/keys';
 import { displayText } from '../core/displayText';
 import { TRIGGER_FLAGS } from '../core/validate';
-import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, runJson, runsText, verifyText } from './format';
+import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
+import { notificationJson } from '../core/api/json';
+import { validateNotify } from '../core/notify/notifySpec';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
 
@@ -33,23 +35,30 @@ usage:
                             [--debounce D] [--overlap queue-one|skip|restart|parallel]
                             [--timeout D] [--max-attempts N] [--backoff D] [--key IDEMPOTENCY_KEY]
                             [--cwd DIR] [--env NAME=VALUE]... [--concurrency N]
-                            [--on-interrupted fail|retry] [--catch-up skip|once|all] [--json]
+                            [--on-interrupted fail|retry] [--catch-up skip|once|all]
+                            [--notify URL|$NAME|off [--notify-on failure|success|always]
+                             [--notify-format json|slack|discord]] [--json]
   sdlc-orchestrator apply   --workspace DIR --file ACTIONS.json [--json]   add several actions at once
   sdlc-orchestrator list    --workspace DIR [--json]        queued and running actions
   sdlc-orchestrator history --workspace DIR [--limit N] [--json]   finished runs, latest first
   sdlc-orchestrator events  --workspace DIR [--since SEQ] [--limit N] [--json]
+  sdlc-orchestrator events  --workspace DIR --follow [--since SEQ] [--json]   print each event as it
+                            is committed until interrupted; --since the last seq printed resumes exactly
   sdlc-orchestrator cancel  --workspace DIR ACTION
   sdlc-orchestrator run-now --workspace DIR ACTION
   sdlc-orchestrator delete  --workspace DIR ACTION
   sdlc-orchestrator pause | resume --workspace DIR
   sdlc-orchestrator run     --workspace DIR [--tick MS] [--exit-when-idle] [--max-concurrent N]
                             [--keep-days N] [--keep-runs N] [--quiet]
-                            [--webhook-port N] [--webhook-host ADDR] [--no-webhooks]
+                            [--webhook-port N] [--webhook-host ADDR] [--no-webhooks] [--no-api]
+                            [--notify URL|$NAME [--notify-on ...] [--notify-format ...]]  (the folder's
+                            default for actions that say nothing about notify)
   sdlc-orchestrator hook    --workspace DIR HOOK [--data TEXT | --data @FILE | --data -]
                             [--content-type TYPE] [--id DELIVERY_ID] [--json]
                             post a delivery to the running orchestrator's webhook listener
   sdlc-orchestrator deliveries --workspace DIR [--limit N] [--json]   the webhook inbox
   sdlc-orchestrator replay  --workspace DIR DELIVERY_ID     deliver a stored delivery again
+  sdlc-orchestrator notifications --workspace DIR [--limit N] [--json]   the notification outbox
   sdlc-orchestrator verify  --workspace DIR [--json]   fold the lifecycle log and compare it with the
                             tables: exit 0 when they agree, 1 when they differ, 2 when unreadable
   sdlc-orchestrator validate [--workspace DIR] [--file F] [--json]   check .sdlc/actions.yaml (or F)
@@ -66,6 +75,10 @@ runs the file's commands, and prints each one it has not run on this machine bef
 
 Webhooks: the running orchestrator listens on 127.0.0.1 (an ephemeral port unless
 --webhook-port is given) and writes its URL and the folder's secret to .sdlc/webhook.json.
+The same listener serves the local API (GET /openapi.json describes it) and the change feed
+(GET /events, Server-Sent Events); every request needs "Authorization: Bearer <secret>".
+Notifications: an action's --notify URL gets a JSON summary of each run's end (Slack's or
+Discord's form for their webhook URLs); $NAME reads the URL from that environment variable.
 ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
 A change (add, apply, cancel, run-now, delete, pause, resume, replay) exits 0 only once it is
 stored. With no orchestrator running, the command applies it itself (parallel calls take turns);
@@ -131,6 +144,11 @@ const OPTIONS = {
   wait: { type: 'string' },
   out: { type: 'string' },
   check: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  notify: { type: 'string' },
+  'notify-on': { type: 'string' },
+  'notify-format': { type: 'string' },
+  'no-api': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -199,6 +217,9 @@ function actionInputOf(values: Values): ActionInput {
       ...(values.concurrency !== undefined ? { concurrency: values.concurrency as unknown as number } : {}),
       ...(values['on-interrupted'] !== undefined ? { onInterrupted: values['on-interrupted'] as 'fail' } : {}),
       ...(values['catch-up'] !== undefined ? { catchUp: values['catch-up'] as 'once' } : {}),
+      ...(values.notify !== undefined ? { notify: values.notify } : {}),
+      ...(values['notify-on'] !== undefined ? { notifyOn: values['notify-on'] } : {}),
+      ...(values['notify-format'] !== undefined ? { notifyFormat: values['notify-format'] } : {}),
     },
     idempotencyKey: values.key,
   };
@@ -220,6 +241,7 @@ function engineOptions(values: Values, workspace: string): OrchestratorOptions {
       ...(values['keep-runs'] !== undefined ? { maxRuns: intOption(values, 'keep-runs', 1) } : {}),
     },
     webhook: values['no-webhooks'] ? false : { port: intOption(values, 'webhook-port', 0), host: values['webhook-host'] },
+    ...(values['no-api'] ? { api: false as const } : {}),
     ...(values.wait !== undefined ? { requestTimeoutMs: parseDuration(values.wait, '--wait') } : {}),
   };
 }
@@ -249,7 +271,8 @@ function positional(positionals: string[], what: string): string {
 async function runLoop(values: Values): Promise<number> {
   const workspace = workspaceOf(values);
   const opts = engineOptions(values, workspace);
-  const orch = await Orchestrator.create({ ...opts, keepAlive: true, isApproved: announceNewCommands(workspace) });
+  const notify = validateNotify({ notify: values.notify, notifyOn: values['notify-on'], notifyFormat: values['notify-format'] });
+  const orch = await Orchestrator.create({ ...opts, ...(notify ? { notify } : {}), keepAlive: true, isApproved: announceNewCommands(workspace) });
   if (!values.quiet) {
     orch.onEvents((events) => {
       for (const e of events) {
@@ -468,6 +491,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'events': {
+        if (values.follow) {
+          if (values.limit !== undefined) throw new UsageError('--limit does not go with --follow: it prints every event until interrupted');
+          const { followEvents } = await import('./followCommand');
+          return await followEvents({ workspace: workspaceOf(values), since: intOption(values, 'since', 0), json: !!values.json }, out);
+        }
         const since = intOption(values, 'since', 0) ?? 0;
         const limit = intOption(values, 'limit', 1) ?? 10_000;
         const events = await readState(workspaceOf(values), (db) => db.store.eventsSince(since, limit));
@@ -495,6 +523,12 @@ export async function main(argv: string[]): Promise<number> {
         return await verify(values);
       case 'hook':
         return await postHook(values, positionals);
+      case 'notifications': {
+        const limit = intOption(values, 'limit', 1) ?? 50;
+        const list = await readState(workspaceOf(values), (db) => db.store.notifications(limit).map((n) => ({ n, name: db.store.getAction(n.actionId)?.name ?? n.actionId })));
+        out(values.json ? `${JSON.stringify(list.map(({ n }) => notificationJson(n)))}\n` : notificationsText(list, now));
+        return 0;
+      }
       case 'deliveries': {
         const limit = intOption(values, 'limit', 1) ?? 50;
         const list = await readState(workspaceOf(values), (db) => db.store.deliveries(limit));

@@ -1,5 +1,6 @@
 // The action model shared by the engine, the CLI and the extension: what an action is,
 // the states it moves through, and the lifecycle events it leaves behind.
+import type { NotifyFormat, NotifySpec } from './notify/notifySpec';
 
 /** When an action runs. Exactly one kind per action. */
 export type Trigger =
@@ -61,6 +62,8 @@ export interface Policy {
   onInterrupted: InterruptedPolicy;
   catchUp: CatchUpPolicy;
   catchUpLimit: number; // cap for catchUp 'all'
+  /** Announce the run's end (absent: the folder's default, if any). */
+  notify?: NotifySpec | 'off';
 }
 
 /** What a caller supplies to create an action (before validation and defaults). */
@@ -69,7 +72,7 @@ export interface ActionInput {
   name?: string;
   trigger: Trigger;
   run: { runner?: string; command: string; task?: string; cwd?: string; env?: Record<string, string> };
-  policy?: Partial<Policy> & { timeout?: string; backoff?: string };
+  policy?: Partial<Omit<Policy, 'notify'>> & { timeout?: string; backoff?: string; notify?: string | NotifySpec; notifyOn?: string; notifyFormat?: string };
   idempotencyKey?: string;
 }
 
@@ -157,6 +160,8 @@ export interface RunSummary extends Omit<Run, 'outputTail'> {
  * - task.approved   a file action's command was approved and may run
  * - definitions.applied  the actions file was reconciled: which names got which definition, which went
  * - definitions.invalid  the actions file has problems; nothing was applied from it
+ * - notification.queued     a run's end is to be announced: written to the outbox in the commit that records the end
+ * - notification.attempted  one attempt to send it: accepted (sent), refused (retried at nextAt) or given up
  */
 export const EVENT_TYPES = [
   'task.accepted',
@@ -188,6 +193,8 @@ export const EVENT_TYPES = [
   'task.approved',
   'definitions.applied',
   'definitions.invalid',
+  'notification.queued',
+  'notification.attempted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -209,6 +216,23 @@ export interface Delivery {
   replayOf: string | null;
   /** The actions it queued a run for, when processed. */
   actions: { id: string; name: string }[];
+}
+
+/** A notification in the outbox: the request body is fixed when the run's end is recorded. */
+export interface Notification {
+  id: string;
+  runId: string;
+  actionId: string;
+  /** The URL or $NAME; shown only through redactTarget(). */
+  target: string;
+  format: NotifyFormat;
+  body: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  nextAt: number;
+  createdAt: number;
+  endedAt: number | null;
+  lastError: string | null;
 }
 
 export interface LifecycleEvent {

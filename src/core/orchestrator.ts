@@ -2,6 +2,7 @@
 // keeps its view current. Hosts (the CLI, the VS Code extension) create one per folder,
 // plug in runners, read state, subscribe to the lifecycle log and send requests.
 import * as fs from 'fs';
+import type * as http from 'http';
 import * as path from 'path';
 import type { SqlJsStatic } from 'sql.js';
 import { v4 as uuidv4 } from 'uuid';
@@ -32,6 +33,10 @@ import { TickLoop } from './tickLoop';
 import { bodyFile, readBody, removeBodies, removeOrphanBodies } from './webhookFiles';
 import { WebhookIntake, type IntakeOptions } from './webhookIntake';
 import type { Delivery } from './model';
+import { LocalApi, type ApiOptions } from './api/localApi';
+import { actionJson, runJson } from './api/json';
+import { OutboxSender, type OutboxOptions } from './notify/outboxSender';
+import type { NotifySpec } from './notify/notifySpec';
 
 export interface OrchestratorOptions {
   workspace: string;
@@ -70,6 +75,12 @@ export interface OrchestratorOptions {
   devTriggers?: boolean;
   /** The host's file watcher for on-change actions (VS Code's); default @parcel/watcher, or chokidar. */
   fileWatcher?: FileWatcherFactory;
+  /** The local API and change feed on the webhook listener (default on); `false` serves only webhooks. */
+  api?: ApiOptions | false;
+  /** Where the ends of actions that say nothing about `notify` are announced (the folder's default). */
+  notify?: NotifySpec;
+  /** How the notification outbox is sent (retries, timeouts). */
+  outbox?: OutboxOptions;
 }
 
 /** The actions file as the owner last read it. */
@@ -138,6 +149,10 @@ export class Orchestrator {
   private drained: (() => void) | undefined;
   private epoch: Epoch | undefined;
   private readonly intake: WebhookIntake;
+  /** The API and change feed served beside the webhooks (undefined: webhooks only). */
+  readonly api: LocalApi | undefined;
+  private readonly outbox: OutboxSender;
+  private notificationsSeen = 0;
   /** Made by the first owner step: the watcher and the YAML parser load only where a folder is owned. */
   private actionsFile: ActionsFileSource | undefined;
   /** The development-event watchers (owner only), set up again when the actions they serve change. */
@@ -189,6 +204,27 @@ export class Orchestrator {
       onLost: (err) => this.loseLease(err),
     });
     this.loop = new TickLoop(() => this.tick(), { intervalMs: this.tickMs, now: () => this.clock.now(), keepAlive: opts.keepAlive });
+    this.api =
+      opts.api === false
+        ? undefined
+        : new LocalApi(
+            {
+              secret: () => this.intake.currentSecret,
+              lastSeq: () => this.store.lastSeq(),
+              firstSeq: () => this.store.eventsHead(1)[0]?.seq ?? null,
+              eventsSince: (seq, limit) => this.store.eventsSince(seq, limit),
+              snapshot: () => ({ paused: this.paused, actions: this.listActions().map(actionJson), running: this.store.runningRuns().map(runJson) }),
+              onEvents: (l) => this.onEvents(l),
+              listActions: () => this.listActions(),
+              getAction: (id) => this.getAction(id),
+              getRun: (id) => this.store.getRun(id),
+              runsPage: (f) => this.store.runsPage(f),
+              notifications: (f) => (f.actionId ? this.store.notificationsOf(f.actionId, f.limit) : this.store.notifications(f.limit)),
+              add: (input) => this.add(input),
+              act: (op, id) => this.request({ op, id }),
+            },
+            opts.api,
+          );
     this.intake = new WebhookIntake(
       {
         paths: this.paths,
@@ -198,24 +234,33 @@ export class Orchestrator {
         isOwner: () => this.role === 'owner' && this.db !== undefined,
         store: () => this.store,
         record: (d, now) => this.transitions!.receiveDelivery(d, now),
-        commitNow: (fn) => {
-          try {
-            this.store.savepoint(fn);
-            this.db!.commit();
-          } catch (err) {
-            this.db!.rollback();
-            throw err;
-          }
-          this.publish();
-        },
+        commitNow: (fn) => this.commitNow(fn),
         stored: () => {
           this.deliveriesPending = true;
           this.loop.notify();
         },
         warn: (m) => this.warn(m),
+        ...(this.api ? { api: (req: http.IncomingMessage, res: http.ServerResponse) => this.api!.handle(req, res) } : {}),
       },
       opts.webhook,
     );
+    this.outbox = new OutboxSender(
+      { log: this.log, now: () => this.clock.now(), isOwner: () => this.role === 'owner' && this.db !== undefined, store: () => this.store, commitNow: (fn) => this.commitNow(fn) },
+      opts.outbox,
+    );
+  }
+
+  /** Runs `fn` in a savepoint and makes its writes durable now (outside the tick: a delivery, a notification's attempt). */
+  private commitNow(fn: () => void): void {
+    try {
+      this.store.savepoint(fn);
+      this.db!.commit();
+    } catch (err) {
+      this.db!.rollback();
+      if (err instanceof FencedError) this.loseLease(err);
+      throw err;
+    }
+    this.publish();
   }
 
   static async create(opts: OrchestratorOptions): Promise<Orchestrator> {
@@ -311,6 +356,8 @@ export class Orchestrator {
     // Problems found while loading stay on record (committed by the caller): `list` and the UI show them to whoever looks next.
     for (const message of db.warnings) db.store.addEvent(this.clock.now(), 'engine.warning', null, null, { message });
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
+    this.transitions.notifyContext = { folder: this.paths.workspace, defaultSpec: this.opts.notify };
+    this.notificationsSeen = 0;
     this.role = 'owner';
     return db;
   }
@@ -343,6 +390,7 @@ export class Orchestrator {
     this.publish();
     this.log.info(`owner of ${this.paths.workspace} (tick ${this.tickMs} ms)`);
     this.watchInbox();
+    this.outbox.start(); // what a previous owner left in the outbox goes first
     await this.intake.start();
     if (this.opts.actionsFile !== false) {
       const { ActionsFileSource } = await import('./definitions/actionsFileSource');
@@ -473,6 +521,8 @@ export class Orchestrator {
     for (const live of this.live.values()) if (!live.handle?.adoptable) live.handle?.stop('lease-lost');
     this.live.clear();
     this.unwatchInbox();
+    this.outbox.stop();
+    this.api?.close();
     void this.intake.stop(false);
     void this.actionsFile?.stop();
     void this.dev?.stop();
@@ -819,6 +869,10 @@ export class Orchestrator {
   /** Pushes events committed since the last push to subscribers (own commits and followed ones). */
   private publish(): void {
     if (!this.db) return;
+    if (this.transitions && this.transitions.notificationsQueued !== this.notificationsSeen) {
+      this.notificationsSeen = this.transitions.notificationsQueued;
+      this.outbox.kick(); // after this commit: its notifications are durable now
+    }
     this.pausedFlag = this.store.getMeta('paused') === '1';
     const last = this.store.lastSeq();
     if (this.publishedSeq > last) this.publishedSeq = 0; // history cleared or db replaced
@@ -1085,7 +1139,7 @@ export class Orchestrator {
 
   /** Nothing scheduled, retrying or running, and nothing waiting to be recorded or applied. */
   isIdle(): boolean {
-    if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy || this.actionsFile?.busy) return false;
+    if (this.role !== 'owner' || this.live.size || this.finished.length || this.intake.busy || this.actionsFile?.busy || this.outbox.busy) return false;
     if (this.deliveriesPending && !this.paused) return false;
     const c = this.counts();
     if ((c.scheduled ?? 0) + (c.retrying ?? 0) + (c.running ?? 0) > 0) return false;
@@ -1116,6 +1170,8 @@ export class Orchestrator {
     const wasOwner = this.role === 'owner';
     // No new deliveries once stopping: they would get a 202 from an engine that no longer ticks.
     this.unwatchInbox();
+    this.outbox.stop();
+    this.api?.close();
     await this.intake.stop(true);
     await this.actionsFile?.stop();
     const devStopped = this.dev?.stop(); // closing watchers need not hold up recording the runs' ends

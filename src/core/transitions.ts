@@ -11,6 +11,8 @@ import { nextOccurrence, planRecurring } from './schedule';
 import type { ActionRow, RunRow, Store } from './store/store';
 import type { ValidatedAction } from './validate';
 import { CHANGED_LIST, mergeChanged, type DevBatch } from './triggers/devBatch';
+import { lastLines, messageBody, runLink, type RunSummaryMessage } from './notify/message';
+import { redactTarget, shouldNotify, type NotifySpec } from './notify/notifySpec';
 
 export interface Retention {
   /** Finished runs, events and finished actions older than this are pruned. */
@@ -101,7 +103,17 @@ function eventSummary(data: Record<string, string>): Record<string, unknown> {
   return {};
 }
 
+/** What notifications need from the folder: where it is (for the run's link) and its default. */
+export interface NotifyContext {
+  folder: string;
+  /** Used by the actions that say nothing about notify. */
+  defaultSpec?: NotifySpec;
+}
+
 export class Transitions {
+  /** Counts notifications written to the outbox: the sender looks at it when this moves. */
+  notificationsQueued = 0;
+  notifyContext: NotifyContext = { folder: '' };
   /**
    * Counts changes to the actions with development-event triggers (created, redefined, held,
    * released, ended, removed): their watchers are set up again only then, never for the others.
@@ -400,6 +412,7 @@ export class Transitions {
     if (!run || run.status !== 'running') return;
     const reason = outcome.status === 'succeeded' ? null : (outcome.reason ?? (outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : 'failed'));
     this.store.write('finishRun', [outcome.status, now, outcome.exitCode, reason, outcome.outputTail ?? '', runId]);
+    const announce = () => this.announce(before!, run, outcome.status, outcome.exitCode, reason, outcome.outputTail ?? '', now);
     const type = outcome.status === 'succeeded' ? 'task.completed' : outcome.status === 'cancelled' ? 'task.cancelled' : 'task.failed';
     const ended = {
       type,
@@ -418,13 +431,16 @@ export class Transitions {
       a.attempt = 0;
       this.scheduleNext(a, run, timeRun, now);
       const saved = this.save(before, a, now, ended, { finalStatus: 'succeeded' });
+      announce();
       this.triggerDependents(saved, run, now);
       return;
     }
     if (outcome.status === 'cancelled') {
       a.attempt = 0;
       this.scheduleNext(a, run, timeRun, now);
-      this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'cancelled' }), now);
+      const saved = this.save(before, a, now, ended, { finalStatus: 'cancelled' });
+      announce();
+      this.settleDependents(saved, now);
       return;
     }
     // Failed: retry, or give up on this occurrence.
@@ -448,7 +464,31 @@ export class Transitions {
     a.attempt = 0;
     a.reason = reason;
     this.scheduleNext(a, run, timeRun, now);
-    this.settleDependents(this.save(before, a, now, ended, { finalStatus: 'failed' }), now);
+    const saved = this.save(before, a, now, ended, { finalStatus: 'failed' });
+    announce(); // a failed attempt that will be retried is not announced: only the occurrence's last
+    this.settleDependents(saved, now);
+  }
+
+  /**
+   * Writes the notification of a run's end to the outbox, in the transaction that records the
+   * end: it is sent only once that commit is durable, and is never lost after it.
+   */
+  private announce(action: ActionRow, run: RunRow, status: 'succeeded' | 'failed' | 'cancelled', exitCode: number | null, reason: string | null, output: string, now: number): void {
+    const spec = action.policy.notify === 'off' ? undefined : (action.policy.notify ?? this.notifyContext.defaultSpec);
+    if (!spec || !shouldNotify(spec.on, status)) return;
+    const id = uuidv4();
+    const folder = this.notifyContext.folder;
+    const message: RunSummaryMessage = {
+      folder,
+      action: { id: action.id, name: action.name },
+      run: { id: run.runId, status, exitCode, attempt: run.attempt, durationMs: Math.max(0, now - run.startedAt), reason, cause: run.cause },
+      output: lastLines(output),
+      endedAt: new Date(now).toISOString(),
+      link: runLink(folder, run.runId),
+    };
+    this.store.write('insertNotification', [id, run.runId, action.id, spec.url, spec.format, JSON.stringify(messageBody(message, spec.format)), now, now]);
+    this.store.addEvent(now, 'notification.queued', action.id, run.runId, { notification: id, target: redactTarget(spec.url), format: spec.format, on: spec.on, status });
+    this.notificationsQueued++;
   }
 
   /** After an occurrence is done (succeeded or given up), a recurring action gets its next one. */
@@ -605,8 +645,10 @@ export class Transitions {
     if (isFinished(before.status)) throw new ValidationError('id', `action "${before.name}" is already ${before.status}`);
     const runIds = this.store.runsOf(before.id, 1000).filter((r) => r.status === 'running').map((r) => r.runId);
     for (const runId of runIds) {
+      const run = this.store.getRun(runId)!;
       this.store.write('finishRun', ['cancelled', now, null, reason, '', runId]);
       this.store.addEvent(now, 'task.cancelled', before.id, runId, { reason, exitCode: null });
+      this.announce(before, run, 'cancelled', null, reason, '', now);
     }
     this.store.write('deleteTriggersOf', [before.id]);
     const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
@@ -713,6 +755,7 @@ export class Transitions {
       events = this.store.write('pruneEventsThrough', [through]);
     }
     this.store.write('pruneRequests', [now - 86_400_000, batch]);
+    removed += this.store.write('pruneNotifications', [cutoff, batch]);
     if (removed + events > 0) this.store.addEvent(now, 'history.pruned', null, null, { runsAndActions: removed, events, throughSeq: through, before: new Date(cutoff).toISOString() });
     return removed + events;
   }
@@ -727,6 +770,7 @@ export class Transitions {
   /** Returns the ids of the deliveries removed with the history (their body files go after the commit). */
   clearHistory(now: number): string[] {
     const runs = this.store.write('clearRuns', []);
+    this.store.write('clearNotifications', []);
     const actions = this.store.write('clearFinishedActions', []);
     const deliveries = this.store.processedDeliveryIds(1_000_000);
     for (const id of deliveries) this.store.write('deleteDelivery', [id]);

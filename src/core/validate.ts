@@ -4,6 +4,7 @@ import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { parseDuration } from './duration';
 import { ValidationError } from './errors';
 import { DEFAULT_POLICY, GIT_EVENTS, OVERLAPS, type ActionInput, type Coalescing, type GitEvent, type Overlap, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger } from './model';
+import { validateNotify } from './notify/notifySpec';
 import { nextOccurrence, validateCron } from './schedule';
 import { branchPatternProblem, globProblem } from './triggers/globs';
 
@@ -205,6 +206,16 @@ function validatePolicy(input: ActionInput['policy'], opts: ValidateOptions): Po
   if (input.onInterrupted !== undefined) p.onInterrupted = oneOf<InterruptedPolicy>(input.onInterrupted, 'on-interrupted', ['fail', 'retry']);
   if (input.catchUp !== undefined) p.catchUp = oneOf<CatchUpPolicy>(input.catchUp, 'catch-up', ['skip', 'once', 'all']);
   if (input.catchUpLimit !== undefined) p.catchUpLimit = int(input.catchUpLimit, 'catch-up-limit', 1, 1000);
+  if (input.notify !== undefined || input.notifyOn !== undefined || input.notifyFormat !== undefined) {
+    const n = input.notify;
+    if (n === 'off') p.notify = 'off';
+    else {
+      const given = typeof n === 'object' && n !== null ? { notify: n.url, notifyOn: n.on, notifyFormat: n.format } : { notify: n, notifyOn: input.notifyOn, notifyFormat: input.notifyFormat };
+      if (given.notify !== undefined && typeof given.notify !== 'string') throw new ValidationError('notify', 'notify must be a URL (or $NAME of an environment variable holding one) or "off"');
+      const spec = validateNotify(given);
+      if (spec) p.notify = spec;
+    }
+  }
   return p;
 }
 

@@ -8,7 +8,7 @@ import type { Store } from './store/store';
 import type { ActionState } from './transitions';
 
 export interface Divergence {
-  kind: 'action' | 'run' | 'delivery' | 'folder' | 'definition';
+  kind: 'action' | 'run' | 'delivery' | 'folder' | 'definition' | 'notification';
   id: string;
   /** The action's name, when known, so a person can find it. */
   name?: string;
@@ -24,9 +24,9 @@ export interface VerifyReport {
   events: number;
   firstSeq: number | null;
   lastSeq: number | null;
-  compared: { actions: number; runs: number; deliveries: number; definitions: number };
+  compared: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number };
   /** Rows older than the oldest event left, or from before events carried state: nothing to compare them with. */
-  beforeLog: { actions: number; runs: number; deliveries: number; definitions: number };
+  beforeLog: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number };
   divergences: Divergence[];
 }
 
@@ -52,6 +52,12 @@ interface FoldDelivery {
   seq: number;
 }
 
+interface FoldNotification {
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  seq: number;
+}
+
 const finished = (s: ActionStatus | undefined) => s !== undefined && FINISHED_ACTION_STATES.includes(s);
 const RUN_END: Record<string, FoldRun['status'] | undefined> = { 'task.completed': 'succeeded', 'task.failed': 'failed', 'task.cancelled': 'cancelled' };
 
@@ -60,6 +66,7 @@ export class Fold {
   readonly actions = new Map<string, FoldAction>();
   readonly runs = new Map<string, FoldRun>();
   readonly deliveries = new Map<string, FoldDelivery>();
+  readonly notifications = new Map<string, FoldNotification>();
   /** What the actions file's reconciliation applied, by name. */
   readonly definitions = new Map<string, { hash: string; seq: number }>();
   paused: boolean | undefined;
@@ -100,6 +107,12 @@ export class Fold {
       const del = this.deliveries.get(String(d.delivery));
       if (del) Object.assign(del, { status: 'processed', seq: e.seq });
     }
+    if (e.type === 'notification.queued') this.notifications.set(String(d.notification), { status: 'pending', attempts: 0, seq: e.seq });
+    if (e.type === 'notification.attempted') {
+      const n = this.notifications.get(String(d.notification)) ?? { status: 'pending', attempts: 0, seq: e.seq };
+      Object.assign(n, { status: d.ok ? 'sent' : d.gaveUp ? 'failed' : 'pending', attempts: Number(d.attempt), seq: e.seq });
+      this.notifications.set(String(d.notification), n);
+    }
     if (e.type === 'orchestrator.paused') this.paused = true;
     if (e.type === 'orchestrator.resumed') this.paused = false;
     if (e.type === 'history.cleared') {
@@ -107,6 +120,7 @@ export class Fold {
       for (const [id, r] of this.runs) if (r.status !== 'running') this.runs.delete(id);
       for (const [id, a] of this.actions) if (finished(a.state?.status)) this.actions.delete(id);
       for (const [id, del] of this.deliveries) if (del.status === 'processed') this.deliveries.delete(id);
+      for (const [id, n] of this.notifications) if (n.status !== 'pending') this.notifications.delete(id);
     }
     if (e.type === 'history.pruned') this.prunedAt = e.seq;
     if (e.type === 'definitions.applied') {
@@ -129,8 +143,8 @@ export function verifyStore(store: Store): VerifyReport {
   }
   const horizon = fold.firstTs ?? Number.POSITIVE_INFINITY;
   const divergences: Divergence[] = [];
-  const compared = { actions: 0, runs: 0, deliveries: 0, definitions: 0 };
-  const beforeLog = { actions: 0, runs: 0, deliveries: 0, definitions: 0 };
+  const compared = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0 };
+  const beforeLog = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0 };
   const differ = (x: unknown, y: unknown) => (x ?? null) !== (y ?? null);
 
   const tableActions = store.allActions(Number.MAX_SAFE_INTEGER);
@@ -220,6 +234,24 @@ export function verifyStore(store: Store): VerifyReport {
   const definitionsInTable = new Set(tableDefinitions.map((d) => d.name));
   for (const [name, f] of fold.definitions) {
     if (!definitionsInTable.has(name)) divergences.push({ kind: 'definition', id: name, field: 'row', table: 'no row', log: f.hash, seq: f.seq });
+  }
+
+  const tableNotifications = store.allNotifications();
+  for (const row of tableNotifications) {
+    const f = fold.notifications.get(row.id);
+    if (!f) {
+      if (row.createdAt < horizon) beforeLog.notifications++;
+      else divergences.push({ kind: 'notification', id: row.id, name: names.get(row.actionId), field: 'row', table: row.status, log: 'no notification.queued event', seq: null });
+      continue;
+    }
+    compared.notifications++;
+    if (row.status !== f.status) divergences.push({ kind: 'notification', id: row.id, name: names.get(row.actionId), field: 'status', table: row.status, log: f.status, seq: f.seq });
+    if (row.attempts !== f.attempts) divergences.push({ kind: 'notification', id: row.id, name: names.get(row.actionId), field: 'attempts', table: row.attempts, log: f.attempts, seq: f.seq });
+  }
+  const notificationsInTable = new Set(tableNotifications.map((n) => n.id));
+  for (const [id, f] of fold.notifications) {
+    if (notificationsInTable.has(id) || (f.status !== 'pending' && fold.prunedAt > f.seq)) continue;
+    divergences.push({ kind: 'notification', id, field: 'row', table: 'no row', log: f.status, seq: f.seq });
   }
 
   const paused = store.getMeta('paused') === '1';

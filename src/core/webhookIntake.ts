@@ -28,6 +28,8 @@ export interface IntakeHost {
   /** A delivery was stored: process it on the next tick. */
   stored(): void;
   warn(message: string): void;
+  /** Serves the requests that are not deliveries (the local API), if any. */
+  api?(req: import('http').IncomingMessage, res: import('http').ServerResponse): Promise<void>;
 }
 
 export type IntakeOptions = (WebhookOptions & { enabled?: boolean }) | false | undefined;
@@ -44,6 +46,11 @@ export class WebhookIntake {
 
   get url(): string | undefined {
     return this.server?.url;
+  }
+
+  /** The folder's secret while the listener runs ('' before). */
+  get currentSecret(): string {
+    return this.secret;
   }
 
   /** Deliveries being written now (the CLI's --exit-when-idle waits for them). */
@@ -64,7 +71,12 @@ export class WebhookIntake {
       const bind = w?.host ?? '127.0.0.1';
       if (!isLoopback(bind)) this.host.warn(`the webhook listener binds to ${bind}, not loopback: other machines can reach it (they still need the secret)`);
       const server = new WebhookServer(
-        { secret: () => this.secret, hookIsKnown: (h) => this.host.isOwner() && this.host.store().hookIsKnown(h), receive: (d) => this.receive(d) },
+        {
+          secret: () => this.secret,
+          hookIsKnown: (h) => this.host.isOwner() && this.host.store().hookIsKnown(h),
+          receive: (d) => this.receive(d),
+          ...(this.host.api ? { api: (req: import('http').IncomingMessage, res: import('http').ServerResponse) => this.host.api!(req, res) } : {}),
+        },
         { ...w, host: bind },
         () => this.host.now(),
       );
@@ -76,7 +88,7 @@ export class WebhookIntake {
       }
       this.server = server;
       writeWebhookInfo(paths, { url, port: server.port ?? null, secret: this.secret, pid: process.pid, label: this.host.label, updatedAt: new Date(this.host.now()).toISOString() });
-      this.host.log.info(`webhooks: POST ${url}/hooks/<name> (secret in ${path.relative(paths.workspace, paths.webhookInfo)})`);
+      this.host.log.info(`webhooks: POST ${url}/hooks/<name>${this.host.api ? `; API and change feed: ${url}/openapi.json, ${url}/events` : ''} (secret in ${path.relative(paths.workspace, paths.webhookInfo)})`);
     } catch (err) {
       this.host.warn(`webhooks are not served: ${(err as Error).message}`);
     }

@@ -21,6 +21,8 @@ export interface WebhookSink {
   hookIsKnown(hook: string): boolean;
   /** Stores the delivery durably (or finds the earlier one with the same sender id). */
   receive(delivery: IncomingDelivery): Promise<{ id: string; duplicate: boolean }>;
+  /** Serves every request that is not a delivery (the local API), when there is one. */
+  api?(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
 
 export interface WebhookOptions {
@@ -133,6 +135,7 @@ export class WebhookServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.sink.api && !(req.url ?? '/').startsWith('/hooks/')) return this.sink.api(req, res);
     try {
       const reply = await this.accept(req);
       send(res, 202, { id: reply.id, hook: reply.hook }, reply.duplicate ? { 'X-Sdlc-Duplicate': 'true' } : {});
@@ -155,7 +158,7 @@ export class WebhookServer {
     } catch {
       // a malformed escape is just not a hook
     }
-    if (!HOOK_NAME.test(hook)) throw new WebhookRefusal(404, 'not found: deliveries go to POST /hooks/<name>');
+    if (!HOOK_NAME.test(hook)) throw new WebhookRefusal(404, 'not found: deliveries go to POST /hooks/<name>, and the API is described at GET /openapi.json');
     if (req.method !== 'POST') throw new WebhookRefusal(405, `method ${req.method} not allowed: deliveries are POSTed`, { Allow: 'POST' });
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.opts.maxBodyBytes) throw this.tooLarge();

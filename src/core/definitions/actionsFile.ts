@@ -48,6 +48,9 @@ export const ACTION_KEYS = {
   'only-on': 'success | failure: narrows after-task by the exit code',
   debounce: 'quiet time before a burst of events becomes one run (default 300ms)',
   overlap: 'queue-one | skip | restart | parallel: events while a run is in flight',
+  notify: 'POST a summary of each run\'s end to this URL, or $NAME of the environment variable holding it; off: not even the folder default',
+  'notify-on': 'failure | success | always: which ends are announced (default failure)',
+  'notify-format': 'json | slack | discord: the form the receiver accepts (default: from the URL)',
 } as const;
 export type ActionKey = keyof typeof ACTION_KEYS;
 export const TRIGGER_KEYS = ['at', 'in', 'cron', 'every', 'webhook', 'after', 'manual', 'on-change', 'on-git', 'on-open', 'after-task'] as const;
@@ -59,6 +62,8 @@ const MODIFIERS: Partial<Record<ActionKey, readonly ActionKey[]>> = {
   'only-on': ['after-task'],
   debounce: ['on-change', 'on-git', 'after-task'],
   overlap: ['on-change', 'on-git', 'after-task'],
+  'notify-on': ['notify'],
+  'notify-format': ['notify'],
 };
 
 /** An action as written in the file, normalized (strings, sorted env): what its hash is of. */
@@ -356,6 +361,9 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
       ...(def.concurrency !== undefined ? { concurrency: def.concurrency } : {}),
       ...(def['on-interrupted'] !== undefined ? { onInterrupted: def['on-interrupted'] as 'fail' } : {}),
       ...(def['catch-up'] !== undefined ? { catchUp: def['catch-up'] as 'once' } : {}),
+      ...(def.notify !== undefined ? { notify: def.notify } : {}),
+      ...(def['notify-on'] !== undefined ? { notifyOn: def['notify-on'] } : {}),
+      ...(def['notify-format'] !== undefined ? { notifyFormat: def['notify-format'] } : {}),
     },
   };
   // The values themselves are checked by the same rules as `add`; `after` is resolved within
@@ -404,7 +412,7 @@ function coalescingOf(def: FileDefinition): { debounce?: string; overlap?: 'skip
   return { ...(def.debounce !== undefined ? { debounce: def.debounce } : {}), ...(def.overlap !== undefined ? { overlap: def.overlap as 'skip' } : {}) };
 }
 
-const FIELD_KEYS: Record<string, ActionKey> = { delay: 'in', maxAttempts: 'max-attempts', 'max-attempts': 'max-attempts', onInterrupted: 'on-interrupted', catchUp: 'catch-up', trigger: 'run' };
+const FIELD_KEYS: Record<string, ActionKey> = { notifyOn: 'notify-on', notifyFormat: 'notify-format', delay: 'in', maxAttempts: 'max-attempts', 'max-attempts': 'max-attempts', onInterrupted: 'on-interrupted', catchUp: 'catch-up', trigger: 'run' };
 
 /** `after` must name an action of this file, and following the names must never come back. */
 function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {

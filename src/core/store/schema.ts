@@ -112,6 +112,26 @@ const MIGRATIONS: string[] = [
     applied_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE outbox (       -- notifications, written in the commit that records the run's end
+    id TEXT PRIMARY KEY,      -- also the Idempotency-Key the receiver sees on every attempt
+    run_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    target TEXT NOT NULL,     -- the URL, or $NAME of the environment variable that holds it
+    format TEXT NOT NULL,     -- json | slack | discord
+    body TEXT NOT NULL,       -- the request body, built when the run ended
+    status TEXT NOT NULL,     -- pending | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX outbox_pending ON outbox(next_at) WHERE status = 'pending';
+  CREATE INDEX outbox_action ON outbox(action_id, created_at);
+  CREATE INDEX outbox_ended ON outbox(ended_at) WHERE ended_at IS NOT NULL;
+  CREATE INDEX runs_started ON runs(started_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

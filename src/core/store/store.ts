@@ -5,7 +5,8 @@ import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
 import { ValidationError } from '../errors';
-import { FINISHED_ACTION_STATES, type Action, type ActionStatus, type Delivery, type EventType, type LifecycleEvent, type Run, type RunStatus, type RunSummary, type TriggerKind } from '../model';
+import { FINISHED_ACTION_STATES, type Action, type ActionStatus, type Delivery, type EventType, type LifecycleEvent, type Notification, type Run, type RunStatus, type RunSummary, type TriggerKind } from '../model';
+import type { NotifyFormat } from '../notify/notifySpec';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
 export const WRITES = {
@@ -57,6 +58,15 @@ export const WRITES = {
     WHERE id = ? AND status = ?`,
   setDefinition: 'INSERT INTO definitions (name, hash, action_id, applied_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, action_id = excluded.action_id, applied_at = excluded.applied_at',
   deleteDefinition: 'DELETE FROM definitions WHERE name = ?',
+  // ---- the notification outbox (schema 5) ----
+  insertNotification: `INSERT INTO outbox (id, run_id, action_id, target, format, body, status, attempts, next_at, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+  /** One attempt's outcome, guarded: only a pending notification is attempted. */
+  attemptNotification: `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, ended_at = ?, last_error = ?
+    WHERE id = ? AND status = 'pending'`,
+  pruneNotifications: `DELETE FROM outbox WHERE id IN
+    (SELECT id FROM outbox WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?)`,
+  clearNotifications: "DELETE FROM outbox WHERE status != 'pending'",
 } as const;
 export type WriteName = keyof typeof WRITES;
 export type Op = [WriteName, SqlValue[]];
@@ -186,6 +196,25 @@ function toDelivery(r: Row): Delivery {
     sha256: r.sha256 as string,
     replayOf: r.replay_of as string | null,
     actions: JSON.parse(r.actions as string),
+  };
+}
+
+const NOTIFICATION_COLUMNS = 'id, run_id, action_id, target, format, body, status, attempts, next_at, created_at, ended_at, last_error';
+
+function toNotification(r: Row): Notification {
+  return {
+    id: r.id as string,
+    runId: r.run_id as string,
+    actionId: r.action_id as string,
+    target: r.target as string,
+    format: r.format as NotifyFormat,
+    body: r.body as string,
+    status: r.status as Notification['status'],
+    attempts: r.attempts as number,
+    nextAt: r.next_at as number,
+    createdAt: r.created_at as number,
+    endedAt: r.ended_at as number | null,
+    lastError: r.last_error as string | null,
   };
 }
 
@@ -611,6 +640,61 @@ export class Store {
 
   hookIsKnown(hook: string): boolean {
     return this.one("SELECT 1 AS x FROM actions WHERE hook = ? AND status NOT IN ('succeeded', 'failed', 'cancelled') LIMIT 1", [hook]) !== undefined;
+  }
+
+  // ---- the notification outbox ----
+
+  /** Pending notifications due by `now`, oldest due first (the outbox_pending index). */
+  dueNotifications(now: number, limit: number): Notification[] {
+    return this.all(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`, [now, limit]).map(toNotification);
+  }
+
+  /** When the next pending notification is due, or null when none is pending. */
+  nextNotificationAt(): number | null {
+    return (this.one("SELECT min(next_at) AS t FROM outbox WHERE status = 'pending'")?.t as number | null) ?? null;
+  }
+
+  /** The next time a pending notification is due after `now` (ones due by now are being sent). */
+  nextNotificationAfter(now: number): number | null {
+    return (this.one("SELECT min(next_at) AS t FROM outbox WHERE status = 'pending' AND next_at > ?", [now])?.t as number | null) ?? null;
+  }
+
+  getNotification(id: string): Notification | undefined {
+    const r = this.one(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox WHERE id = ?`, [id]);
+    return r && toNotification(r);
+  }
+
+  /** An action's notifications, newest first. */
+  notificationsOf(actionId: string, limit: number): Notification[] {
+    return this.all(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox WHERE action_id = ? ORDER BY created_at DESC LIMIT ?`, [actionId, limit]).map(toNotification);
+  }
+
+  /** The newest notifications of the folder, newest first. */
+  notifications(limit: number): Notification[] {
+    return this.all(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox ORDER BY created_at DESC LIMIT ?`, [limit]).map(toNotification);
+  }
+
+  allNotifications(): Notification[] {
+    return this.all(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox`).map(toNotification);
+  }
+
+  /**
+   * Runs for the API's list, newest start first, filtered by status and action. With an action
+   * the runs_action index walks only its runs; without one runs_started walks back from `before`.
+   */
+  runsPage(filter: { status?: string; actionId?: string; before?: number; limit: number }): RunSummary[] {
+    const where = ['r.started_at < ?'];
+    const params: SqlValue[] = [filter.before ?? Number.MAX_SAFE_INTEGER];
+    if (filter.actionId) {
+      where.push('r.action_id = ?');
+      params.push(filter.actionId);
+    }
+    if (filter.status) {
+      where.push('r.status = ?');
+      params.push(filter.status);
+    }
+    params.push(filter.limit);
+    return this.all(`${RUN_SUMMARY_SELECT} WHERE ${where.join(' AND ')} ORDER BY r.started_at DESC LIMIT ?`, params).map(toRunSummary);
   }
 
   // ---- requests from other processes ----
