@@ -24,7 +24,7 @@ export interface FeedSource {
 export interface StreamOptions {
   /** A comment line this often keeps proxies and idle timers from closing the stream. */
   heartbeatMs?: number;
-  /** Bytes that may wait for one client before it is cut off. */
+  /** Bytes that may still wait for one client when the next commit's events come; past it the client is cut off. */
   maxBufferBytes?: number;
   /** Events read from the log per step while a client catches up (between steps, the loop runs). */
   pageSize?: number;
@@ -126,15 +126,20 @@ export class EventStream {
   private broadcast(events: LifecycleEvent[]): void {
     // Each event is turned into text once, whatever the number of clients.
     let frames: string[] | undefined;
-    for (const c of this.clients) {
+    for (const c of [...this.clients]) {
       if (c.catchingUp) continue;
+      // What is still waiting from earlier commits tells a slow client from a big commit:
+      // a client that reads has taken those by the time the next commit comes.
+      if (c.res.writableLength > this.opts.maxBufferBytes) {
+        this.cut(c);
+        continue;
+      }
       frames ??= events.map(frame);
       for (let i = 0; i < events.length; i++) {
         if (events[i].seq <= c.sentSeq) continue;
         c.res.write(frames[i]);
         c.sentSeq = events[i].seq;
       }
-      this.checkBound(c);
     }
   }
 
@@ -150,7 +155,6 @@ export class EventStream {
       }
       if (page.length < this.opts.pageSize) {
         client.catchingUp = false; // everything committed is written: live events follow
-        this.checkBound(client);
         return;
       }
       if (client.res.writableLength > this.opts.maxBufferBytes) client.res.once('drain', step);
@@ -159,8 +163,7 @@ export class EventStream {
     setImmediate(step);
   }
 
-  private checkBound(client: Client): void {
-    if (client.res.writableLength <= this.opts.maxBufferBytes) return;
+  private cut(client: Client): void {
     this.cutOff++;
     this.clients.delete(client);
     if (!this.clients.size) this.unlisten();

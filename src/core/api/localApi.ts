@@ -157,7 +157,7 @@ export class LocalApi {
       const limit = intParam(url.searchParams.get('limit'), 'limit', 1, MAX_LIMIT) ?? 100;
       return send(res, 200, { notifications: this.host.notifications({ actionId, limit }).map(notificationJson) });
     }
-    throw new ApiError(404, `nothing at ${url.pathname}; the API is described at GET /openapi.json`);
+    throw new ApiError(404, `nothing at ${url.pathname}: deliveries go to POST /hooks/<name>, and the API is described at GET /openapi.json`);
   }
 
   private mustFindAction(idOrName: string): Action {
