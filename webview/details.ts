@@ -3,9 +3,9 @@
 import { displayText } from '../src/core/displayText';
 import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
-import type { DeliveryDetails, Details, PanelOp, PanelRun, Payload } from './protocol';
+import type { DeliveryDetails, Details, NotificationView, PanelOp, PanelRun, Payload } from './protocol';
 import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
-import { exportText, runOutcome, timelineRows } from './viewModel';
+import { attemptText, exportText, notificationText, runOutcome, timelineRows } from './viewModel';
 
 export interface DetailsEvents {
   act(op: PanelOp): void;
@@ -79,6 +79,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],
         ['Attempts', `${a.attempt} made of up to ${a.policy.maxAttempts}${a.policy.maxAttempts > 1 ? ` · backoff ${shortDuration(a.policy.backoffMs)}` : ''}`],
         ['Timeout', a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
+        ['Notify', a.policy.notify === 'off' ? 'off (not even the folder default)' : a.policy.notify ? `on ${a.policy.notify.on} → ${a.policy.notify.url} (${a.policy.notify.format})` : undefined],
         ['Created', when(a.createdAt, now)],
         ['Id', a.id],
       ]),
@@ -137,6 +138,35 @@ function timeline(d: Details): HTMLElement {
   );
 }
 
+/** The action's notifications, newest first, each with its attempts: where it went, what answered. */
+function notifications(list: NotificationView[], now: number, on: DetailsEvents, actionId: string): HTMLElement {
+  const box = el('div', 'notifications');
+  box.append(el('p', 'muted', 'Each run end this action announces is kept in the outbox until the receiver accepts it; every attempt carries the same Idempotency-Key.'));
+  const ul = el('ul', 'notification-list');
+  ul.setAttribute('aria-label', 'Notifications');
+  for (const n of list) {
+    const li = el('li', `notification status-${n.status}`);
+    const head = el('div', 'notification-head');
+    head.append(badge(n.status, `Notification ${n.status}`), el('span', '', `${new Date(n.createdAt).toLocaleString()} · ${notificationText(n, now)}`));
+    const run = el('a', '', `run ${n.runId.slice(0, 8)}`);
+    run.href = '#';
+    run.title = n.runId;
+    run.addEventListener('click', (e) => {
+      e.preventDefault();
+      on.selectRun(n.runId, actionId);
+    });
+    head.append(run);
+    const tries = el('ol', 'attempts');
+    tries.setAttribute('aria-label', 'Attempts');
+    for (const a of n.attempts) tries.append(el('li', a.ok ? 'ok' : 'refused', attemptText(a)));
+    if (!n.attempts.length) tries.append(el('li', 'muted', 'not attempted yet'));
+    li.append(head, tries);
+    ul.append(li);
+  }
+  box.append(ul);
+  return box;
+}
+
 function output(d: Details): HTMLElement {
   const r = d.run;
   if (!r) return el('p', 'muted', 'No run yet.');
@@ -184,6 +214,7 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
     { id: 'timeline', label: 'Timeline', count: d.timeline.length, content: timeline(d) },
     { id: 'output', label: 'Output', content: output(d) },
     ...(pay ? [{ id: 'payload', label: 'Payload', content: pay }] : []),
+    ...(d.notifications?.length ? [{ id: 'notifications', label: 'Notifications', count: d.notifications.length, content: notifications(d.notifications, now, on, d.actionId) }] : []),
   ];
   box.append(tabs(items, tab, on.tabChanged));
   return box;

@@ -326,6 +326,16 @@ end.on('delta', (d) => {
   if ((sel?.actionId && touched.has(sel.actionId)) || (sel?.deliveryId && d.deliveries.some((x) => x.id === sel.deliveryId))) void loadDetails();
 });
 
+end.on('select', (s) => {
+  if (s.folder !== model.folder) return;
+  const key = s.runId ? `r:${s.runId}` : `a:${s.actionId}`;
+  state.selected = { key, actionId: s.actionId, runId: s.runId };
+  save();
+  draw();
+  tree.reveal(key);
+  void loadDetails();
+});
+
 end.on('exports', (e) => {
   if (e.folder !== model.folder) return;
   model.exports = e.exports;

@@ -96,6 +96,24 @@ export interface Details {
   payload?: Payload;
   /** For an action of the actions file: its export to GitHub Actions. */
   export?: ExportState;
+  /** Its latest notifications, newest first, each with its attempts. */
+  notifications?: NotificationView[];
+}
+
+/** A notification from the outbox as the panel shows it: the target without its secret. */
+export interface NotificationView {
+  id: string;
+  runId: string;
+  status: 'pending' | 'sent' | 'failed';
+  /** Scheme and host only, or $NAME. */
+  target: string;
+  format: string;
+  createdAt: number;
+  endedAt: number | null;
+  nextAt: number | null;
+  lastError: string | null;
+  /** Each attempt, oldest first (from its notification.attempted events). */
+  attempts: { ts: number; ok: boolean; httpStatus: number | null; error: string | null; nextAt: number | null }[];
 }
 
 /** A webhook delivery from the inbox: its payload and the runs it queued. */
@@ -144,6 +162,8 @@ export interface Pushes {
   delta: Delta;
   /** The export states changed (the actions file or a workflow was saved). */
   exports: { folder: string; exports: Record<string, ExportState> };
+  /** Show this action (and run): a link that opens a run in VS Code was followed. */
+  select: { folder: string; actionId: string; runId?: string };
 }
 
 export type Method = keyof Requests;

@@ -6,7 +6,7 @@ import { displayText } from '../src/core/displayText';
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import { actionDescription, failedHow } from '../src/extension/model/treeModel';
-import type { Delta, ExportState, Filter, PanelRun, Snapshot, TimelineEntry } from './protocol';
+import type { Delta, ExportState, Filter, NotificationView, PanelRun, Snapshot, TimelineEntry } from './protocol';
 
 /** The panel's copy of one folder's state, patched by each pushed change. */
 export class PanelModel {
@@ -445,6 +445,7 @@ const TYPE_TONE: Partial<Record<string, Tone>> = {
   'task.recovered': 'warning',
   'task.cancelled': 'muted',
   'task.skipped': 'muted',
+  'notification.queued': 'muted',
 };
 
 /** "11-23 14:05:09.120": the day matters in a recurring action's story, the year rarely does. */
@@ -471,7 +472,23 @@ export function eventDetail(e: Pick<TimelineEntry, 'type' | 'data'>): string {
   if (typeof d.delayMs === 'number' && d.delayMs > 0) parts.push(`retry in ${shortDuration(d.delayMs)}`);
   if (typeof d.missed === 'number') parts.push(`${d.missed} missed`);
   if (typeof d.reason === 'string') parts.push(d.reason);
+  if (e.type === 'notification.queued') parts.push(`to ${String(d.target)} (${String(d.format)}, on ${String(d.on)})`);
+  if (e.type === 'notification.attempted') parts.push(d.ok === true ? `accepted${typeof d.httpStatus === 'number' ? ` (HTTP ${d.httpStatus})` : ''}` : `${String(d.error ?? 'refused')}${d.gaveUp === true ? ' · given up' : typeof d.nextAt === 'number' ? ' · tried again later' : ''}`);
   return parts.join(' · ');
+}
+
+/** One notification, in words: where it went and how it stands. */
+export function notificationText(n: NotificationView, now: number): string {
+  const tries = `${n.attempts.length} attempt${n.attempts.length === 1 ? '' : 's'}`;
+  if (n.status === 'sent') return `sent to ${n.target} · ${tries}`;
+  if (n.status === 'failed') return `given up after ${tries} to ${n.target}`;
+  const next = n.nextAt === null ? '' : n.nextAt <= now ? ' · sending now' : ` · next attempt ${clockTime(n.nextAt)}`;
+  return `pending to ${n.target} · ${tries}${next}`;
+}
+
+/** One attempt, in words. */
+export function attemptText(a: NotificationView['attempts'][number]): string {
+  return `${clockTime(a.ts)} · ${a.ok ? `accepted${a.httpStatus !== null ? ` (HTTP ${a.httpStatus})` : ''}` : (a.error ?? 'refused')}`;
 }
 
 /** The action's story, oldest first: one row per lifecycle event. */

@@ -36,7 +36,7 @@ import type { Delivery } from './model';
 import { LocalApi, type ApiOptions } from './api/localApi';
 import { actionJson, runJson } from './api/json';
 import { OutboxSender, type OutboxOptions } from './notify/outboxSender';
-import type { NotifySpec } from './notify/notifySpec';
+import { redactTarget, type NotifySpec } from './notify/notifySpec';
 
 export interface OrchestratorOptions {
   workspace: string;
@@ -1255,8 +1255,12 @@ export async function awaitAnswer(paths: SdlcPaths, posted: Posted, timeoutMs: n
   }
 }
 
-/** The action as callers see it: the engine's bookkeeping columns left out. */
+/**
+ * The action as callers see it: the engine's bookkeeping columns left out, and a notification
+ * URL's secret path too (only the outbox sender reads it, from the store).
+ */
 export function publicAction(a: ActionRow): Action {
   const { nextAt: _n, occurrenceAt: _o, pendingSince: _p, held: _h, defHash: _d, gate: _g, ...rest } = a;
-  return rest;
+  const n = rest.policy.notify;
+  return n && n !== 'off' ? { ...rest, policy: { ...rest.policy, notify: { ...n, url: redactTarget(n.url) } } } : rest;
 }

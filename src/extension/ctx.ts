@@ -82,6 +82,8 @@ export class Ctx implements vscode.Disposable {
       this.treeView.onDidChangeVisibility((e) => e.visible && void this.startAll()),
       vscode.workspace.registerTextDocumentContentProvider(RUN_SCHEME, new RunOutputProvider((folder, runId) => this.findRun(folder, runId))),
       vscode.workspace.registerTextDocumentContentProvider(DELIVERY_SCHEME, new DeliveryProvider((folder) => this.hosts.get(folder)?.orchestrator)),
+      // A notification's link (vscode://sdlc-orchestrator.sdlc-orchestrator/run?folder=…&run=…) opens its run.
+      vscode.window.registerUriHandler({ handleUri: (uri) => void this.openLink(uri) }),
     );
     vscode.tasks.onDidEndTaskProcess((e) => this.taskEnded(e), null, this.subscriptions);
     vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders(), null, this.subscriptions);
@@ -104,6 +106,30 @@ export class Ctx implements vscode.Disposable {
       }
     }
     if (this.treeView.visible) void this.startAll();
+  }
+
+  /** Follows a link from outside: it only ever shows something, never runs anything. */
+  private async openLink(uri: vscode.Uri): Promise<void> {
+    const q = new URLSearchParams(uri.query);
+    const folder = q.get('folder') ?? '';
+    const runId = q.get('run') ?? '';
+    if (uri.path !== '/run' || !folder || !runId) {
+      void vscode.window.showWarningMessage(`SDLC Orchestrator cannot open this link (${uri.path}); its links open a run: /run?folder=…&run=…`);
+      return;
+    }
+    const host = this.hosts.get(folder);
+    if (!host) {
+      const choice = await vscode.window.showInformationMessage(`That run is in ${folder}, which is not open in this window.`, 'Open Folder');
+      if (choice) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(folder), { forceNewWindow: true });
+      return;
+    }
+    if (vscode.workspace.isTrusted) await host.start().catch(() => undefined);
+    const run = host.orchestrator?.store.getRun(runId);
+    if (!run) {
+      void vscode.window.showWarningMessage(`Run ${runId} is not in ${host.folder.name}'s history any more (retention removes old runs).`);
+      return;
+    }
+    this.panels.open({ folder, actionId: run.actionId, runId });
   }
 
   get panels(): PanelManager {

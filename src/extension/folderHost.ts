@@ -61,6 +61,8 @@ export class FolderHost implements vscode.Disposable {
     this.starting ??= (async () => {
       try {
         const s = this.settings;
+        const notify = s.notifyDefault;
+        if (notify.error) void vscode.window.showWarningMessage(`SDLC Orchestrator: ${notify.error}; runs are not announced until it is fixed`);
         const orch = await Orchestrator.create({
           workspace: this.folder.uri.fsPath,
           runners: this.runners,
@@ -82,6 +84,8 @@ export class FolderHost implements vscode.Disposable {
                 rate: { perMinute: s.webhooksRatePerMinute, burst: Math.max(5, Math.ceil(s.webhooksRatePerMinute / 4)) },
               }
             : false,
+          api: s.apiEnabled ? {} : false,
+          ...(notify.spec ? { notify: notify.spec } : {}),
         });
         this.unsubscribe.push(
           orch.onEvents((events) => {

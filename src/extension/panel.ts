@@ -16,6 +16,13 @@ interface SavedState {
   folder?: string;
 }
 
+/** What to show when the panel opens: an action, or one of its runs. */
+export interface PanelFocus {
+  folder: string;
+  actionId: string;
+  runId?: string;
+}
+
 /** Owns the one panel: opens it, reveals it, revives it after a reload. */
 export class PanelManager implements vscode.Disposable {
   private current: OrchestratorPanel | undefined;
@@ -29,13 +36,16 @@ export class PanelManager implements vscode.Disposable {
     });
   }
 
-  open(): void {
+  /** Opens (or reveals) the panel; `focus` selects an action or run in it, once the page is ready. */
+  open(focus?: PanelFocus): void {
     if (this.current) {
       this.current.panel.reveal();
+      if (focus) this.current.focus(focus);
       return;
     }
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'SDLC Orchestrator', vscode.ViewColumn.Active, panelOptions(this.ctx.extension.extensionUri));
-    this.adopt(panel, undefined);
+    this.adopt(panel, focus?.folder);
+    if (focus) this.current!.focus(focus);
   }
 
   get panel(): vscode.WebviewPanel | undefined {
@@ -94,6 +104,20 @@ class OrchestratorPanel {
       null,
       this.disposables,
     );
+  }
+
+  private pendingFocus: PanelFocus | undefined;
+
+  /** Selects an action or run: at once when the page is up, else right after it says it is ready. */
+  focus(f: PanelFocus): void {
+    this.pendingFocus = f;
+    if (!this.ready) return;
+    this.pendingFocus = undefined;
+    if (f.folder !== this.folder && this.ctx.hosts.has(f.folder)) {
+      this.folder = f.folder;
+      this.pushSnapshot();
+    }
+    this.end.push('select', f);
   }
 
   private get workspaceState(): vscode.Memento {
@@ -181,8 +205,12 @@ class OrchestratorPanel {
         if (folder && this.ctx.hosts.has(folder)) this.folder = folder;
         await this.ctx.startAll();
         this.ready = true;
+        const pending = this.pendingFocus;
+        if (pending && this.ctx.hosts.has(pending.folder)) this.folder = pending.folder;
         const s = this.snapshot();
         this.panel.title = this.ctx.hosts.size > 1 ? `SDLC Orchestrator: ${this.host(this.folder)?.folder.name}` : 'SDLC Orchestrator';
+        // After the reply: the page draws the snapshot first, then selects.
+        if (pending) setTimeout(() => this.focus(pending), 0);
         return s;
       },
       history: ({ folder, before, limit }) => historyPage(this.orch(folder), before, Math.min(Math.max(1, limit), HISTORY_PAGE)),

@@ -2,6 +2,7 @@
 // orchestrators must be restarted for.
 import * as vscode from 'vscode';
 import type { CatchUpPolicy } from '../core/model';
+import { validateNotify, type NotifySpec } from '../core/notify/notifySpec';
 
 const SECTION = 'sdlcOrchestrator';
 
@@ -17,6 +18,10 @@ export const RESTART_SETTINGS = [
   'webhooks.port',
   'webhooks.maxBodyKiB',
   'webhooks.ratePerMinute',
+  'api.enabled',
+  'notify.url',
+  'notify.on',
+  'notify.format',
 ] as const;
 
 export class Settings {
@@ -60,6 +65,21 @@ export class Settings {
   }
   get webhooksRatePerMinute(): number {
     return Math.max(1, this.config.get<number>('webhooks.ratePerMinute', 120));
+  }
+
+  get apiEnabled(): boolean {
+    return this.config.get<boolean>('api.enabled', true);
+  }
+  /** The folder's default notification, or why the settings do not make one. */
+  get notifyDefault(): { spec?: NotifySpec; error?: string } {
+    const url = this.config.get<string>('notify.url', '').trim();
+    if (!url) return {};
+    const format = this.config.get<string>('notify.format', 'auto');
+    try {
+      return { spec: validateNotify({ notify: url, notifyOn: this.config.get<string>('notify.on', 'failure'), notifyFormat: format === 'auto' ? undefined : format }) };
+    } catch (err) {
+      return { error: (err as Error).message.replace(/^notify/, 'sdlcOrchestrator.notify.url') };
+    }
   }
 
   /** Whether a configuration change touches a setting the orchestrators must restart for. */

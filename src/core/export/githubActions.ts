@@ -152,6 +152,7 @@ function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string
   if (d.runner === 'terminal') ctx.warn(a, 'runner', 'runner: terminal has no terminal on GitHub; the command runs as a plain step, its output in the job log');
   if (d['on-interrupted'] === 'retry') ctx.warn(a, 'on-interrupted', 'on-interrupted: retry has no equivalent: GitHub does not run a job again when its runner is lost (re-run it from the Actions tab)');
   if (d['catch-up'] !== undefined && d['catch-up'] !== 'skip') ctx.warn(a, 'catch-up', `catch-up: ${d['catch-up']} has no equivalent: GitHub does not run schedules it missed`);
+  if (d.notify !== undefined && d.notify !== 'off') ctx.warn(a, 'notify', 'notify is not exported: GitHub announces failed workflow runs itself (watch the repository, or add a notification step)');
   const concurrency = a.input.policy?.concurrency ?? DEFAULT_POLICY.concurrency;
   if (concurrency > 1) ctx.warn(a, 'concurrency', `concurrency: ${concurrency} has no equivalent: GitHub either runs one at a time (a concurrency group) or any number; runs of this job are not limited`);
   const env: Record<string, string> = {};

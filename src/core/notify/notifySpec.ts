@@ -92,7 +92,7 @@ export function redactTarget(url: string): string {
 }
 
 /** The URL to POST to now: an environment reference is read from `env`; undefined when unset. */
-export function resolveTarget(url: string, env: NodeJS.ProcessEnv = process.env): { url: string } | { error: string } {
+export function resolveTarget(url: string, env: Record<string, string | undefined>): { url: string } | { error: string } {
   const name = envName(url);
   if (!name) return { url };
   const value = env[name]?.trim();

@@ -110,7 +110,7 @@ export class OutboxSender {
 
   private async send(n: Notification): Promise<void> {
     const attempt = n.attempts + 1;
-    const target = resolveTarget(n.target);
+    const target = resolveTarget(n.target, process.env);
     let ok = false;
     let httpStatus: number | null = null;
     let error: string | null = null;

@@ -6,7 +6,8 @@ import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
 import { parseDuration } from '../../core/duration';
 import { causeText } from '../../core/triggers/eventText';
-import type { AddForm, DeliveryDetails, Delta, Details, FormFeedback, PanelRun, Payload } from '../../../webview/protocol';
+import type { AddForm, DeliveryDetails, Delta, Details, FormFeedback, NotificationView, PanelRun, Payload } from '../../../webview/protocol';
+import { redactTarget } from '../../core/notify/notifySpec';
 import { bodyText } from './deliveryText';
 import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
 
@@ -80,6 +81,7 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
   const deliveryId = runRow?.data.SDLC_WEBHOOK_DELIVERY_ID;
   const payload = deliveryId ? payloadOf(orch, deliveryId) : undefined;
   const afterId = action?.trigger.kind === 'after' ? action.trigger.after : undefined;
+  const notifications = notificationViews(orch, actionId, timeline);
   return {
     actionId,
     action,
@@ -89,7 +91,33 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     nextRuns: action ? nextRuns(action, now) : [],
     timeline,
     payload,
+    ...(notifications.length ? { notifications } : {}),
   };
+}
+
+/** The action's latest notifications, each with its attempts as the timeline recorded them. */
+function notificationViews(orch: Orchestrator, actionId: string, timeline: Details['timeline']): NotificationView[] {
+  const list = orch.store.notificationsOf(actionId, 20);
+  if (!list.length) return [];
+  const attempts = new Map<string, NotificationView['attempts']>();
+  for (const e of timeline) {
+    if (e.type !== 'notification.attempted') continue;
+    const id = String(e.data.notification);
+    const d = e.data as { ok?: boolean; httpStatus?: number | null; error?: string | null; nextAt?: number | null };
+    attempts.set(id, [...(attempts.get(id) ?? []), { ts: e.ts, ok: d.ok === true, httpStatus: d.httpStatus ?? null, error: d.error ?? null, nextAt: d.nextAt ?? null }]);
+  }
+  return list.map((n) => ({
+    id: n.id,
+    runId: n.runId,
+    status: n.status,
+    target: redactTarget(n.target),
+    format: n.format,
+    createdAt: n.createdAt,
+    endedAt: n.endedAt,
+    nextAt: n.status === 'pending' ? n.nextAt : null,
+    lastError: n.lastError,
+    attempts: attempts.get(n.id) ?? [],
+  }));
 }
 
 /** A stored delivery's body as the panel shows it (cut at 64 KiB). */
