@@ -79,7 +79,13 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],
         ['Attempts', `${a.attempt} made of up to ${a.policy.maxAttempts}${a.policy.maxAttempts > 1 ? ` · backoff ${shortDuration(a.policy.backoffMs)}` : ''}`],
         ['Timeout', a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
-        ['Notify', a.policy.notify === 'off' ? 'off (not even the folder default)' : a.policy.notify ? `on ${a.policy.notify.on} → ${a.policy.notify.url} (${a.policy.notify.format})` : undefined],
+        [
+          'Notify',
+          a.policy.notify === 'off' ? 'off (not even the folder default)'
+          : a.policy.notify ? `on ${a.policy.notify.on} → ${a.policy.notify.url} (${a.policy.notify.format})`
+          : d.notifyDefault ? `on ${d.notifyDefault.on} → ${d.notifyDefault.url} (${d.notifyDefault.format}; the folder default in the settings)`
+          : undefined,
+        ],
         ['Created', when(a.createdAt, now)],
         ['Id', a.id],
       ]),

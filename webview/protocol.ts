@@ -96,6 +96,8 @@ export interface Details {
   payload?: Payload;
   /** For an action of the actions file: its export to GitHub Actions. */
   export?: ExportState;
+  /** The folder's default notification (the settings), for an action that says nothing about notify. */
+  notifyDefault?: { url: string; on: string; format: string };
   /** Its latest notifications, newest first, each with its attempts. */
   notifications?: NotificationView[];
 }
@@ -174,6 +176,7 @@ export type Message =
   | { kind: 'reply'; id: number; ok: false; error: string }
   | { kind: 'push'; event: keyof Pushes; data: unknown };
 
+const PUSHES: readonly (keyof Pushes)[] = ['snapshot', 'delta', 'exports', 'select'];
 const METHODS: readonly Method[] = ['ready', 'history', 'details', 'delivery', 'act', 'validate', 'add', 'saveFilter', 'showOutput', 'showDelivery', 'replay'];
 
 /** Checks the envelope of anything received: the other side is code, but a webview is untrusted input. */
@@ -182,7 +185,7 @@ export function asMessage(m: unknown): Message | undefined {
   const x = m as Record<string, unknown>;
   if (x.kind === 'request') return Number.isSafeInteger(x.id) && METHODS.includes(x.method as Method) ? (x as Message) : undefined;
   if (x.kind === 'reply') return Number.isSafeInteger(x.id) && typeof x.ok === 'boolean' ? (x as Message) : undefined;
-  if (x.kind === 'push') return x.event === 'snapshot' || x.event === 'delta' || x.event === 'exports' ? (x as Message) : undefined;
+  if (x.kind === 'push') return PUSHES.includes(x.event as keyof Pushes) ? (x as Message) : undefined;
   return undefined;
 }
 

@@ -3,6 +3,7 @@
 // is computed in model/panelData.ts; the page itself is webview/ (bundled to dist/webview).
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
+import { redactTarget } from '../core/notify/notifySpec';
 import { EMPTY_FILTER, HostEnd, PROTOCOL_VERSION, type Filter, type Handlers, type Snapshot, type Transport } from '../../webview/protocol';
 import type { Ctx } from './ctx';
 import type { FolderHost } from './folderHost';
@@ -216,8 +217,15 @@ class OrchestratorPanel {
       history: ({ folder, before, limit }) => historyPage(this.orch(folder), before, Math.min(Math.max(1, limit), HISTORY_PAGE)),
       details: ({ folder, actionId, runId }) => {
         const d = detailsOf(this.orch(folder), actionId, runId, Date.now());
-        const name = d?.action?.source === 'file' ? d.action.name : undefined;
-        return d && name !== undefined ? { ...d, export: this.ctx.githubExport.statesOf(folder)[name] ?? { state: 'missing' } } : d;
+        if (!d) return d;
+        const name = d.action?.source === 'file' ? d.action.name : undefined;
+        // An action that says nothing about notify is announced by the folder's default (the settings).
+        const fallback = d.action && d.action.policy.notify === undefined ? this.ctx.settings.notifyDefault.spec : undefined;
+        return {
+          ...d,
+          ...(name !== undefined ? { export: this.ctx.githubExport.statesOf(folder)[name] ?? { state: 'missing' } } : {}),
+          ...(fallback ? { notifyDefault: { ...fallback, url: redactTarget(fallback.url) } } : {}),
+        };
       },
       delivery: ({ folder, deliveryId }) => deliveryDetailsOf(this.orch(folder), deliveryId),
       act: async ({ folder, op, actionId }) => {
