@@ -34,24 +34,10 @@ export function actionJson(a: Action): Record<string, unknown> {
   };
 }
 
+/** A run with what a list leaves out: what started it, in words, when it was due, and its output's tail. */
 export function runJson(r: RunRow): Record<string, unknown> {
-  return {
-    runId: r.runId,
-    actionId: r.actionId,
-    name: r.name,
-    status: r.status,
-    exitCode: r.exitCode,
-    startedAt: iso(r.startedAt),
-    endedAt: iso(r.endedAt),
-    durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
-    attempt: r.attempt,
-    runner: r.runner,
-    cause: r.cause,
-    ...(causeText(r.cause, r.data) !== r.cause ? { event: causeText(r.cause, r.data) } : {}),
-    scheduledFor: iso(r.scheduledFor),
-    ...(r.reason ? { reason: r.reason } : {}),
-    outputTail: r.outputTail,
-  };
+  const event = causeText(r.cause, r.data);
+  return { ...runSummaryJson(r), ...(event !== r.cause ? { event } : {}), scheduledFor: iso(r.scheduledFor), outputTail: r.outputTail };
 }
 
 export function eventJson(e: LifecycleEvent): Record<string, unknown> {
@@ -59,7 +45,7 @@ export function eventJson(e: LifecycleEvent): Record<string, unknown> {
 }
 
 /** A run in a list: no output, no trigger data. */
-export function runSummaryJson(r: RunSummary): Record<string, unknown> {
+export function runSummaryJson(r: RunSummary | RunRow): Record<string, unknown> {
   return {
     runId: r.runId,
     actionId: r.actionId,

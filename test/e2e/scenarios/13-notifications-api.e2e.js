@@ -87,6 +87,9 @@ describe('13. notifications, the change feed and the local API', function () {
         assert.deepStrictEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'every event from the first, once, in order');
         for (const t of ['task.triggered', 'task.started', 'task.failed', 'notification.queued']) assert.ok(feed.events.some((e) => e.type === t), `the feed has ${t}`);
         feed.close();
+        const doc = await api(url, secret, '/openapi.json');
+        assert.strictEqual(doc.status, 200, 'the OpenAPI document ships in the .vsix');
+        assert.strictEqual(doc.json.openapi, '3.1.0');
         const runs = await api(url, secret, '/runs?status=failed');
         assert.strictEqual(runs.status, 200);
         assert.strictEqual(runs.json.runs.length, 1);
