@@ -16,6 +16,7 @@ import { readWebhookInfo } from '../../src/core/webhookFiles';
 import { sdlcPaths } from '../../src/core/paths';
 import { CLI, REPO, cli, engine, exited, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, verifyClean, waitFor } from './helpers';
 import { SseClient } from './support/sse';
+import { EventSource } from 'eventsource';
 
 const DOC_FILE = path.join(REPO, 'schemas', 'openapi.json');
 const doc = JSON.parse(fs.readFileSync(DOC_FILE, 'utf8'));
@@ -285,6 +286,52 @@ describe('the change feed: GET /events (Server-Sent Events)', () => {
       assert.strictEqual([...c.events(), ...c2.events()].filter((e) => e.type === 'task.accepted').length, 10);
       c2.close();
     } finally {
+      owner.kill('SIGTERM');
+      await exited(owner);
+    }
+    await verifyClean(ws);
+  });
+
+  it('a standard EventSource client (the eventsource package) follows the feed across an owner\'s SIGKILL by itself, each event once', async function () {
+    this.timeout(60_000);
+    const ws = tmpWorkspace();
+    const port = await freePort();
+    const start = () => spawnCli(['run', '--workspace', ws, '--tick', '50', '--webhook-port', String(port), '--lease-stale', '2000', '--quiet']);
+    const addSome = (from: number, n: number) => {
+      for (let i = from; i < from + n; i++) assert.strictEqual(cli(['add', '--workspace', ws, '--name', `e${i}`, '--manual', '--run', 'true']).code, 0);
+    };
+    let owner = start();
+    let es: EventSource | undefined;
+    try {
+      assert.ok(await untilOwner(ws, owner), 'the owner runs');
+      await waitFor(() => readWebhookInfo(sdlcPaths(ws))?.pid === owner.pid, 5000, 'its listener');
+      const { url, secret } = readWebhookInfo(sdlcPaths(ws))!;
+      const got: { id: string; seq: number; type: string }[] = [];
+      let opened = 0;
+      es = new EventSource(`${url}/events?since=0`, {
+        fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: `Bearer ${secret}` } }),
+      });
+      es.onopen = () => opened++;
+      es.onmessage = (e) => {
+        const data = JSON.parse(e.data);
+        got.push({ id: e.lastEventId, seq: data.seq, type: data.type });
+      };
+      addSome(0, 5);
+      await waitFor(() => got.filter((g) => g.type === 'task.accepted').length === 5, 10_000, 'five actions');
+      owner.kill('SIGKILL');
+      await exited(owner);
+      addSome(5, 3); // while nobody serves the feed; the client keeps trying
+      owner = start();
+      assert.ok(await untilOwner(ws, owner, 15_000), 'a new owner');
+      addSome(8, 2);
+      await waitFor(() => got.some((g) => g.type === 'task.accepted' && got.filter((x) => x.type === 'task.accepted').length === 10), 20_000, 'all ten, through the reconnect');
+      const last = await readFolder(ws, (db) => db.store.lastSeq());
+      await waitFor(() => got[got.length - 1].seq === last, 10_000, 'the rest');
+      assert.ok(opened >= 2, 'it reconnected by itself');
+      assert.ok(got.every((g) => g.id === String(g.seq)), 'the event id is the seq');
+      assertContiguous(got.map((g) => g.seq), 1, last);
+    } finally {
+      es?.close();
       owner.kill('SIGTERM');
       await exited(owner);
     }
