@@ -239,8 +239,8 @@ function table(headers, rows) {
   out.push('', '12. The change feed and the outbox: the owner in its own process, 50 runs a second for 10 s through the API', '');
   out.push(
     table(
-      ['events / at each of 10 SSE clients', 'event recorded → arrival p50 / p99 / max (ms)', 'missed / repeated', 'tick p50 / p99 (ms): no client', '10 clients + 1 that never reads (cut off)', 'notification: run end → receiver p50 / p99 (ms), 200 runs'],
-      [[`${f(F.events, 0)} / ${f(F.samples / 10, 0)}`, `${f(F.latencyP50, 0)} / ${f(F.latencyP99, 0)} / ${f(F.latencyMax, 0)}`, `${f(F.missed, 0)} / ${f(F.repeated, 0)}`, `${f(F.tickP50NoClients, 2)} / ${f(F.tickP99NoClients, 2)}`, `${f(F.tickP50Clients, 2)} / ${f(F.tickP99Clients, 2)} (${f(F.slowCutOff, 0)})`, `${f(F.notifyP50, 0)} / ${f(F.notifyP99, 0)} (${f(F.notifications, 0)} delivered)`]],
+      ['events / at each of 10 SSE clients', 'event recorded → arrival p50 / p99 / max (ms)', 'missed / repeated', 'events --follow: → printed p50 / p99 (ms)', 'tick p50 / p99 (ms): no client', '10 clients + 1 that never reads (cut off)', 'notification: run end → receiver p50 / p99 (ms), 200 runs'],
+      [[`${f(F.events, 0)} / ${f(F.samples / 10, 0)}`, `${f(F.latencyP50, 0)} / ${f(F.latencyP99, 0)} / ${f(F.latencyMax, 0)}`, `${f(F.missed, 0)} / ${f(F.repeated, 0)}`, `${f(F.followP50, 0)} / ${f(F.followP99, 0)}`, `${f(F.tickP50NoClients, 2)} / ${f(F.tickP99NoClients, 2)}`, `${f(F.tickP50Clients, 2)} / ${f(F.tickP99Clients, 2)} (${f(F.slowCutOff, 0)})`, `${f(F.notifyP50, 0)} / ${f(F.notifyP99, 0)} (${f(F.notifications, 0)} delivered)`]],
     ),
   );
   out.push('', `targets: SSE p99 under 50 ms with 10 clients ${mark(F.latencyP99 < 50)} · every event exactly once ${mark(F.missed === 0 && F.repeated === 0)} · the tick stays flat with a client that never reads (p99 within 1.5×) ${mark(F.tickP99Clients <= 1.5 * F.tickP99NoClients && F.slowCutOff >= 1)} · every notification delivered ${mark(F.notifications === 200)}`);

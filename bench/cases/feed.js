@@ -4,6 +4,7 @@
 //   (POST /actions/{id}/run), ~4 lifecycle events a run.
 //   latency  event recorded (its ts) → arrival at a client, over every event at every client
 //            (p50, p99, max, n); each client must see every event exactly once (missed, repeated)
+//   follow   the same for `sdlc-orchestrator events --follow --json` (it reads the owner's files)
 // Part 2, in one process: the owner's tick (lastTickMs of every tick, p50 and p99) under the
 //   same load with no SSE client, and with 10 reading clients plus one that never reads
 //   (it is cut off); the ratio says whether the tick stays flat.
@@ -77,7 +78,19 @@ async function latencyPart() {
         }),
       );
     }
-    await sleep(300);
+    // And the command line's follower, reading the owner's files.
+    const followed = [];
+    const follower = spawn(process.execPath, [CLI, 'events', '--workspace', ws, '--follow', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let buf = '';
+    follower.stdout.on('data', (d) => {
+      const at = Date.now();
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        followed.push(at - Date.parse(JSON.parse(buf.slice(0, nl)).ts));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    await sleep(800);
     const t0 = Date.now();
     let asked = 0;
     while (Date.now() - t0 < 10_000) {
@@ -90,8 +103,10 @@ async function latencyPart() {
     const all = Math.max(...counts);
     const repeated = seen.reduce((n, m) => n + [...m.values()].filter((v) => v > 1).length, 0);
     for (const c of clients) c.destroy();
+    follower.kill('SIGTERM');
     const s = stats(latencies);
-    return { runsAsked: asked, events: all, latencyP50: s.p50, latencyP99: s.p99, latencyMax: s.max, samples: s.n, missed: counts.reduce((n, c) => n + (all - c), 0), repeated };
+    const fl = stats(followed);
+    return { followP50: fl.p50, followP99: fl.p99, followed: fl.n, runsAsked: asked, events: all, latencyP50: s.p50, latencyP99: s.p99, latencyMax: s.max, samples: s.n, missed: counts.reduce((n, c) => n + (all - c), 0), repeated };
   } finally {
     owner.kill('SIGTERM');
   }
