@@ -188,6 +188,7 @@ describe('the local API (OpenAPI 3.1, real HTTP on loopback)', () => {
       { what: 'an unknown action', method: 'GET', path: '/actions/nobody', template: '/actions/{id}', status: 404, error: /no action "nobody"; list them with GET \/actions/ },
       { what: 'an unknown run', method: 'GET', path: '/runs/nope', template: '/runs/{id}', status: 404, error: /no run nope/ },
       { what: 'an unknown path', method: 'GET', path: '/admin', template: '', status: 404, error: /described at GET \/openapi\.json/ },
+      { what: 'an operation that is not one', method: 'POST', path: '/actions/nobody/constructor', template: '', status: 404, error: /nothing at \/actions\/nobody\/constructor/ },
       { what: 'a malformed cron', method: 'POST', path: '/actions', template: '/actions', status: 422, body: JSON.stringify({ trigger: { kind: 'cron', cron: '61 * * * *' }, run: { command: 'x' } }), error: /cron expression "61 \* \* \* \*" is invalid/, field: 'cron' },
       { what: 'an empty command', method: 'POST', path: '/actions', template: '/actions', status: 422, body: JSON.stringify({ trigger: { kind: 'manual' }, run: { command: ' ' } }), error: /command/, field: 'run' },
       { what: 'a notify that is not a URL', method: 'POST', path: '/actions', template: '/actions', status: 422, body: JSON.stringify({ trigger: { kind: 'manual' }, run: { command: 'x' }, policy: { notify: 'ftp://x' } }), error: /notify must be an http or https URL/, field: 'notify' },

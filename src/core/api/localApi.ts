@@ -126,7 +126,7 @@ export class LocalApi {
       }
       return send(res, 200, { ...actionJson(action), runs: this.host.runsPage({ actionId: action.id, limit: 10 }).map(runSummaryJson) });
     }
-    if (head === 'actions' && id !== undefined && sub !== undefined && extra === undefined && sub in ACTION_OPS) {
+    if (head === 'actions' && id !== undefined && sub !== undefined && extra === undefined && Object.hasOwn(ACTION_OPS, sub)) {
       allow(['POST']);
       const action = this.mustFindAction(id);
       const result = (await this.host.act(ACTION_OPS[sub as keyof typeof ACTION_OPS], action.id)) as Action;
