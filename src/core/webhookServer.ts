@@ -214,7 +214,8 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   });
 }
 
-function readBody(req: http.IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
+/** The request's body, refused with `tooLarge()` as soon as it passes `limit` bytes. */
+export function readBody(req: http.IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -235,9 +236,13 @@ function readBody(req: http.IncomingMessage, limit: number, tooLarge: () => Erro
   });
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+/** A JSON answer (the listener's and the API's): never cached, never sniffed as something else. */
+export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendText(res, status, `${JSON.stringify(body)}\n`, 'application/json; charset=utf-8', headers);
+}
+
+export function sendText(res: http.ServerResponse, status: number, text: string, type: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
   res.end(text);
 }

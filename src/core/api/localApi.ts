@@ -10,6 +10,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { RUN_STATES, type Action, type ActionInput, type Notification, type RunSummary } from '../model';
 import type { RunRow } from '../store/store';
 import { authenticate } from '../webhookAuth';
+import { readBody, send, sendText } from '../webhookServer';
 import { EventStream, type FeedSource, type StreamOptions } from './eventStream';
 import { actionJson, notificationJson, runJson, runSummaryJson } from './json';
 
@@ -170,14 +171,7 @@ export class LocalApi {
     const type = String(req.headers['content-type'] ?? '');
     if (!/^application\/json\b/i.test(type)) throw new ApiError(415, 'send the body as JSON with "Content-Type: application/json"');
     if (Number(req.headers['content-length'] ?? 0) > this.maxBodyBytes) throw this.tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.maxBodyBytes) throw this.tooLarge();
-      chunks.push(chunk);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = (await readBody(req, this.maxBodyBytes, () => this.tooLarge())).toString('utf8');
     try {
       return JSON.parse(text);
     } catch (err) {
@@ -219,14 +213,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendText(res, status, `${JSON.stringify(body)}\n`, 'application/json; charset=utf-8', headers);
-}
-
-function sendText(res: http.ServerResponse, status: number, text: string, type: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
-  res.end(text);
 }
