@@ -210,6 +210,7 @@ export class Orchestrator {
         : new LocalApi(
             {
               secret: () => this.intake.currentSecret,
+              serving: () => this.role === 'owner' && this.db !== undefined,
               lastSeq: () => this.store.lastSeq(),
               firstSeq: () => this.store.eventsHead(1)[0]?.seq ?? null,
               eventsSince: (seq, limit) => this.store.eventsSince(seq, limit),

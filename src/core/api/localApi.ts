@@ -17,6 +17,8 @@ import { actionJson, notificationJson, runJson, runSummaryJson } from './json';
 /** What the API reads and asks of the orchestrator that owns the folder. */
 export interface ApiHost extends FeedSource {
   secret(): string;
+  /** Whether this orchestrator owns the folder now (it answers only while it does). */
+  serving(): boolean;
   listActions(): Action[];
   getAction(idOrName: string): Action | undefined;
   getRun(runId: string): RunRow | undefined;
@@ -97,6 +99,7 @@ export class LocalApi {
       const why = req.headers.authorization ? auth.error : 'authentication required';
       throw new ApiError(401, `${why}: send "Authorization: Bearer <secret>" with the folder's secret (in .sdlc/webhook.json)`, undefined, { 'WWW-Authenticate': 'Bearer realm="sdlc-orchestrator"' });
     }
+    if (!this.host.serving()) throw new ApiError(503, 'this orchestrator is handing the folder over; try again in a moment (the new owner\'s URL is in .sdlc/webhook.json)', undefined, { 'Retry-After': '1' });
     const parts = url.pathname.split('/').filter(Boolean).map(safeDecode);
     const allow = (methods: string[]) => {
       if (!methods.includes(method)) throw new ApiError(405, `${method} is not allowed on ${url.pathname}; use ${methods.join(' or ')}`, undefined, { Allow: methods.join(', ') });
