@@ -23,7 +23,7 @@ import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
 import type { ActionRow, RunRow, Store } from './store/store';
 import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
-import { inspectLeftRun, killGroup, recordedExit, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
+import { inspectLeftRun, killGroup, recordedExit, recordedOutput, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
 import { CHANGED_LIST } from './triggers/devBatch';
 import type { DevAction, DevTriggers, RunWindow, Taken } from './triggers/devTriggers';
 import type { HeadState } from './triggers/gitState';
@@ -776,7 +776,7 @@ export class Orchestrator {
       if (left.kind === 'alive') continue;
       const outcome: RunOutcome =
         left.kind === 'exited'
-          ? exitOutcome(left.exitCode, 'after the orchestrator restarted')
+          ? exitOutcome(left.exitCode, 'after the orchestrator restarted', left.output)
           : { status: 'failed', exitCode: null, reason: 'recovered from restart (its process ended without an exit status)', interrupted: true };
       this.runDone(runId, outcome);
     }
@@ -1190,7 +1190,7 @@ export class Orchestrator {
           // here) ended by itself: recorded as it did, not as interrupted.
           const exited = live.handle?.adoptable ? recordedExit(this.paths.runs, runId) : undefined;
           if (exited !== undefined) {
-            t.finish(runId, exitOutcome(exited, 'as the orchestrator stopped'), now);
+            t.finish(runId, exitOutcome(exited, 'as the orchestrator stopped', recordedOutput(this.paths.runs, runId)), now);
             continue;
           }
           live.handle?.stop('shutdown');

@@ -1,7 +1,7 @@
 // The `process` runner: a shell command as a child process in its own process group, so
 // cancel and timeout end the whole tree it started. Used by the CLI and the extension.
 import { spawn } from 'child_process';
-import { POSIX_WRAPPER, runStatusFiles } from './runStatus';
+import { POSIX_WRAPPER, recordedOutput, runStatusFiles } from './runStatus';
 import { OutputTail, type RunHandle, type RunOutcome, type RunRequest, type Runner, type StopReason } from './runner';
 
 export interface ProcessRunnerOptions {
@@ -37,7 +37,7 @@ export class ProcessRunner implements Runner {
     // Under the wrapper the run leaves its pid and exit status for an owner that restarts.
     const files = req.statusDir && process.platform !== 'win32' ? runStatusFiles(req.statusDir, req.runId) : undefined;
     try {
-      child = spawn(files ? '/bin/sh' : req.command, files ? ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid] : [], {
+      child = spawn(files ? '/bin/sh' : req.command, files ? ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid, files.out] : [], {
         shell: !files,
         cwd: req.cwd,
         env: { ...process.env, ...req.env },
@@ -56,6 +56,9 @@ export class ProcessRunner implements Runner {
     child.on('error', (err) => finish({ status: 'failed', exitCode: null, reason: `could not start: ${err.message}` }));
     child.on('close', (code, signal) => {
       if (killTimer) clearTimeout(killTimer);
+      // Under the wrapper the output went to its file (the pipes carry only the shell's own complaints).
+      const written = files && recordedOutput(req.statusDir!, req.runId, this.opts.tailChars ?? 8192);
+      if (written) tail.push(written);
       if (code === 0) finish({ status: 'succeeded', exitCode: 0 });
       else if (stopReason === 'cancel') finish({ status: 'cancelled', exitCode: code, reason: 'cancelled' });
       else if (code !== null) finish({ status: 'failed', exitCode: code, reason: `exit code ${code}` });

@@ -10,16 +10,18 @@ import * as path from 'path';
 export interface RunStatusFiles {
   exit: string;
   pid: string;
+  /** What the command printed (stdout and stderr, as they came). */
+  out: string;
   /** The paths a file-change run was started for (SDLC_CHANGED_FILES), one a line. */
   changed: string;
 }
 
 export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
-  return { exit: path.join(dir, `${runId}.exit`), pid: path.join(dir, `${runId}.pid`), changed: path.join(dir, `${runId}.changed`) };
+  return { exit: path.join(dir, `${runId}.exit`), pid: path.join(dir, `${runId}.pid`), out: path.join(dir, `${runId}.out`), changed: path.join(dir, `${runId}.changed`) };
 }
 
 /**
- * `sh -c WRAPPER sdlc-run COMMAND EXIT_FILE PID_FILE`. The command runs in the wrapper's own
+ * `sh -c WRAPPER sdlc-run COMMAND EXIT_FILE PID_FILE OUT_FILE`. The command runs in the wrapper's own
  * shell through `eval` (no extra process); the EXIT trap records its status even when the
  * command says `exit N`. Killed by a signal, the shell writes nothing: the run was cut off.
  * `echo` is a builtin and its one short write is atomic in practice; a reader also requires
@@ -29,13 +31,40 @@ export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
  * command runs only if the shell created it. An owner that killed right after spawning leaves
  * a shell that has not yet got that far; the next owner, finding no pid file, creates it first
  * (a tombstone) and so decides, atomically, that the command never runs (see inspectLeftRun).
+ *
+ * The command's output goes to OUT_FILE, not to a pipe to its owner: a pipe whose reader died
+ * (an owner SIGKILLed, a window reloaded) kills the command with SIGPIPE at its next write,
+ * and a run meant to outlive its owner would be cut off by its own `echo`.
  */
 export const POSIX_WRAPPER =
-  '__sdlc_cmd=$1; __sdlc_exit=$2; set -C; { echo $$ > "$3"; } 2>/dev/null || exit 125; set +C; set --; ' +
+  '__sdlc_cmd=$1; __sdlc_exit=$2; set -C; { echo $$ > "$3"; } 2>/dev/null || exit 125; set +C; exec >>"$4" 2>&1; set --; ' +
   'trap \'__sdlc_status=$?; echo $__sdlc_status > "$__sdlc_exit"; exit $__sdlc_status\' EXIT; ' +
   'eval "$__sdlc_cmd"';
 
-export type LeftRun = { kind: 'exited'; exitCode: number } | { kind: 'alive'; pid: number } | { kind: 'gone' };
+export type LeftRun = { kind: 'exited'; exitCode: number; output?: string } | { kind: 'alive'; pid: number } | { kind: 'gone' };
+
+/** The last `chars` characters a run printed, or undefined when it left no output file. */
+export function recordedOutput(dir: string, runId: string, chars = 8192): string | undefined {
+  const file = runStatusFiles(dir, runId).out;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    // UTF-8 takes at most 4 bytes a character: enough bytes for `chars`, cut to them after decoding.
+    const want = Math.min(size, chars * 4);
+    const buf = Buffer.alloc(want);
+    fs.readSync(fd, buf, 0, want, size - want);
+    let text = buf.toString('utf8');
+    if (want < size) text = text.replace(/^[\udc00-\udfff\ufffd]+/, ''); // a character cut at the start
+    return text.length > chars ? text.slice(text.length - chars) : text;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 function readComplete(file: string): string | undefined {
   try {
@@ -101,13 +130,13 @@ function claimOrReadPid(file: string): number | undefined {
 export function inspectLeftRun(dir: string, runId: string): LeftRun {
   const files = runStatusFiles(dir, runId);
   const exit = readComplete(files.exit);
-  if (exit !== undefined) return { kind: 'exited', exitCode: Number(exit) };
+  if (exit !== undefined) return { kind: 'exited', exitCode: Number(exit), output: recordedOutput(dir, runId) };
   const written = readComplete(files.pid);
   const pid = written !== undefined ? Number(written) : process.platform === 'win32' ? NaN : (claimOrReadPid(files.pid) ?? NaN);
   if (process.platform !== 'win32' && Number.isInteger(pid) && pid > 1 && groupAlive(pid)) {
     // Its exit file may have landed between the two reads.
     const late = readComplete(files.exit);
-    return late !== undefined ? { kind: 'exited', exitCode: Number(late) } : { kind: 'alive', pid };
+    return late !== undefined ? { kind: 'exited', exitCode: Number(late), output: recordedOutput(dir, runId) } : { kind: 'alive', pid };
   }
   return { kind: 'gone' };
 }
@@ -121,6 +150,7 @@ export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
     // (A run ended here has no tombstone to keep: its shell is gone, seen to exit or killed.)
     fs.rmSync(f.exit, { force: true });
     fs.rmSync(f.pid, { force: true });
+    fs.rmSync(f.out, { force: true });
     fs.rmSync(f.changed, { force: true });
   }
 }
@@ -135,7 +165,7 @@ export function removeStaleRunStatus(dir: string, running: ReadonlySet<string>):
   }
   let n = 0;
   for (const name of names) {
-    const runId = name.replace(/\.(exit|pid|changed)$/, '');
+    const runId = name.replace(/\.(exit|pid|out|changed)$/, '');
     if (runId === name || running.has(runId)) continue;
     const file = path.join(dir, name);
     // A tombstone just written by recovery must outlive the shell it stops.

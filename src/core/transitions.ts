@@ -42,10 +42,9 @@ export interface NewDelivery {
 }
 
 /** The outcome of a run known only by its exit code (it ended while nobody was watching it). */
-export function exitOutcome(exitCode: number, when: string): RunOutcome {
-  return exitCode === 0
-    ? { status: 'succeeded', exitCode: 0, outputTail: `(finished ${when}; its output was not kept)` }
-    : { status: 'failed', exitCode, reason: `exit code ${exitCode} (finished ${when})`, outputTail: `(finished ${when}; its output was not kept)` };
+export function exitOutcome(exitCode: number, when: string, output?: string): RunOutcome {
+  const outputTail = output ?? `(finished ${when}; its output was not kept)`;
+  return exitCode === 0 ? { status: 'succeeded', exitCode: 0, outputTail } : { status: 'failed', exitCode, reason: `exit code ${exitCode} (finished ${when})`, outputTail };
 }
 
 export const DEFAULT_RETENTION: Retention = { maxAgeMs: 30 * 86_400_000, maxRuns: 10_000, maxEvents: 100_000 };
@@ -723,7 +722,7 @@ export class Transitions {
       recovered++;
       if (left.kind === 'exited') {
         this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, { ...base, exitCode: left.exitCode, finishedWhileDown: true });
-        this.finish(run.runId, exitOutcome(left.exitCode, 'while the orchestrator was not running'), now);
+        this.finish(run.runId, exitOutcome(left.exitCode, 'while the orchestrator was not running', left.output), now);
         continue;
       }
       this.store.addEvent(now, 'task.recovered', run.actionId, run.runId, base);

@@ -125,6 +125,30 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     assert.deepStrictEqual(fs.readdirSync(sdlcPaths(ws).runs), [], 'status files left behind');
   });
 
+  it('a run that prints after its owner was killed is not killed by its own output, and its output is kept', async () => {
+    const ws = tmpWorkspace();
+    // Printing to a pipe whose reader died is SIGPIPE: the run's output goes to a file instead.
+    const script = 'echo "$SDLC_RUN_ID" >> started.txt; echo before; sleep 1; echo after the owner died; echo and on stderr >&2; sleep 1; echo done >> done.txt';
+    cliJson(['add', '--workspace', ws, '--name', 'chatty', '--in', '100ms', '--run', script]);
+    cliJson(['add', '--workspace', ws, '--name', 'chatty-long', '--in', '100ms', '--run', `${script}; sleep 2; echo still here`]);
+    const child = spawnCli(['run', '--workspace', ws, '--tick', '50', '--quiet']);
+    await waitFor(() => lines(path.join(ws, 'started.txt')).length === 2, 8000, 'both runs to start');
+    child.kill('SIGKILL');
+    await exited(child);
+    await waitFor(() => lines(path.join(ws, 'done.txt')).length === 2, 10_000, 'both to print on after the kill and get to the end');
+    // One ended while nobody owned the folder, the other is adopted and ends under the new owner.
+    const r = cli(['run', '--workspace', ws, '--tick', '50', '--exit-when-idle', '--quiet']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const runs = cliJson<{ name: string; status: string; exitCode: number | null; reason?: string; outputTail: string }[]>(['history', '--workspace', ws]);
+    const byName = Object.fromEntries(runs.map((x) => [x.name, x]));
+    for (const name of ['chatty', 'chatty-long']) {
+      assert.deepStrictEqual([byName[name].status, byName[name].exitCode], ['succeeded', 0], `${name}: ${byName[name].reason}`);
+      assert.match(byName[name].outputTail, /^before\nafter the owner died\nand on stderr\n/, 'what it printed, before and after the kill, stdout and stderr in order');
+    }
+    assert.match(byName['chatty-long'].outputTail, /still here\n$/);
+    assert.deepStrictEqual(fs.readdirSync(sdlcPaths(ws).runs), [], 'status and output files left behind');
+  });
+
   it('a shell its owner started just before dying runs its command exactly when the next owner finds it started', async () => {
     // The next owner looks at runs whose shell may not have written its pid yet. Either the
     // shell creates the pid file first (the run is adopted or its exit read), or the owner's
@@ -136,7 +160,7 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     for (let i = 0; i < 60; i++) {
       const runId = `run-${i}`;
       const files = runStatusFiles(dir, runId);
-      const child = spawn('/bin/sh', ['-c', POSIX_WRAPPER, 'sdlc-run', `echo ${runId} >> ran.txt`, files.exit, files.pid], { cwd: dir, detached: true, stdio: 'ignore' });
+      const child = spawn('/bin/sh', ['-c', POSIX_WRAPPER, 'sdlc-run', `echo ${runId} >> ran.txt`, files.exit, files.pid, files.out], { cwd: dir, detached: true, stdio: 'ignore' });
       shells.push(new Promise((resolve) => child.on('exit', (code) => resolve(code))));
       if (i % 3) await sleep(i % 7); // the owner looks at once, or a few ms later
       verdicts.set(runId, inspectLeftRun(dir, runId).kind);
