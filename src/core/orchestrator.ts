@@ -23,7 +23,7 @@ import type { RunHandle, RunOutcome, Runner } from './runner';
 import { loadSqlJs } from './store/sqljs';
 import type { ActionRow, RunRow, Store } from './store/store';
 import { DEFAULT_RETENTION, exitOutcome, Transitions, type Claim, type Retention } from './transitions';
-import { inspectLeftRun, killGroup, recordedExit, recordedOutput, removeRunStatus, removeStaleRunStatus, runStatusFiles } from './runStatus';
+import { inspectLeftRun, killGroup, recordedExit, recordedOutput, removeRunStatus, removeStaleRunStatus, RunOutputFile, runStatusFiles } from './runStatus';
 import { CHANGED_LIST } from './triggers/devBatch';
 import type { DevAction, DevTriggers, RunWindow, Taken } from './triggers/devTriggers';
 import type { HeadState } from './triggers/gitState';
@@ -123,6 +123,8 @@ interface LiveRun {
   handle: RunHandle | undefined;
   /** A run started by an owner that is gone, still going: watched through its status files. */
   adoptedPid?: number;
+  /** Its output file, kept under its cap while it is watched. */
+  adoptedOutput?: RunOutputFile;
 }
 
 export class Orchestrator {
@@ -763,6 +765,7 @@ export class Orchestrator {
         timeoutMs: run.deadline !== null ? run.deadline - run.startedAt : undefined,
         handle: { stop: () => killGroup(pid, 'SIGKILL'), adoptable: true },
         adoptedPid: pid,
+        adoptedOutput: new RunOutputFile(this.paths.runs, run.runId),
       });
       this.log.info(`run ${run.runId} of "${run.name}" was still going after the restart (pid ${pid}); waiting for it to end`);
     }
@@ -772,11 +775,12 @@ export class Orchestrator {
   private watchAdopted(): void {
     for (const [runId, live] of this.live) {
       if (live.adoptedPid === undefined) continue;
+      live.adoptedOutput?.check();
       const left = inspectLeftRun(this.paths.runs, runId);
       if (left.kind === 'alive') continue;
       const outcome: RunOutcome =
         left.kind === 'exited'
-          ? exitOutcome(left.exitCode, 'after the orchestrator restarted', left.output)
+          ? exitOutcome(left.exitCode, 'after the orchestrator restarted', live.adoptedOutput?.tail() ?? left.output)
           : { status: 'failed', exitCode: null, reason: 'recovered from restart (its process ended without an exit status)', interrupted: true };
       this.runDone(runId, outcome);
     }

@@ -1,13 +1,18 @@
 // The `process` runner: a shell command as a child process in its own process group, so
 // cancel and timeout end the whole tree it started. Used by the CLI and the extension.
 import { spawn } from 'child_process';
-import { POSIX_WRAPPER, recordedOutput, runStatusFiles } from './runStatus';
+import { POSIX_WRAPPER, RunOutputFile, runStatusFiles } from './runStatus';
+
+/** How often a running run's output file is looked at (a stat) to keep it under its cap. */
+const OUTPUT_CHECK_MS = 2000;
 import { OutputTail, type RunHandle, type RunOutcome, type RunRequest, type Runner, type StopReason } from './runner';
 
 export interface ProcessRunnerOptions {
   /** How long a stopped tree gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   tailChars?: number;
+  /** A run's output file is emptied (its tail kept) once it passes this; default 1 MiB. */
+  outputCapBytes?: number;
 }
 
 function killTree(pid: number, signal: NodeJS.Signals): void {
@@ -54,10 +59,14 @@ export class ProcessRunner implements Runner {
     let stopReason: StopReason | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     child.on('error', (err) => finish({ status: 'failed', exitCode: null, reason: `could not start: ${err.message}` }));
+    // Under the wrapper the output goes to its file (the pipes carry only the shell's own complaints).
+    const output = files && new RunOutputFile(req.statusDir!, req.runId, this.opts.tailChars ?? 8192, this.opts.outputCapBytes);
+    const capTimer = output && setInterval(() => output.check(), OUTPUT_CHECK_MS);
+    capTimer?.unref();
     child.on('close', (code, signal) => {
       if (killTimer) clearTimeout(killTimer);
-      // Under the wrapper the output went to its file (the pipes carry only the shell's own complaints).
-      const written = files && recordedOutput(req.statusDir!, req.runId, this.opts.tailChars ?? 8192);
+      clearInterval(capTimer);
+      const written = output?.tail();
       if (written) tail.push(written);
       if (code === 0) finish({ status: 'succeeded', exitCode: 0 });
       else if (stopReason === 'cancel') finish({ status: 'cancelled', exitCode: code, reason: 'cancelled' });

@@ -126,6 +126,47 @@ function claimOrReadPid(file: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Keeps a running run's output file small: past `capBytes` it is emptied, its tail kept here.
+ * The wrapper appends (O_APPEND), so its next write lands at the new end; only what is written
+ * between the read and the emptying (microseconds) is missing from the tail. Without this a dev
+ * server left running for a day would fill the disk with what was only ever wanted as a tail.
+ */
+export class RunOutputFile {
+  private carry = '';
+
+  constructor(
+    private readonly dir: string,
+    private readonly runId: string,
+    private readonly chars = 8192,
+    private readonly capBytes = 1024 * 1024,
+  ) {}
+
+  /** A stat, and only past the cap a read of the tail and the emptying. Called every few seconds. */
+  check(): void {
+    const file = runStatusFiles(this.dir, this.runId).out;
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      return;
+    }
+    if (size <= this.capBytes) return;
+    this.carry = recordedOutput(this.dir, this.runId, this.chars) ?? this.carry;
+    try {
+      fs.truncateSync(file, 0);
+    } catch {
+      // gone meanwhile: the run ended
+    }
+  }
+
+  /** The last `chars` characters: what was kept at the last emptying, then what the file holds. */
+  tail(): string {
+    const all = this.carry + (recordedOutput(this.dir, this.runId, this.chars) ?? '');
+    return all.length > this.chars ? all.slice(all.length - this.chars) : all;
+  }
+}
+
 /** What became of a run whose owner is gone. */
 export function inspectLeftRun(dir: string, runId: string): LeftRun {
   const files = runStatusFiles(dir, runId);

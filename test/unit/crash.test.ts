@@ -5,7 +5,9 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sdlcPaths } from '../../src/core/paths';
-import { inspectLeftRun, POSIX_WRAPPER, removeStaleRunStatus, runStatusFiles } from '../../src/core/runStatus';
+import { inspectLeftRun, POSIX_WRAPPER, removeStaleRunStatus, RunOutputFile, runStatusFiles } from '../../src/core/runStatus';
+import { ProcessRunner } from '../../src/core/processRunner';
+import type { RunOutcome } from '../../src/core/runner';
 import { assertEachRanOnce, assertSqliteIntegrity, cli, cliJson, engine, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, waitFor } from './helpers';
 
 describe('crash safety (SIGKILL the CLI at random moments)', function () {
@@ -147,6 +149,36 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     }
     assert.match(byName['chatty-long'].outputTail, /still here\n$/);
     assert.deepStrictEqual(fs.readdirSync(sdlcPaths(ws).runs), [], 'status and output files left behind');
+  });
+
+  it('a long run\'s output file stays under its cap while its tail is kept, for a runner\'s own runs and for adopted ones', async function () {
+    this.timeout(30_000);
+    const dir = tmpWorkspace();
+    const runs = path.join(dir, 'runs');
+    fs.mkdirSync(runs);
+    // 200 KB at once, then a pause long enough for a look at the file (every 2 s), then one more line.
+    const command = 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo "line $i $(printf %090d 0)"; done; sleep 3; echo last';
+    const runner = new ProcessRunner({ outputCapBytes: 64 * 1024, tailChars: 1000 });
+    const sizes: number[] = [];
+    const out = runStatusFiles(runs, 'r1').out;
+    const probe = setInterval(() => fs.existsSync(out) && sizes.push(fs.statSync(out).size), 100);
+    const outcome = await new Promise<RunOutcome>((resolve) =>
+      runner.start({ runId: 'r1', actionId: 'a', name: 'chatty', attempt: 1, command, cwd: dir, env: {}, workspace: dir, statusDir: runs }, resolve),
+    );
+    clearInterval(probe);
+    assert.strictEqual(outcome.status, 'succeeded');
+    assert.ok(Math.max(...sizes) >= 200_000, 'it did write past the cap');
+    assert.ok(sizes.some((size, i) => i > 0 && size < sizes[i - 1]), `the file was emptied once past the cap: ${sizes.join(',')}`);
+    assert.match(outcome.outputTail ?? '', /line 2000 0+\nlast\n$/, 'the tail from before the emptying, then what came after');
+    assert.ok((outcome.outputTail ?? '').length <= 1000);
+    // An adopted run is watched the same way by the new owner (RunOutputFile), with the default cap.
+    const kept = new RunOutputFile(runs, 'r2', 50, 1000);
+    fs.writeFileSync(runStatusFiles(runs, 'r2').out, `${'x'.repeat(1500)}\nend of the first part\n`);
+    kept.check();
+    assert.strictEqual(fs.statSync(runStatusFiles(runs, 'r2').out).size, 0, 'emptied past its cap');
+    fs.appendFileSync(runStatusFiles(runs, 'r2').out, 'then more\n');
+    assert.match(kept.tail(), /end of the first part\nthen more\n$/);
+    assert.strictEqual(kept.tail().length, 50);
   });
 
   it('a shell its owner started just before dying runs its command exactly when the next owner finds it started', async () => {
