@@ -90,6 +90,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Owners started by the CLI on one port (the URL stays valid across them), and actions added by the CLI. */
+async function cliOwners(ws: string, prefix: string): Promise<{ start: () => ReturnType<typeof spawnCli>; addSome: (from: number, n: number) => void }> {
+  const port = await freePort();
+  return {
+    start: () => spawnCli(['run', '--workspace', ws, '--tick', '50', '--webhook-port', String(port), '--lease-stale', '2000', '--quiet']),
+    addSome: (from, n) => {
+      for (let i = from; i < from + n; i++) assert.strictEqual(cli(['add', '--workspace', ws, '--name', `${prefix}${i}`, '--manual', '--run', 'true']).code, 0);
+    },
+  };
+}
+
 /** Seqs are each received once, and without a gap from the first to the last. */
 function assertContiguous(seqs: number[], from: number, to: number): void {
   assert.strictEqual(new Set(seqs).size, seqs.length, `no event twice: ${seqs.join(',')}`);
@@ -252,11 +263,7 @@ describe('the change feed: GET /events (Server-Sent Events)', () => {
   it('delivers every event exactly once across a SIGKILL of the owner and a new owner', async function () {
     this.timeout(60_000);
     const ws = tmpWorkspace();
-    const port = await freePort();
-    const start = () => spawnCli(['run', '--workspace', ws, '--tick', '50', '--webhook-port', String(port), '--lease-stale', '2000', '--quiet']);
-    const addSome = (from: number, n: number) => {
-      for (let i = from; i < from + n; i++) assert.strictEqual(cli(['add', '--workspace', ws, '--name', `m${i}`, '--manual', '--run', 'true']).code, 0);
-    };
+    const { start, addSome } = await cliOwners(ws, 'm');
     let owner = start();
     assert.ok(await untilOwner(ws, owner), 'the first owner runs');
     await waitFor(() => readWebhookInfo(sdlcPaths(ws))?.pid === owner.pid, 5000, 'its listener');
@@ -296,11 +303,7 @@ describe('the change feed: GET /events (Server-Sent Events)', () => {
   it('a standard EventSource client (the eventsource package) follows the feed across an owner\'s SIGKILL by itself, each event once', async function () {
     this.timeout(60_000);
     const ws = tmpWorkspace();
-    const port = await freePort();
-    const start = () => spawnCli(['run', '--workspace', ws, '--tick', '50', '--webhook-port', String(port), '--lease-stale', '2000', '--quiet']);
-    const addSome = (from: number, n: number) => {
-      for (let i = from; i < from + n; i++) assert.strictEqual(cli(['add', '--workspace', ws, '--name', `e${i}`, '--manual', '--run', 'true']).code, 0);
-    };
+    const { start, addSome } = await cliOwners(ws, 'e');
     let owner = start();
     let es: EventSource | undefined;
     try {
