@@ -649,19 +649,9 @@ export class Store {
     return this.all(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`, [now, limit]).map(toNotification);
   }
 
-  /** When the next pending notification is due, or null when none is pending. */
-  nextNotificationAt(): number | null {
-    return (this.one("SELECT min(next_at) AS t FROM outbox WHERE status = 'pending'")?.t as number | null) ?? null;
-  }
-
   /** The next time a pending notification is due after `now` (ones due by now are being sent). */
   nextNotificationAfter(now: number): number | null {
     return (this.one("SELECT min(next_at) AS t FROM outbox WHERE status = 'pending' AND next_at > ?", [now])?.t as number | null) ?? null;
-  }
-
-  getNotification(id: string): Notification | undefined {
-    const r = this.one(`SELECT ${NOTIFICATION_COLUMNS} FROM outbox WHERE id = ?`, [id]);
-    return r && toNotification(r);
   }
 
   /** An action's notifications, newest first. */
