@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration';
 import { NotFoundError, ValidationError } from '../core/errors';
 import type { Request } from '../core/inbox';
 import { silentLogger, streamLogger, type LogLevel } from '../core/log';
-import type { ActionInput, Trigger } from '../core/model';
+import type { ActionInput, TriggerInput } from '../core/model';
 import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
@@ -29,13 +29,14 @@ const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
 usage:
   sdlc-orchestrator add     --workspace DIR --name NAME --run "CMD"
                             (--at ISO | --in DURATION | --cron EXPR [--tz ZONE] | --every DURATION
-                             | --webhook HOOK | --after ACTION | --manual
+                             | --webhook HOOK | --after ACTION... [--if success|failure|always] | --manual
                              | --on-change GLOB... [--ignore GLOB]... | --on-git commit|checkout|merge [--branch GLOB]
                              | --on-open | --after-task LABEL [--only-on success|failure])
                             [--debounce D] [--overlap queue-one|skip|restart|parallel]
                             [--timeout D] [--max-attempts N] [--backoff D] [--key IDEMPOTENCY_KEY]
                             [--cwd DIR] [--env NAME=VALUE]... [--concurrency N]
                             [--on-interrupted fail|retry] [--catch-up skip|once|all]
+                            [--priority N] [--isolation worktree]
                             [--notify URL|$NAME|off [--notify-on failure|success|always]
                              [--notify-format json|slack|discord]] [--json]
   sdlc-orchestrator apply   --workspace DIR --file ACTIONS.json [--json]   add several actions at once
@@ -44,6 +45,10 @@ usage:
   sdlc-orchestrator events  --workspace DIR [--since SEQ] [--limit N] [--json]
   sdlc-orchestrator events  --workspace DIR --follow [--since SEQ] [--json]   print each event as it
                             is committed until interrupted; --since the last seq printed resumes exactly
+  sdlc-orchestrator flows   --workspace DIR [--limit N] [--json]   flow runs, latest first
+  sdlc-orchestrator flow    --workspace DIR FLOW [--json]      one flow run: its steps as a graph
+  sdlc-orchestrator flow    --workspace DIR cancel|rerun FLOW  cancel a running flow; re-run an
+                            ended one's failed steps and what follows them, in the same flow
   sdlc-orchestrator cancel  --workspace DIR ACTION
   sdlc-orchestrator run-now --workspace DIR ACTION
   sdlc-orchestrator delete  --workspace DIR ACTION
@@ -79,6 +84,11 @@ The same listener serves the local API (GET /openapi.json describes it) and the 
 (GET /events, Server-Sent Events); every request needs "Authorization: Bearer <secret>".
 Notifications: an action's --notify URL gets a JSON summary of each run's end (Slack's or
 Discord's form for their webhook URLs); $NAME reads the URL from that environment variable.
+Flows: --after names one action or several (repeat it); when an action others follow starts, its
+run opens a flow, and each follower runs once in it when its upstreams there have ended and its
+--if holds (success: all succeeded, the default; failure: something before it failed; always).
+A run writes key=value lines to $SDLC_OUTPUT; the steps after it see SDLC_OUT_<ACTION>_<KEY>.
+FLOW is a flow id, or its first 8 characters as shown.
 ACTION is an action's id or name. DURATION is e.g. 500ms, 30s, 10m, 2h, 1d.
 A change (add, apply, cancel, run-now, delete, pause, resume, replay) exits 0 only once it is
 stored. With no orchestrator running, the command applies it itself (parallel calls take turns);
@@ -102,7 +112,10 @@ const OPTIONS = {
   tz: { type: 'string' },
   every: { type: 'string' },
   webhook: { type: 'string' },
-  after: { type: 'string' },
+  after: { type: 'string', multiple: true },
+  if: { type: 'string' },
+  priority: { type: 'string' },
+  isolation: { type: 'string' },
   manual: { type: 'boolean' },
   'on-change': { type: 'string', multiple: true },
   ignore: { type: 'string', multiple: true },
@@ -172,14 +185,14 @@ function workspaceOf(values: Values): string {
   return ws;
 }
 
-function triggerOf(values: Values): Trigger {
-  const given: Trigger[] = [];
+function triggerOf(values: Values): TriggerInput {
+  const given: TriggerInput[] = [];
   if (values.at !== undefined) given.push({ kind: 'at', at: values.at });
   if (values.in !== undefined) given.push({ kind: 'delay', delay: values.in });
   if (values.cron !== undefined) given.push({ kind: 'cron', cron: values.cron, tz: values.tz });
   if (values.every !== undefined) given.push({ kind: 'every', every: values.every });
   if (values.webhook !== undefined) given.push({ kind: 'webhook', hook: values.webhook });
-  if (values.after !== undefined) given.push({ kind: 'after', after: values.after });
+  if (values.after !== undefined) given.push({ kind: 'after', after: values.after, ...(values.if !== undefined ? { if: values.if } : {}) });
   if (values.manual) given.push({ kind: 'manual' });
   const coalescing = { ...(values.debounce !== undefined ? { debounce: values.debounce } : {}), ...(values.overlap !== undefined ? { overlap: values.overlap as 'skip' } : {}) };
   if (values['on-change'] !== undefined) given.push({ kind: 'change', paths: values['on-change'], ...(values.ignore ? { ignore: values.ignore } : {}), ...coalescing });
@@ -189,6 +202,7 @@ function triggerOf(values: Values): Trigger {
   if (given.length === 0) throw new UsageError(`say when to run: one of ${TRIGGER_FLAGS}`);
   if (given.length > 1) throw new UsageError(`give exactly one of ${TRIGGER_FLAGS.replace(' or ', ', ')} (got ${given.map((t) => t.kind).join(', ')})`);
   if (values.tz !== undefined && values.cron === undefined) throw new UsageError('--tz applies only to --cron');
+  if (values.if !== undefined && values.after === undefined) throw new UsageError('--if applies only to --after');
   if (values.ignore !== undefined && values['on-change'] === undefined) throw new UsageError('--ignore applies only to --on-change');
   if (values.branch !== undefined && values['on-git'] === undefined) throw new UsageError('--branch applies only to --on-git');
   if (values['only-on'] !== undefined && values['after-task'] === undefined) throw new UsageError('--only-on applies only to --after-task');
@@ -209,7 +223,7 @@ function actionInputOf(values: Values): ActionInput {
   return {
     name: values.name,
     trigger: triggerOf(values),
-    run: { command: values.run, runner: values.runner, cwd: values.cwd, ...(values.env ? { env } : {}) },
+    run: { command: values.run, runner: values.runner, cwd: values.cwd, ...(values.env ? { env } : {}), ...(values.isolation !== undefined ? { isolation: values.isolation } : {}) },
     policy: {
       ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
       ...(values['max-attempts'] !== undefined ? { maxAttempts: values['max-attempts'] as unknown as number } : {}),
@@ -217,6 +231,7 @@ function actionInputOf(values: Values): ActionInput {
       ...(values.concurrency !== undefined ? { concurrency: values.concurrency as unknown as number } : {}),
       ...(values['on-interrupted'] !== undefined ? { onInterrupted: values['on-interrupted'] as 'fail' } : {}),
       ...(values['catch-up'] !== undefined ? { catchUp: values['catch-up'] as 'once' } : {}),
+      ...(values.priority !== undefined ? { priority: values.priority } : {}),
       ...(values.notify !== undefined ? { notify: values.notify } : {}),
       ...(values['notify-on'] !== undefined ? { notifyOn: values['notify-on'] } : {}),
       ...(values['notify-format'] !== undefined ? { notifyFormat: values['notify-format'] } : {}),

@@ -9,13 +9,22 @@ export type Trigger =
   | { kind: 'cron'; cron: string; tz?: string } // 5 or 6 fields, optional IANA zone
   | { kind: 'every'; every: string } // fixed interval, first run one interval after creation
   | { kind: 'webhook'; hook: string } // each delivery to the named hook queues a run
-  | { kind: 'after'; after: string } // each success of the action with this id queues a run
+  // A step of a flow: runs once per flow run when all its upstreams in the flow have ended and
+  // its condition holds (absent: success, all of them succeeded). Stored before schema 6 as one id.
+  | { kind: 'after'; after: string[]; if?: Exclude<FlowCondition, 'success'> }
   | { kind: 'manual' } // only "run now"
   // Development events (src/core/triggers): each debounced burst queues one run.
   | ({ kind: 'change'; paths: string[]; ignore?: string[] } & Coalescing) // files matching a glob created, changed or deleted
   | ({ kind: 'git'; git: GitEvent; branch?: string } & Coalescing) // a commit, a branch switch, a merge
   | { kind: 'open' } // each time an orchestrator starts owning the folder
   | ({ kind: 'afterTask'; task: string; onlyOn?: 'success' | 'failure' } & Coalescing); // a VS Code task ended (extension only)
+
+/** When a step of a flow runs, given how its upstreams in the flow ended (as GitHub Actions' `if:`). */
+export const FLOW_CONDITIONS = ['success', 'failure', 'always'] as const;
+export type FlowCondition = (typeof FLOW_CONDITIONS)[number];
+
+export const ISOLATIONS = ['none', 'worktree'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
 
 export const GIT_EVENTS = ['commit', 'checkout', 'merge'] as const;
 export type GitEvent = (typeof GIT_EVENTS)[number];
@@ -48,6 +57,8 @@ export interface RunSpec {
   task?: string;
   cwd?: string; // relative to the workspace folder, or absolute
   env?: Record<string, string>;
+  /** worktree: run in a temporary `git worktree` of the commit the flow started from. */
+  isolation?: 'worktree';
 }
 
 export type InterruptedPolicy = 'fail' | 'retry';
@@ -64,15 +75,20 @@ export interface Policy {
   catchUpLimit: number; // cap for catchUp 'all'
   /** Announce the run's end (absent: the folder's default, if any). */
   notify?: NotifySpec | 'off';
+  /** When slots are short, higher first (absent: 0). */
+  priority?: number;
 }
+
+/** A trigger as a caller writes it: `after` may name one action or several, by id or name. */
+export type TriggerInput = Exclude<Trigger, { kind: 'after' }> | { kind: 'after'; after: string | string[]; if?: string };
 
 /** What a caller supplies to create an action (before validation and defaults). */
 export interface ActionInput {
   id?: string;
   name?: string;
-  trigger: Trigger;
-  run: { runner?: string; command: string; task?: string; cwd?: string; env?: Record<string, string> };
-  policy?: Partial<Omit<Policy, 'notify'>> & { timeout?: string; backoff?: string; notify?: string | NotifySpec; notifyOn?: string; notifyFormat?: string };
+  trigger: TriggerInput;
+  run: { runner?: string; command: string; task?: string; cwd?: string; env?: Record<string, string>; isolation?: string };
+  policy?: Partial<Omit<Policy, 'notify' | 'priority'>> & { priority?: number | string; timeout?: string; backoff?: string; notify?: string | NotifySpec; notifyOn?: string; notifyFormat?: string };
   idempotencyKey?: string;
 }
 
@@ -127,11 +143,17 @@ export interface Run {
   exitCode: number | null;
   reason: string | null;
   outputTail: string;
-  cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>', 'change', 'git:<event>', 'open', 'task:<label>'
+  cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>', 'change', 'git:<event>', 'open', 'task:<label>', 'rerun'
+  /** The flow run it is a step of (null or absent: a run of an action nothing follows). */
+  flowId?: string | null;
+  /** What it wrote to $SDLC_OUTPUT (key=value lines), read when it ended; for flow steps only. */
+  outputs?: Record<string, string>;
+  /** Where it ran when isolated in a git worktree (kept after a failure, for inspection). */
+  worktree?: string | null;
 }
 
 /** A run as a list shows it (the panel's history): no output, plus its action's command and trigger kind while the action is stored. */
-export interface RunSummary extends Omit<Run, 'outputTail'> {
+export interface RunSummary extends Omit<Run, 'outputTail' | 'outputs' | 'worktree'> {
   command?: string;
   trigger?: TriggerKind;
 }
@@ -162,6 +184,10 @@ export interface RunSummary extends Omit<Run, 'outputTail'> {
  * - definitions.invalid  the actions file has problems; nothing was applied from it
  * - notification.queued     a run's end is to be announced: written to the outbox in the commit that records the end
  * - notification.attempted  one attempt to send it: accepted (sent), refused (retried at nextAt) or given up
+ * - flow.started   a run of an action others follow opened a flow run: its steps and edges, frozen
+ * - flow.step      a step of a flow run changed status (queued, running, ended, skipped, reset)
+ * - flow.ended     every step of a flow run ended (succeeded, failed), or it was cancelled
+ * - flow.rerun     "re-run failed": the flow runs again from its failed and cancelled steps
  */
 export const EVENT_TYPES = [
   'task.accepted',
@@ -195,6 +221,10 @@ export const EVENT_TYPES = [
   'definitions.invalid',
   'notification.queued',
   'notification.attempted',
+  'flow.started',
+  'flow.step',
+  'flow.ended',
+  'flow.rerun',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -244,6 +274,62 @@ export interface LifecycleEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * A flow run: what one start of an action that others follow sets going. Its steps and edges
+ * are frozen when it opens, so a definition changed meanwhile does not change a flow in flight.
+ */
+export const FLOW_STATES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type FlowStatus = (typeof FLOW_STATES)[number];
+/**
+ * - waiting: some upstream has not ended yet   - queued: its run is queued (slots, concurrency)
+ * - running: its run is in flight (retries included)
+ * - succeeded / failed / cancelled: its run ended so   - skipped: its condition did not hold
+ */
+export const STEP_STATES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATES)[number];
+export const ENDED_STEP_STATES: readonly StepStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+
+export interface FlowStep {
+  actionId: string;
+  name: string;
+  cond: FlowCondition;
+  /** Its upstreams within this flow (action ids). */
+  upstreams: string[];
+  status: StepStatus;
+  /** Its latest run in this flow. */
+  runId: string | null;
+  /** Runs it had in this flow (re-runs count). */
+  attempt: number;
+  reason: string | null;
+  /** Topological position: upstreams always come first. */
+  position: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface Flow {
+  flowId: string;
+  rootActionId: string;
+  /** The root action's name, as it was when the flow opened. */
+  name: string;
+  status: FlowStatus;
+  startedAt: number;
+  endedAt: number | null;
+  /** The commit HEAD pointed at when the flow opened (worktree steps check it out). */
+  commit: string | null;
+  reason: string | null;
+  /** 1, plus one for each "re-run failed". */
+  attempt: number;
+  steps?: FlowStep[];
+}
+
+/** The upstream ids of an `after` trigger (one id in actions stored before schema 6). */
+export function upstreamsOf(t: Trigger): string[] {
+  if (t.kind !== 'after') return [];
+  const a = t.after as string[] | string;
+  return Array.isArray(a) ? a : [a];
+}
+
 export const DEFAULT_POLICY: Policy = {
   maxAttempts: 1,
   backoffMs: 1000,
@@ -281,7 +367,7 @@ export function describeTrigger(t: Trigger): string {
     case 'webhook':
       return `on webhook "${t.hook}"`;
     case 'after':
-      return `after ${t.after}`;
+      return `after ${upstreamsOf(t).join(', ')}${t.if ? ` (if ${t.if})` : ''}`;
     case 'manual':
       return 'manual';
     case 'change':

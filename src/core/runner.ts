@@ -26,6 +26,8 @@ export interface RunOutcome {
   outputTail?: string;
   /** The run was cut off by a restart or shutdown, not by its own failure. */
   interrupted?: boolean;
+  /** The git worktree it ran in, kept for inspection (it did not succeed). */
+  worktree?: string;
 }
 
 export type StopReason = 'cancel' | 'timeout' | 'shutdown' | 'lease-lost';

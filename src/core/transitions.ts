@@ -4,7 +4,8 @@
 import { v4 as uuidv4 } from 'uuid';
 import { dueKey } from './dueKey';
 import { NotFoundError, ValidationError } from './errors';
-import { FINISHED_ACTION_STATES, isDevTriggered, isEventTriggered, isRecurring, type ActionStatus, type EventType, type Trigger } from './model';
+import { FINISHED_ACTION_STATES, isDevTriggered, isEventTriggered, isRecurring, upstreamsOf, type ActionStatus, type EventType, type Trigger } from './model';
+import { Flows } from './flows/flowSteps';
 import type { RunOutcome } from './runner';
 import type { LeftRun } from './runStatus';
 import { nextOccurrence, planRecurring } from './schedule';
@@ -81,9 +82,9 @@ export function actionState(a: ActionRow): ActionState {
   return { status: a.status, nextAt: a.nextAt, dueAt: a.dueAt, pending: a.pending, running: a.running, attempt: a.attempt, held: a.held, gated: a.gate !== null };
 }
 
-/** The trigger's values kept in indexed columns: who follows an upstream, who listens on a hook. */
+/** The trigger's values kept in indexed columns: who listens on a hook (upstreams have a table of their own). */
 function indexed(t: Trigger): { upstream: string | null; hook: string | null } {
-  return { upstream: t.kind === 'after' ? t.after : null, hook: t.kind === 'webhook' ? t.hook : null };
+  return { upstream: upstreamsOf(t)[0] ?? null, hook: t.kind === 'webhook' ? t.hook : null };
 }
 
 /** Where an action stands for the triggers that watch for it: active, held, or over. */
@@ -118,6 +119,10 @@ export class Transitions {
    * released, ended, removed): their watchers are set up again only then, never for the others.
    */
   definitionsVersion = 0;
+  /** Flow runs: the steps of what `after` chains together. */
+  readonly flows: Flows;
+  /** The priorities in use, highest first (the claim takes each in turn); read once, then kept up to date. */
+  private levels: number[] | undefined;
 
   constructor(
     private readonly store: Store,
@@ -125,15 +130,37 @@ export class Transitions {
     private readonly owner: string,
     /** A recurring occurrence later than this is "missed" (catch-up policy 'skip'). */
     private readonly graceMs: () => number,
-  ) {}
+  ) {
+    this.flows = new Flows(store, {
+      enqueueStep: (action, cause, data, flowId, now, detail) => void this.enqueue(action, cause, data, now, detail, flowId),
+      cancelRun: (runId, reason, now) => this.finish(runId, { status: 'cancelled', exitCode: null, reason }, now),
+      unqueue: (action, triggerId, reason, now) => this.unqueue(action, triggerId, reason, now),
+      dropRetry: (action, reason, now) => this.dropRetry(action, reason, now),
+    });
+  }
 
   // ---- the one place an action's row is written ----
 
-  /** An `after` action has nothing more to wait for once its upstream is finished or gone. */
+  /** An `after` action has nothing more to wait for once all its upstreams are finished or gone. */
   private exhausted(a: ActionRow): boolean {
     if (a.trigger.kind !== 'after') return false;
-    const up = this.store.getAction(a.trigger.after);
-    return !up || isFinished(up.status);
+    return upstreamsOf(a.trigger).every((id) => {
+      const up = this.store.getAction(id);
+      return !up || isFinished(up.status);
+    });
+  }
+
+  /** Writes what the columns of a definition hold beyond its row: its upstreams and priority. */
+  private indexDefinition(id: string, trigger: Trigger, priority: number | undefined, before?: ActionRow): void {
+    const ups = upstreamsOf(trigger);
+    if (!before || JSON.stringify(upstreamsOf(before.trigger)) !== JSON.stringify(ups)) {
+      if (before) this.store.write('deleteUpstreams', [id]);
+      for (const up of ups) this.store.write('insertUpstream', [id, up]);
+    }
+    const p = priority ?? 0;
+    if (p !== (before?.policy.priority ?? 0)) this.store.write('setPriority', [p, id]);
+    if (this.levels && !this.levels.includes(p)) this.levels = [...this.levels, p].sort((x, y) => y - x);
+    this.flows.invalidate();
   }
 
   /**
@@ -211,6 +238,7 @@ export class Transitions {
         v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, 0, null,
         v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
       ]);
+      this.indexDefinition(v.id, v.trigger, v.policy.priority);
       const row = this.store.getAction(v.id)!;
       if (isDevTriggered(v.trigger)) this.definitionsVersion++;
       this.record(now, 'task.accepted', row, null, {
@@ -236,6 +264,7 @@ export class Transitions {
       v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, dueAt, dueAt === null ? null : dueKey(dueAt, v.id),
       upstream, hook, now, now, defHash, gate,
     ]);
+    this.indexDefinition(v.id, v.trigger, v.policy.priority);
     const row = this.store.getAction(v.id)!;
     if (isDevTriggered(v.trigger)) this.definitionsVersion++;
     this.record(now, 'task.accepted', row, null, {
@@ -258,6 +287,7 @@ export class Transitions {
       JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy), upstream, hook, 'file', defHash, gate, before.id, before.status,
     ]);
     if (n !== 1) throw new Error(`action ${before.id} changed underneath (expected status ${before.status})`);
+    this.indexDefinition(before.id, v.trigger, v.policy.priority, before);
     const a: ActionRow = { ...before, trigger: v.trigger, run: v.run, policy: v.policy, source: 'file', defHash, gate, needsApproval: gate !== null };
     const triggerChanged = JSON.stringify(before.trigger) !== JSON.stringify(v.trigger);
     if (triggerChanged) {
@@ -292,10 +322,15 @@ export class Transitions {
   claimDue(now: number, slots: number): Claim[] {
     const claims: Claim[] = [];
     if (slots <= 0) return claims;
-    for (const a of this.store.dueActions(now, slots)) {
-      const claim = this.claimOne(a, now);
-      if (claim) claims.push(claim);
-      if (claims.length >= slots) break;
+    // Higher priority first; within one, oldest due first. A claimed action's queue moves to
+    // the back (its pending runs are due from now), so one action's flood cannot starve the rest.
+    this.levels ??= [...new Set([0, ...this.store.priorities()])].sort((x, y) => y - x);
+    for (const level of this.levels) {
+      for (const a of this.store.dueActions(now, slots - claims.length, level)) {
+        const claim = this.claimOne(a, now);
+        if (claim) claims.push(claim);
+        if (claims.length >= slots) return claims;
+      }
     }
     return claims;
   }
@@ -307,6 +342,7 @@ export class Transitions {
     let cause: string;
     let data: Record<string, string> = {};
     let scheduledFor: number | null = null;
+    let flowId: string | null = null;
     if (timeRun) {
       scheduledFor = a.occurrenceAt ?? a.nextAt;
       if (isRecurring(a.trigger) && !retry) {
@@ -341,6 +377,7 @@ export class Transitions {
         const previous = a.lastRunId ? this.store.getRun(a.lastRunId) : undefined;
         cause = 'retry';
         data = previous?.data ?? {};
+        flowId = previous?.flowId ?? null; // a retry is the same step of the same flow
         a.attempt += 1;
       } else {
         cause = 'schedule';
@@ -358,6 +395,7 @@ export class Transitions {
       this.store.write('deleteTrigger', [trigger.id]);
       cause = trigger.cause;
       data = trigger.data;
+      flowId = trigger.flowId;
       a.pending -= 1;
       a.pendingSince = a.pending > 0 ? now : null;
       a.attempt = 1;
@@ -367,6 +405,10 @@ export class Transitions {
     this.store.write('insertRun', [runId, a.id, a.name, a.run.runner, a.attempt, scheduledFor, now, cause, JSON.stringify(data), this.owner, deadline]);
     // Retries carry the delivery too (their data is the first attempt's).
     if (data[WEBHOOK_ENV.deliveryId]) this.store.write('setRunDelivery', [data[WEBHOOK_ENV.deliveryId], runId]);
+    // A step of a flow starts; a run of an action others follow opens a flow of its own.
+    if (flowId) this.flows.stepStarted(flowId, a.id, runId, now);
+    else if (this.flows.opensFlow(a.id)) flowId = this.flows.open(a, runId, now);
+    if (flowId) this.store.write('setRunFlow', [flowId, runId]);
     a.running += 1;
     a.lastRunId = runId;
     a.reason = null;
@@ -379,6 +421,7 @@ export class Transitions {
         cause,
         runner: a.run.runner,
         ...(scheduledFor !== null ? { scheduledFor: new Date(scheduledFor).toISOString(), lateMs: now - scheduledFor } : {}),
+        ...(flowId ? { flow: flowId } : {}),
       },
     });
     // The row just written, built here rather than read back: this is the hot path of every start.
@@ -399,6 +442,7 @@ export class Transitions {
       data,
       owner: this.owner,
       deadline,
+      flowId,
     };
     return { run, action: saved };
   }
@@ -421,8 +465,10 @@ export class Transitions {
     const before = this.store.getAction(run.actionId);
     if (!before) {
       this.store.addEvent(now, ended.type, run.actionId, runId, ended.data); // its action was deleted meanwhile
+      if (run.flowId) this.flows.runEnded(run, undefined, outcome.status, reason, now);
       return;
     }
+    if (outcome.worktree) this.store.write('setRunWorktree', [outcome.worktree, runId]);
     const a: ActionRow = { ...before, running: Math.max(0, before.running - 1) };
     const timeRun = run.cause === 'schedule' || run.cause === 'retry';
 
@@ -431,7 +477,8 @@ export class Transitions {
       this.scheduleNext(a, run, timeRun, now);
       const saved = this.save(before, a, now, ended, { finalStatus: 'succeeded' });
       announce();
-      this.triggerDependents(saved, run, now);
+      this.flows.runEnded(run, saved, 'succeeded', null, now);
+      this.settleDependents(saved, now);
       return;
     }
     if (outcome.status === 'cancelled') {
@@ -439,6 +486,7 @@ export class Transitions {
       this.scheduleNext(a, run, timeRun, now);
       const saved = this.save(before, a, now, ended, { finalStatus: 'cancelled' });
       announce();
+      this.flows.runEnded(run, saved, 'cancelled', reason, now);
       this.settleDependents(saved, now);
       return;
     }
@@ -465,6 +513,7 @@ export class Transitions {
     this.scheduleNext(a, run, timeRun, now);
     const saved = this.save(before, a, now, ended, { finalStatus: 'failed' });
     announce(); // a failed attempt that will be retried is not announced: only the occurrence's last
+    this.flows.runEnded(run, saved, 'failed', reason, now);
     this.settleDependents(saved, now);
   }
 
@@ -499,24 +548,16 @@ export class Transitions {
     a.occurrenceAt = next;
   }
 
-  /** Each success of an action queues one run of every action that runs after it. */
-  private triggerDependents(upstream: ActionRow, run: RunRow, now: number): void {
-    for (const d of this.store.dependentsOf(upstream.id)) {
-      if (isFinished(d.status)) continue;
-      this.enqueue(d, `after:${run.runId}`, { SDLC_UPSTREAM_ACTION_ID: upstream.id, SDLC_UPSTREAM_RUN_ID: run.runId }, now);
-    }
-    this.settleDependents(upstream, now);
-  }
-
   /**
-   * When an action is finished for good, its waiting dependents can never be triggered
-   * again: they end too (cancelled if it did not succeed), and so on down the chain.
+   * When all the upstreams of a waiting action are finished for good, nothing can trigger it
+   * again: it ends too (cancelled if this one did not succeed), and so on down the chain. (Its
+   * runs within flows already under way were queued before this, in the same transaction.)
    */
   private settleDependents(upstream: ActionRow, now: number): void {
     if (!isFinished(upstream.status)) return;
     for (const d of this.store.dependentsOf(upstream.id)) {
       if (d.status !== 'waiting' && d.status !== 'paused') continue;
-      if (d.running > 0 || d.pending > 0) continue;
+      if (d.running > 0 || d.pending > 0 || !this.exhausted(d)) continue;
       const why = upstream.status === 'succeeded' ? null : `upstream "${upstream.name}" ${upstream.status}`;
       const saved = this.save(
         d,
@@ -588,11 +629,27 @@ export class Transitions {
   }
 
   /** Queues one triggered run of an action (a webhook delivery, an upstream success, run now). */
-  enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number, detail: Record<string, unknown> = {}): ActionRow {
-    this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
+  enqueue(before: ActionRow, cause: string, data: Record<string, string>, now: number, detail: Record<string, unknown> = {}, flowId: string | null = null): ActionRow {
+    if (flowId) this.store.write('insertFlowTrigger', [before.id, cause, JSON.stringify(data), now, flowId]);
+    else this.store.write('insertTrigger', [before.id, cause, JSON.stringify(data), now]);
     const a: ActionRow = { ...before, pending: before.pending + 1, pendingSince: before.pending > 0 ? before.pendingSince : now, reason: null };
     if (isFinished(before.status)) a.attempt = 0;
     return this.save(before, a, now, { type: 'task.triggered', data: { cause, pending: a.pending, ...detail } });
+  }
+
+  /** Takes one queued run of an action back (a cancelled flow's step). */
+  private unqueue(before: ActionRow, triggerId: number, reason: string, now: number): void {
+    if (this.store.write('deleteTrigger', [triggerId]) !== 1) return;
+    const pending = Math.max(0, before.pending - 1);
+    this.save(before, { ...before, pending, pendingSince: pending > 0 ? before.pendingSince : null }, now, { type: 'task.skipped', data: { reason, queuedRun: true } });
+  }
+
+  /** A failed run's retry is given up (its flow was cancelled): the action goes on as after a final failure. */
+  private dropRetry(before: ActionRow, reason: string, now: number): void {
+    const run = before.lastRunId ? this.store.getRun(before.lastRunId) : undefined;
+    const a: ActionRow = { ...before, attempt: 0, nextAt: null, occurrenceAt: null, reason };
+    if (run) this.scheduleNext(a, run, run.cause === 'schedule' || run.cause === 'retry', now);
+    this.save(before, a, now, { type: 'task.cancelled', data: { reason, retry: true } }, { finalStatus: 'cancelled' });
   }
 
   // ---- webhook deliveries ----
@@ -648,8 +705,16 @@ export class Transitions {
       this.store.write('finishRun', ['cancelled', now, null, reason, '', runId]);
       this.store.addEvent(now, 'task.cancelled', before.id, runId, { reason, exitCode: null });
       this.announce(before, run, 'cancelled', null, reason, '', now);
+      this.flows.runEnded(run, before, 'cancelled', reason, now);
     }
+    // A step waiting for a retry, and the steps queued in flows, end with the action.
+    if (before.status === 'retrying' && before.lastRunId) {
+      const last = this.store.getRun(before.lastRunId);
+      if (last?.flowId) this.flows.runEnded(last, before, 'cancelled', reason, now);
+    }
+    const queued = this.store.flowTriggersOf(before.id);
     this.store.write('deleteTriggersOf', [before.id]);
+    for (const q of queued) this.flows.unqueued(q.flowId, before.id, reason, now);
     const a: ActionRow = { ...before, running: 0, pending: 0, pendingSince: null, nextAt: null, occurrenceAt: null, held: false, reason };
     const saved = this.save(before, a, now, { type: 'task.cancelled', data: { reason, ...detail } }, { finalStatus: 'cancelled', end: true });
     this.settleDependents(saved, now);
@@ -663,6 +728,8 @@ export class Transitions {
     const current = this.store.getAction(a.id)!;
     this.store.write('deleteTriggersOf', [a.id]);
     this.store.write('deleteAction', [a.id, current.status]);
+    this.store.write('deleteUpstreams', [a.id]);
+    this.flows.invalidate();
     if (isDevTriggered(a.trigger)) this.definitionsVersion++;
     this.store.addEvent(now, 'task.deleted', a.id, null, { name: a.name });
     // Its waiting dependents were settled when it finished (or by the cancel above); those
@@ -736,7 +803,13 @@ export class Transitions {
     const cutoff = now - r.maxAgeMs;
     let removed = this.store.write('pruneRunsBefore', [cutoff, batch]);
     removed += this.store.write('pruneRunsBeyond', [batch, r.maxRuns]);
-    removed += this.store.write('pruneFinishedActions', [cutoff, batch]);
+    const actionsRemoved = this.store.write('pruneFinishedActions', [cutoff, batch]);
+    removed += actionsRemoved;
+    if (actionsRemoved > 0) {
+      this.store.write('pruneUpstreams', []);
+      this.flows.invalidate();
+    }
+    removed += this.flows.prune(cutoff, batch);
     // The oldest events, up to a batch, while they are past the age or beyond the count.
     const countLimit = this.store.lastSeq() - r.maxEvents;
     let through = 0;
@@ -771,9 +844,12 @@ export class Transitions {
     const runs = this.store.write('clearRuns', []);
     this.store.write('clearNotifications', []);
     const actions = this.store.write('clearFinishedActions', []);
+    this.store.write('pruneUpstreams', []);
+    this.flows.invalidate();
+    const flows = this.flows.clear();
     const deliveries = this.store.processedDeliveryIds(1_000_000);
     for (const id of deliveries) this.store.write('deleteDelivery', [id]);
-    this.store.addEvent(now, 'history.cleared', null, null, { runs, actions, deliveries: deliveries.length });
+    this.store.addEvent(now, 'history.cleared', null, null, { runs, actions, deliveries: deliveries.length, flows });
     return deliveries;
   }
 }

@@ -3,13 +3,14 @@
 import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { parseDuration } from './duration';
 import { ValidationError } from './errors';
-import { DEFAULT_POLICY, GIT_EVENTS, OVERLAPS, type ActionInput, type Coalescing, type GitEvent, type Overlap, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger } from './model';
+import { DEFAULT_POLICY, FLOW_CONDITIONS, GIT_EVENTS, ISOLATIONS, OVERLAPS, upstreamsOf, type ActionInput, type Coalescing, type FlowCondition, type GitEvent, type Isolation, type Overlap, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger, type TriggerInput } from './model';
+import { findCycle } from './flows/graph';
 import { validateNotify } from './notify/notifySpec';
 import { nextOccurrence, validateCron } from './schedule';
 import { branchPatternProblem, globProblem } from './triggers/globs';
 
 export const TRIGGER_FLAGS = '--at, --in, --cron, --every, --webhook, --after, --manual, --on-change, --on-git, --on-open or --after-task';
-export const LIMITS = { name: 200, command: 64 * 1024, hook: 100, key: 200, envEntries: 200 };
+export const LIMITS = { name: 200, command: 64 * 1024, hook: 100, key: 200, envEntries: 200, upstreams: 100 };
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const RUNNER_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -18,6 +19,8 @@ const RUNNER_NAME = /^[a-z][a-z0-9_-]*$/;
 export interface ExistingActions {
   /** The action with this id, or with this exact name if no id matches. */
   find(idOrName: string): { id: string; name: string; status: string; trigger: Trigger } | undefined;
+  /** The upstreams of a stored action (to find a cycle that goes through stored actions). */
+  upstreamsOf?(id: string): readonly string[] | undefined;
 }
 
 export interface ValidatedAction {
@@ -62,7 +65,7 @@ export function parseIsoTime(text: string, field = 'at'): number {
   return ms;
 }
 
-function validateTrigger(input: Trigger | undefined, opts: ValidateOptions, id: string, existing: ExistingActions, batch: Map<string, Trigger>): { trigger: Trigger; dueAt: number | null } {
+function validateTrigger(input: TriggerInput | undefined, opts: ValidateOptions, id: string, existing: ExistingActions, batch: Map<string, TriggerInput>): { trigger: Trigger; dueAt: number | null } {
   if (!input || typeof input !== 'object') throw new ValidationError('trigger', `say when to run: ${TRIGGER_FLAGS}`);
   const { now } = opts;
   switch (input.kind) {
@@ -99,16 +102,23 @@ function validateTrigger(input: Trigger | undefined, opts: ValidateOptions, id: 
       return { trigger: { kind: 'webhook', hook }, dueAt: null };
     }
     case 'after': {
-      const ref = String(input.after ?? '').trim();
-      if (!ref) throw new ValidationError('after', 'say which action this one follows: --after ACTION_ID');
-      const found = batch.has(ref) ? undefined : existing.find(ref);
-      const upstreamId = batch.has(ref) ? ref : found?.id;
-      if (!upstreamId) throw new ValidationError('after', `no action "${ref}" to run after; list actions with "sdlc-orchestrator list"`);
-      if (found && ['succeeded', 'failed', 'cancelled'].includes(found.status)) {
-        throw new ValidationError('after', `action "${found.name}" is already ${found.status} and will not run again, so nothing would trigger this one`);
+      const refs = (Array.isArray(input.after) ? input.after : [input.after]).map((r) => String(r ?? '').trim()).filter(Boolean);
+      if (!refs.length) throw new ValidationError('after', 'say which action this one follows: --after ACTION (repeat it for several)');
+      if (refs.length > LIMITS.upstreams) throw new ValidationError('after', `${refs.length} upstreams; the limit is ${LIMITS.upstreams}`);
+      const ids: string[] = [];
+      for (const ref of refs) {
+        const found = batch.has(ref) ? undefined : existing.find(ref);
+        const upstreamId = batch.has(ref) ? ref : found?.id;
+        if (!upstreamId) throw new ValidationError('after', `no action "${ref}" to run after; list actions with "sdlc-orchestrator list"`);
+        if (found && found.status === 'cancelled') {
+          throw new ValidationError('after', `action "${found.name}" is cancelled and will not run again, so it would never start this one`);
+        }
+        if (upstreamId === id) throw new ValidationError('after', `an action cannot run after itself (${ref})`);
+        if (ids.includes(upstreamId)) throw new ValidationError('after', `"${ref}" is named twice in --after`);
+        ids.push(upstreamId);
       }
-      if (upstreamId === id) throw new ValidationError('after', `an action cannot run after itself (${ref})`);
-      return { trigger: { kind: 'after', after: upstreamId }, dueAt: null };
+      const cond = input.if === undefined || input.if === '' ? 'success' : oneOf<FlowCondition>(input.if, 'if', FLOW_CONDITIONS);
+      return { trigger: { kind: 'after', after: ids, ...(cond !== 'success' ? { if: cond } : {}) }, dueAt: null };
     }
     case 'manual':
       return { trigger: { kind: 'manual' }, dueAt: null };
@@ -162,7 +172,7 @@ function coalescing(input: Coalescing): Coalescing {
 }
 
 /** A debounce or overlap given to a trigger that is not a development event. */
-function strayCoalescing(input: Trigger): string | undefined {
+function strayCoalescing(input: TriggerInput): string | undefined {
   const i = input as Coalescing & { kind: string };
   if (['change', 'git', 'afterTask'].includes(i.kind)) return undefined;
   return i.debounce !== undefined ? 'debounce' : i.overlap !== undefined ? 'overlap' : undefined;
@@ -180,6 +190,10 @@ function validateRun(input: ActionInput['run'] | undefined, opts: ValidateOption
     spec.task = String(input.task);
   }
   if (input?.cwd !== undefined && input.cwd !== '') spec.cwd = String(input.cwd);
+  if (input?.isolation !== undefined && input.isolation !== '' && oneOf<Isolation>(input.isolation, 'isolation', ISOLATIONS) === 'worktree') {
+    if (runner !== 'process') throw new ValidationError('isolation', `isolation: worktree runs with the "process" runner only (got "${runner}"): a VS Code task or terminal runs in the open folder`);
+    spec.isolation = 'worktree';
+  }
   if (input?.env !== undefined) {
     if (typeof input.env !== 'object' || input.env === null || Array.isArray(input.env)) throw new ValidationError('env', 'env must be an object of NAME: value strings');
     const entries = Object.entries(input.env);
@@ -206,6 +220,10 @@ function validatePolicy(input: ActionInput['policy'], opts: ValidateOptions): Po
   if (input.onInterrupted !== undefined) p.onInterrupted = oneOf<InterruptedPolicy>(input.onInterrupted, 'on-interrupted', ['fail', 'retry']);
   if (input.catchUp !== undefined) p.catchUp = oneOf<CatchUpPolicy>(input.catchUp, 'catch-up', ['skip', 'once', 'all']);
   if (input.catchUpLimit !== undefined) p.catchUpLimit = int(input.catchUpLimit, 'catch-up-limit', 1, 1000);
+  if (input.priority !== undefined && input.priority !== '') {
+    const priority = int(input.priority, 'priority', -1000, 1000);
+    if (priority !== 0) p.priority = priority;
+  }
   if (input.notify !== undefined || input.notifyOn !== undefined || input.notifyFormat !== undefined) {
     const n = input.notify;
     if (n === 'off') p.notify = 'off';
@@ -229,7 +247,7 @@ export function validateActions(inputs: ActionInput[], existing: ExistingActions
     return input.id ?? uuidv4();
   });
   // Names inside the batch resolve to the batch's ids.
-  const batch = new Map<string, Trigger>();
+  const batch = new Map<string, TriggerInput>();
   inputs.forEach((input, i) => batch.set(ids[i], input.trigger));
   const byName = new Map<string, string>();
   inputs.forEach((input, i) => input.name && byName.set(input.name.trim(), ids[i]));
@@ -238,8 +256,9 @@ export function validateActions(inputs: ActionInput[], existing: ExistingActions
     const name = (input.name ?? '').trim() || run.command.trim().split('\n')[0].slice(0, 60);
     if (name.length > LIMITS.name) throw new ValidationError('name', `name is ${name.length} characters; the limit is ${LIMITS.name}`);
     let triggerInput = input.trigger;
-    if (triggerInput?.kind === 'after' && byName.has(String(triggerInput.after).trim())) {
-      triggerInput = { kind: 'after', after: byName.get(String(triggerInput.after).trim())! };
+    if (triggerInput?.kind === 'after') {
+      const refs = Array.isArray(triggerInput.after) ? triggerInput.after : [triggerInput.after];
+      triggerInput = { ...triggerInput, after: refs.map((r) => byName.get(String(r).trim()) ?? r) };
     }
     const stray = triggerInput && strayCoalescing(triggerInput);
     if (stray) throw new ValidationError(stray, `${stray} applies only to --on-change, --on-git and --after-task`);
@@ -259,23 +278,20 @@ export function validateActions(inputs: ActionInput[], existing: ExistingActions
   return out;
 }
 
-/** Follows each new action's `after` chain; coming back to where it started is a cycle. */
-function assertNoCycle(actions: ValidatedAction[], existing: ExistingActions, batch: Map<string, Trigger>): void {
-  const upstreamOf = (id: string): string | undefined => {
-    const t = batch.get(id) ?? existing.find(id)?.trigger;
-    return t?.kind === 'after' ? t.after : undefined;
+/** Follows the new actions' `after` edges (through stored actions too); coming back to where one started is a cycle. */
+function assertNoCycle(actions: ValidatedAction[], existing: ExistingActions, batch: Map<string, TriggerInput>): void {
+  const upstreams = (id: string): readonly string[] | undefined => {
+    const t = batch.get(id);
+    if (t) return t.kind === 'after' ? (t.after as string[]) : [];
+    if (existing.upstreamsOf) return existing.upstreamsOf(id);
+    const found = existing.find(id)?.trigger;
+    return found ? upstreamsOf(found) : undefined;
   };
   const names = new Map(actions.map((a) => [a.id, a.name] as const));
-  for (const start of actions) {
-    const path = [start.id];
-    const seen = new Set(path);
-    for (let cur = upstreamOf(start.id); cur !== undefined; cur = upstreamOf(cur)) {
-      path.push(cur);
-      if (seen.has(cur)) {
-        const shown = path.slice(path.indexOf(cur)).map((id) => names.get(id) ?? id);
-        throw new ValidationError('after', `dependency cycle: ${shown.join(' → ')}; an action cannot (indirectly) wait for itself`);
-      }
-      seen.add(cur);
-    }
-  }
+  const cycle = findCycle(
+    actions.map((a) => a.id),
+    upstreams,
+    (id) => names.get(id) ?? existing.find(id)?.name ?? id,
+  );
+  if (cycle) throw new ValidationError('after', `dependency cycle: ${cycle.join(' → ')}; an action cannot (indirectly) wait for itself`);
 }

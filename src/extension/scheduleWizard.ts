@@ -191,7 +191,7 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
     }
     const after = await pick(4, total, 'After which action succeeds?', actions.map((a) => ({ value: a.id, label: a.name, description: a.status, detail: a.run.command })));
     if (!after) return undefined;
-    trigger = { kind: 'after', after };
+    trigger = { kind: 'after', after: [after] };
   } else {
     const { prompt, placeholder } = WHEN_PROMPTS[when];
     const text = await input(4, total, {

@@ -163,7 +163,7 @@ describe('sidebar tree model', () => {
 
   it('names the upstream of an "after" action, shows empty groups, and one row per folder when there are several', () => {
     const up = action({ id: 'u1', name: 'build', status: 'waiting', dueAt: null, trigger: { kind: 'manual' } });
-    const down = action({ id: 'd1', name: 'deploy', status: 'waiting', dueAt: null, trigger: { kind: 'after', after: 'u1' } });
+    const down = action({ id: 'd1', name: 'deploy', status: 'waiting', dueAt: null, trigger: { kind: 'after', after: ['u1'] } });
     const [queue] = buildTree([folder([up, down])], now);
     assert.strictEqual(queue.children!.find((n) => n.label === 'deploy')!.description, 'after build');
     const [, empty] = buildTree([folder([])], now);

@@ -120,7 +120,7 @@ describe('panel: the view model', () => {
           action({ name: 'sooner', dueAt: now + 60_000 }),
           action({ name: 'busy', status: 'running', running: 1 }),
           action({ name: 'on push', status: 'waiting', dueAt: null, trigger: { kind: 'webhook', hook: 'push' } }),
-          action({ name: 'after build', status: 'waiting', dueAt: null, trigger: { kind: 'after', after: 'busy' } }),
+          action({ name: 'after build', status: 'waiting', dueAt: null, trigger: { kind: 'after', after: ['busy'] } }),
           action({ name: 'held', status: 'paused' }),
           action({ name: 'done', status: 'succeeded' }), // finished: history, not queue
         ],

@@ -4,8 +4,9 @@
 // invalid file is reported whole, and nothing is applied from it (reconcile.ts).
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ValidationError } from '../errors';
-import type { ActionInput, Trigger } from '../model';
+import type { ActionInput, TriggerInput } from '../model';
 import { validateActions } from '../validate';
+import { findCycle } from '../flows/graph';
 import { approvalKeyOf, definitionHash, sha } from './keys';
 
 export { approvalKeyOf, definitionHash };
@@ -31,12 +32,15 @@ export const ACTION_KEYS = {
   tz: 'the IANA time zone of the cron schedule',
   every: 'run at this fixed interval',
   webhook: 'run on each delivery to this webhook',
-  after: 'run after each success of this action (a name in this file)',
+  after: 'run as a step after this action, or each of a list of them (names in this file), in the flow they start',
+  if: 'success | failure | always: when an "after" step runs, by how its upstreams ended (default success)',
   manual: 'run only when asked (Run Now)',
   timeout: 'stop a run after this long',
   'max-attempts': 'tries per occurrence, 1 = no retries',
   backoff: 'the first retry delay (doubles each try)',
   concurrency: 'runs of this action at once',
+  priority: 'when slots are short, higher runs first (a whole number, default 0)',
+  isolation: 'worktree: run in a temporary git worktree of the commit the flow started from',
   'on-interrupted': 'fail | retry: what a run cut off by a crash does',
   'catch-up': 'skip | once | all: occurrences missed while nothing ran',
   'on-change': 'run when files matching this glob (or list of globs) are created, changed or deleted',
@@ -60,6 +64,7 @@ const MODIFIERS: Partial<Record<ActionKey, readonly ActionKey[]>> = {
   ignore: ['on-change'],
   branch: ['on-git'],
   'only-on': ['after-task'],
+  if: ['after'],
   debounce: ['on-change', 'on-git', 'after-task'],
   overlap: ['on-change', 'on-git', 'after-task'],
   'notify-on': ['notify'],
@@ -67,8 +72,11 @@ const MODIFIERS: Partial<Record<ActionKey, readonly ActionKey[]>> = {
 };
 
 /** An action as written in the file, normalized (strings, sorted env): what its hash is of. */
-export type FileDefinition = Partial<Record<Exclude<ActionKey, 'env' | 'manual' | 'max-attempts' | 'concurrency' | 'on-change' | 'ignore' | 'on-open'>, string>> & {
+export type FileDefinition = Partial<Record<Exclude<ActionKey, 'env' | 'manual' | 'max-attempts' | 'concurrency' | 'on-change' | 'ignore' | 'on-open' | 'after' | 'priority'>, string>> & {
   env?: Record<string, string>;
+  /** One name, or several (sorted: the order they are written in does not change the definition). */
+  after?: string | string[];
+  priority?: number;
   manual?: true;
   'on-open'?: true;
   'on-change'?: string[];
@@ -298,9 +306,25 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
       }
       case 'max-attempts':
       case 'concurrency':
+      case 'priority':
         if (typeof scalar !== 'number' || !Number.isInteger(scalar)) fail(v, `${k} must be a whole number`);
         else def[k] = scalar;
         break;
+      case 'after': {
+        // One name or a list of them; one is kept as a string, so existing definitions keep their hash.
+        const items = isSeq(v) ? v.items : [v];
+        const names: string[] = [];
+        for (const item of items as (Node | null)[]) {
+          const n = isScalar(item) ? item.value : undefined;
+          if (typeof n === 'string' && n.trim() !== '') names.push(n.trim());
+          else fail(item ?? v, 'after takes an action name or a list of names, e.g. [build, lint]');
+        }
+        if (!names.length && ok) fail(v, 'after needs at least one action name');
+        const dup = names.find((n, i) => names.indexOf(n) !== i);
+        if (dup) fail(v, `after names "${dup}" twice`);
+        def.after = names.length === 1 && !isSeq(v) ? names[0] : [...names].sort();
+        break;
+      }
       default:
         if (typeof scalar === 'string' && scalar.trim() !== '') def[k] = scalar;
         else if (typeof scalar === 'number' && ['timeout', 'backoff', 'in', 'every', 'debounce'].includes(k)) fail(v, `${k} needs a unit: write e.g. "${scalar}s" or "${scalar}m"`);
@@ -332,13 +356,13 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
     fail(pair.key, 'say what to run: run: "npm test" (or task: with runner: task)');
     return undefined;
   }
-  const trigger: Trigger =
+  const trigger: TriggerInput =
     def.at !== undefined ? { kind: 'at', at: def.at }
     : def.in !== undefined ? { kind: 'delay', delay: def.in }
     : def.cron !== undefined ? { kind: 'cron', cron: def.cron, ...(def.tz ? { tz: def.tz } : {}) }
     : def.every !== undefined ? { kind: 'every', every: def.every }
     : def.webhook !== undefined ? { kind: 'webhook', hook: def.webhook }
-    : def.after !== undefined ? { kind: 'after', after: def.after }
+    : def.after !== undefined ? { kind: 'after', after: def.after, ...(def.if !== undefined ? { if: def.if } : {}) }
     : def['on-change'] !== undefined ? { kind: 'change', paths: def['on-change'], ...(def.ignore ? { ignore: def.ignore } : {}), ...coalescingOf(def) }
     : def['on-git'] !== undefined ? { kind: 'git', git: def['on-git'] as 'commit', ...(def.branch !== undefined ? { branch: def.branch } : {}), ...coalescingOf(def) }
     : def['on-open'] !== undefined ? { kind: 'open' }
@@ -353,12 +377,14 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
       ...(def.task !== undefined ? { task: def.task } : {}),
       ...(def.cwd !== undefined ? { cwd: def.cwd } : {}),
       ...(def.env !== undefined ? { env: def.env } : {}),
+      ...(def.isolation !== undefined ? { isolation: def.isolation } : {}),
     },
     policy: {
       ...(def.timeout !== undefined ? { timeout: def.timeout } : {}),
       ...(def['max-attempts'] !== undefined ? { maxAttempts: def['max-attempts'] } : {}),
       ...(def.backoff !== undefined ? { backoff: def.backoff } : {}),
       ...(def.concurrency !== undefined ? { concurrency: def.concurrency } : {}),
+      ...(def.priority !== undefined ? { priority: def.priority } : {}),
       ...(def['on-interrupted'] !== undefined ? { onInterrupted: def['on-interrupted'] as 'fail' } : {}),
       ...(def['catch-up'] !== undefined ? { catchUp: def['catch-up'] as 'once' } : {}),
       ...(def.notify !== undefined ? { notify: def.notify } : {}),
@@ -370,6 +396,10 @@ function parseAction(name: string, pair: Pair<Node, Node>, span: Spanner, proble
   // the file (checkAfter), and a passed `at` is not an error here: it is a one-shot that is over.
   try {
     const checked = input.trigger.kind === 'after' ? { ...input, trigger: { kind: 'manual' as const } } : input;
+    if (input.trigger.kind === 'after' && def.if !== undefined && !['success', 'failure', 'always'].includes(def.if)) {
+      fail(nodes.if, `if must be one of success, failure, always (got "${def.if}")`);
+      return undefined;
+    }
     validateActions([checked], { find: () => undefined }, { now: opts.now, defaultRunner: opts.defaultRunner, pastToleranceMs: Number.POSITIVE_INFINITY });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
@@ -414,36 +444,41 @@ function coalescingOf(def: FileDefinition): { debounce?: string; overlap?: 'skip
 
 const FIELD_KEYS: Record<string, ActionKey> = { notifyOn: 'notify-on', notifyFormat: 'notify-format', delay: 'in', maxAttempts: 'max-attempts', 'max-attempts': 'max-attempts', onInterrupted: 'on-interrupted', catchUp: 'catch-up', trigger: 'run' };
 
-/** `after` must name an action of this file, and following the names must never come back. */
+/** `after` must name actions of this file, and following the names must never come back. */
 function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {
   const byName = new Map(out.actions.map((a) => [a.name, a] as const));
   const allNames = new Set((actionsNode.items as Pair<Node, Node>[]).map((p) => (isScalar(p.key) ? String(p.key.value) : '')));
   const dropped = new Set<string>();
   const at = (a: FileAction) => a.keys.after!;
+  const ups = (a: FileAction | undefined): string[] => {
+    const after = a?.definition.after;
+    return after === undefined ? [] : Array.isArray(after) ? after : [after];
+  };
   for (const a of out.actions) {
-    const target = a.definition.after;
-    if (target === undefined || allNames.has(target)) continue;
-    out.problems.push({ ...at(a), action: a.name, message: `${a.name}: after "${target}": no action of that name in this file; "after" names another action defined here (${[...byName.keys()].filter((n) => n !== a.name).slice(0, 5).join(', ') || 'there are no others'})` });
-    dropped.add(a.name);
-  }
-  const reported = new Set<string>();
-  for (const start of out.actions) {
-    const path = [start.name];
-    for (let cur = byName.get(start.name)?.definition.after; cur !== undefined; cur = byName.get(cur)?.definition.after) {
-      const loopAt = path.indexOf(cur);
-      if (loopAt >= 0) {
-        const cycle = path.slice(loopAt);
-        const key = [...cycle].sort().join('\u0000');
-        if (!reported.has(key)) {
-          reported.add(key);
-          const first = byName.get(cycle[0])!;
-          out.problems.push({ ...at(first), action: first.name, message: `${first.name}: dependency cycle through "after": ${[...cycle, cycle[0]].join(' → ')}; an action cannot (indirectly) wait for itself` });
-        }
-        cycle.forEach((n) => dropped.add(n));
-        break;
-      }
-      path.push(cur);
+    for (const target of ups(a)) {
+      if (allNames.has(target)) continue;
+      out.problems.push({ ...at(a), action: a.name, message: `${a.name}: after "${target}": no action of that name in this file; "after" names other actions defined here (${[...byName.keys()].filter((n) => n !== a.name).slice(0, 5).join(', ') || 'there are no others'})` });
+      dropped.add(a.name);
     }
+    if (ups(a).includes(a.name)) {
+      out.problems.push({ ...at(a), action: a.name, message: `${a.name}: an action cannot run after itself` });
+      dropped.add(a.name);
+    }
+  }
+  // Each cycle once, reported at the first of its actions in the file; then without it, the next.
+  for (;;) {
+    const live = out.actions.filter((a) => !dropped.has(a.name));
+    const cycle = findCycle(
+      live.map((a) => a.name),
+      (name) => (dropped.has(name) ? [] : byName.has(name) ? ups(byName.get(name)) : undefined),
+    );
+    if (!cycle) break;
+    const members = cycle.slice(0, -1);
+    const first = out.actions.find((a) => members.includes(a.name))!;
+    const from = members.indexOf(first.name);
+    const shown = [...members.slice(from), ...members.slice(0, from), first.name];
+    out.problems.push({ ...at(first), action: first.name, message: `${first.name}: dependency cycle through "after": ${shown.join(' → ')}; an action cannot (indirectly) wait for itself` });
+    members.forEach((n) => dropped.add(n));
   }
   if (dropped.size) out.actions = out.actions.filter((a) => !dropped.has(a.name));
 }

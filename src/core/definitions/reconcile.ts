@@ -6,7 +6,7 @@
 // one-shot that already ran is therefore not created again when its row is pruned, and an
 // unchanged action is never rewritten. Runs in the caller's transaction.
 import { v4 as uuidv4 } from 'uuid';
-import type { ActionInput, CatchUpPolicy, Trigger } from '../model';
+import type { ActionInput, CatchUpPolicy, Trigger, TriggerInput } from '../model';
 import type { ActionRow, Store } from '../store/store';
 import type { Transitions } from '../transitions';
 import { validateActions } from '../validate';
@@ -55,14 +55,18 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
 
   const idOf = new Map<string, string>();
   for (const d of file.actions) idOf.set(d.name, active.get(d.name)?.id ?? uuidv4());
-  const triggerOf = (d: FileAction): Trigger => (d.input.trigger.kind === 'after' ? { kind: 'after', after: idOf.get(d.input.trigger.after)! } : d.input.trigger);
+  const upstreamIds = (d: FileAction): string[] => {
+    const t = d.input.trigger;
+    return t.kind !== 'after' ? [] : (Array.isArray(t.after) ? t.after : [t.after]).map((n) => idOf.get(n)!);
+  };
+  const triggerOf = (d: FileAction): TriggerInput => (d.input.trigger.kind === 'after' ? { ...d.input.trigger, after: upstreamIds(d) } : d.input.trigger);
 
   const changed: FileAction[] = [];
   const set: Record<string, string> = {};
   for (const d of file.actions) {
     const head = active.get(d.name);
     const last = applied.get(d.name);
-    const upstreamMoved = head !== undefined && d.input.trigger.kind === 'after' && head.upstream !== idOf.get(d.input.trigger.after);
+    const upstreamMoved = head !== undefined && d.input.trigger.kind === 'after' && head.upstreams.join(' ') !== [...upstreamIds(d)].sort().join(' ');
     if (head && (head.defHash !== d.hash || upstreamMoved)) changed.push(d);
     else if (!head && last?.hash !== d.hash) changed.push(d);
     else {
@@ -81,7 +85,10 @@ export function reconcile(store: Store, t: Transitions, file: ParsedActionsFile,
   const byId = new Map(file.actions.map((d) => [idOf.get(d.name)!, d] as const));
   const validated = validateActions(
     inputs,
-    { find: (id) => (byId.has(id) ? { id, name: byId.get(id)!.name, status: 'waiting', trigger: triggerOf(byId.get(id)!) } : undefined) },
+    {
+      find: (id) => (byId.has(id) ? { id, name: byId.get(id)!.name, status: 'waiting', trigger: triggerOf(byId.get(id)!) as Trigger } : undefined),
+      upstreamsOf: (id) => (byId.has(id) ? upstreamIds(byId.get(id)!) : undefined),
+    },
     { now, defaultRunner: opts.defaultRunner, defaultCatchUp: opts.defaultCatchUp, pastToleranceMs: Number.POSITIVE_INFINITY },
   );
   validated.forEach((v, i) => {

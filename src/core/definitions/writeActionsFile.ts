@@ -32,6 +32,7 @@ export function definitionOf(a: Pick<Action, 'trigger' | 'run' | 'policy'>, upst
   d.runner = a.run.runner;
   if (a.run.cwd) d.cwd = a.run.cwd;
   if (a.run.env && Object.keys(a.run.env).length) d.env = { ...a.run.env };
+  if (a.run.isolation) d.isolation = a.run.isolation;
   const t = a.trigger;
   switch (t.kind) {
     case 'at':
@@ -51,9 +52,10 @@ export function definitionOf(a: Pick<Action, 'trigger' | 'run' | 'policy'>, upst
       d.webhook = t.hook;
       break;
     case 'after': {
-      const name = upstreamName?.(t.after);
-      if (!name) throw new ValidationError('after', 'it runs after an action that is not in the actions file; move that one into the file first');
-      d.after = name;
+      const names = t.after.map((id) => upstreamName?.(id));
+      if (names.some((n) => !n)) throw new ValidationError('after', 'it runs after an action that is not in the actions file; move that one into the file first');
+      d.after = names.length === 1 ? names[0] : (names as string[]).sort();
+      if (t.if) d.if = t.if;
       break;
     }
     case 'manual':
@@ -83,6 +85,7 @@ export function definitionOf(a: Pick<Action, 'trigger' | 'run' | 'policy'>, upst
   if (p.backoffMs !== DEFAULT_POLICY.backoffMs) d.backoff = durationText(p.backoffMs);
   if (p.concurrency !== DEFAULT_POLICY.concurrency) d.concurrency = p.concurrency;
   if (p.onInterrupted !== DEFAULT_POLICY.onInterrupted) d['on-interrupted'] = p.onInterrupted;
+  if (p.priority) d.priority = p.priority;
   d['catch-up'] = p.catchUp;
   return d;
 }

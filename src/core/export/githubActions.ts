@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { parseDuration } from '../duration';
 import type { ActionKey, FileAction, ParsedActionsFile } from '../definitions/actionsFile';
-import { DEFAULT_POLICY, type Trigger } from '../model';
+import { DEFAULT_POLICY, type TriggerInput } from '../model';
 import { githubInterval, githubSchedule } from './githubCron';
 import { stepBoundMs, stepScript, type StepPolicy } from './stepScript';
 
@@ -72,7 +72,7 @@ interface Ctx {
 
 /** The workflow's `on:` for the flow's root, and the environment its trigger gives a run. */
 function triggerOf(a: FileAction, ctx: Ctx): { on: Record<string, unknown>; env: Record<string, string>; cause: string; webhook: boolean } {
-  const t: Trigger = a.input.trigger;
+  const t: TriggerInput = a.input.trigger;
   const on: Record<string, unknown> = {};
   const env: Record<string, string> = {};
   let cause = "${{ github.event_name == 'workflow_dispatch' && 'manual' || github.event_name }}";
@@ -146,7 +146,7 @@ function policyOf(a: FileAction): StepPolicy {
   };
 }
 
-function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string | undefined, trigger: ReturnType<typeof triggerOf> | undefined, ctx: Ctx): Record<string, unknown> {
+function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string[], trigger: ReturnType<typeof triggerOf> | undefined, ctx: Ctx): Record<string, unknown> {
   const d = a.definition;
   const policy = { ...policyOf(a), webhookBody: trigger?.webhook ?? false };
   if (d.runner === 'terminal') ctx.warn(a, 'runner', 'runner: terminal has no terminal on GitHub; the command runs as a plain step, its output in the job log');
@@ -160,7 +160,7 @@ function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string
   Object.assign(env, trigger?.env ?? {}, {
     SDLC_ACTION_NAME: a.name,
     SDLC_RUN_ID: '${{ github.run_id }}-${{ github.run_attempt }}',
-    SDLC_TRIGGER: trigger ? trigger.cause : needs ? 'after:${{ github.run_id }}' : 'manual',
+    SDLC_TRIGGER: trigger ? trigger.cause : needs.length ? 'after:${{ github.run_id }}' : 'manual',
     SDLC_WORKSPACE: '${{ github.workspace }}',
     SDLC_COMMAND: literal(a.input.run.command),
   });
@@ -173,7 +173,12 @@ function jobOf(a: FileAction, jobId: string, workflowStem: string, needs: string
   step.env = env;
   step.run = stepScript(policy);
   const job: Record<string, unknown> = { name: a.name };
-  if (needs) job.needs = [needs];
+  if (needs.length) job.needs = needs;
+  // The step's condition, as GitHub's status functions say it (success() is the default).
+  const cond = a.input.trigger.kind === 'after' ? a.input.trigger.if : undefined;
+  if (cond === 'failure') job.if = '${{ failure() }}';
+  if (cond === 'always') job.if = '${{ always() }}';
+  if (a.definition.priority !== undefined) ctx.warn(a, 'priority', 'priority has no equivalent: GitHub queues jobs by its own rules');
   job['runs-on'] = RUNS_ON;
   const bound = stepBoundMs(policy);
   if (bound !== undefined) job['timeout-minutes'] = Math.ceil(bound / 60_000);
@@ -217,10 +222,11 @@ function* build(parsed: ParsedActionsFile, opts: { now: number }): Generator<voi
   };
   const byName = new Map(parsed.actions.map((a) => [a.name, a] as const));
   const children = new Map<string, FileAction[]>();
-  for (const a of parsed.actions) {
+  const upstreamNames = (a: FileAction): string[] => {
     const t = a.input.trigger;
-    if (t.kind === 'after') children.set(t.after, [...(children.get(t.after) ?? []), a]);
-  }
+    return t.kind !== 'after' ? [] : Array.isArray(t.after) ? t.after : [t.after];
+  };
+  for (const a of parsed.actions) for (const up of upstreamNames(a)) children.set(up, [...(children.get(up) ?? []), a]);
   const skipped: string[] = [];
   const skip = (a: FileAction, message: string) => {
     ctx.warn(a, a.definition.task !== undefined ? 'task' : undefined, message);
@@ -231,7 +237,7 @@ function* build(parsed: ParsedActionsFile, opts: { now: number }): Generator<voi
   const workflows: Workflow[] = [];
   const files = new Set<string>();
   for (const root of parsed.actions) {
-    if (root.input.trigger.kind === 'after' && byName.has(root.input.trigger.after)) continue;
+    if (upstreamNames(root).some((n) => byName.has(n))) continue;
     let file = `${WORKFLOW_PREFIX}${root.name}.yml`;
     for (let n = 2; files.has(file.toLowerCase()); n++) file = `${WORKFLOW_PREFIX}${root.name}-${n}.yml`;
     const stem = file.replace(/\.yml$/, '');
@@ -245,18 +251,38 @@ function* build(parsed: ParsedActionsFile, opts: { now: number }): Generator<voi
     const taken = new Set<string>();
     const jobs: Record<string, unknown> = {};
     const names: string[] = [];
-    // Breadth first from the root, so each job comes after the one it needs.
-    const queue: { a: FileAction; needs?: string }[] = [{ a: root }];
-    while (queue.length) {
-      const { a, needs } = queue.shift()!;
+    // The flow's steps in topological order, so each job comes after those it needs; a step
+    // needs its upstreams within this flow (as a flow run in the editor waits for them).
+    const reach = new Set<string>([root.name]);
+    const order: FileAction[] = [root];
+    for (let i = 0; i < order.length; i++) {
+      for (const c of children.get(order[i].name) ?? []) if (!reach.has(c.name)) (reach.add(c.name), order.push(c));
+    }
+    const pending = new Map(order.map((a) => [a.name, a === root ? 0 : upstreamNames(a).filter((n) => reach.has(n)).length] as const));
+    const sorted: FileAction[] = [];
+    const ready = [root];
+    for (let i = 0; i < ready.length; i++) {
+      sorted.push(ready[i]);
+      for (const c of children.get(ready[i].name) ?? []) {
+        if (!reach.has(c.name) || c === root) continue;
+        const n = pending.get(c.name)! - 1;
+        pending.set(c.name, n);
+        if (n === 0) ready.push(c);
+      }
+    }
+    const jobIds = new Map<string, string>();
+    for (const a of sorted) {
       if (a !== root && a.definition.task !== undefined) {
-        skip(a, `not exported: it runs the VS Code task "${a.definition.task}", which GitHub cannot run; give it run: with the task's command to export it`);
+        if (!skipped.includes(a.name)) skip(a, `not exported: it runs the VS Code task "${a.definition.task}", which GitHub cannot run; give it run: with the task's command to export it`);
         continue;
       }
+      if (skipped.includes(a.name)) continue;
+      const needs = a === root ? [] : upstreamNames(a).filter((n) => reach.has(n)).map((n) => jobIds.get(n));
+      if (needs.some((n) => n === undefined)) continue; // after a step that is not exported
       const id = jobIdOf(a.name, taken);
-      jobs[id] = jobOf(a, id, stem, needs, a === root ? trigger : undefined, ctx);
+      jobIds.set(a.name, id);
+      jobs[id] = jobOf(a, id, stem, needs as string[], a === root ? trigger : undefined, ctx);
       names.push(a.name);
-      for (const c of children.get(a.name) ?? []) queue.push({ a: c, needs: id });
     }
     const notes = warnings.slice(before).filter((w) => names.includes(w.action));
     const header = [

@@ -132,6 +132,60 @@ const MIGRATIONS: string[] = [
   CREATE INDEX outbox_ended ON outbox(ended_at) WHERE ended_at IS NOT NULL;
   CREATE INDEX runs_started ON runs(started_at);
   `,
+  `
+  CREATE TABLE action_after (  -- each upstream of an "after" action (the upstream column held one)
+    action_id TEXT NOT NULL,
+    upstream_id TEXT NOT NULL,
+    PRIMARY KEY (action_id, upstream_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX action_after_upstream ON action_after(upstream_id);
+  INSERT INTO action_after (action_id, upstream_id) SELECT id, upstream FROM actions WHERE upstream IS NOT NULL;
+  ALTER TABLE actions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;  -- policy.priority, for the claim's order
+  CREATE INDEX actions_claim ON actions(priority, due_key) WHERE due_key IS NOT NULL;
+  CREATE TABLE flows (        -- flow runs: what one start of an action that others follow sets going
+    flow_id TEXT PRIMARY KEY,
+    root_action_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,     -- running | succeeded | failed | cancelled
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    commit_sha TEXT,          -- HEAD when it opened (worktree steps check it out)
+    reason TEXT,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    open_steps INTEGER NOT NULL DEFAULT 0  -- steps not ended: the flow ends when none is left
+  );
+  CREATE INDEX flows_started ON flows(started_at);
+  CREATE INDEX flows_ended ON flows(ended_at) WHERE ended_at IS NOT NULL;
+  CREATE TABLE flow_steps (   -- each action a flow run reaches, frozen when it opens
+    flow_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    cond TEXT NOT NULL,       -- success | failure | always
+    status TEXT NOT NULL,     -- waiting | queued | running | succeeded | failed | cancelled | skipped
+    remaining INTEGER NOT NULL,  -- upstreams in the flow that have not ended
+    run_id TEXT,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    failed_path INTEGER NOT NULL DEFAULT 0,  -- skipped because something upstream failed
+    position INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    PRIMARY KEY (flow_id, action_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE flow_edges (
+    flow_id TEXT NOT NULL,
+    upstream_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    PRIMARY KEY (flow_id, upstream_id, action_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX flow_edges_down ON flow_edges(flow_id, action_id);
+  ALTER TABLE runs ADD COLUMN flow_id TEXT;
+  ALTER TABLE runs ADD COLUMN outputs TEXT;   -- what it wrote to $SDLC_OUTPUT (flow steps)
+  ALTER TABLE runs ADD COLUMN worktree TEXT;  -- where an isolated run ran
+  CREATE INDEX runs_flow ON runs(flow_id) WHERE flow_id IS NOT NULL;
+  ALTER TABLE triggers ADD COLUMN flow_id TEXT;
+  CREATE INDEX triggers_flow ON triggers(flow_id) WHERE flow_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,7 +5,7 @@ import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
 import { ValidationError } from '../errors';
-import { FINISHED_ACTION_STATES, type Action, type ActionStatus, type Delivery, type EventType, type LifecycleEvent, type Notification, type Run, type RunStatus, type RunSummary, type TriggerKind } from '../model';
+import { FINISHED_ACTION_STATES, type Action, type ActionStatus, type Delivery, type EventType, type LifecycleEvent, type Notification, type Run, type RunStatus, type RunSummary, type Trigger, type TriggerKind, type Flow, type FlowStep, type FlowStatus, type StepStatus, type FlowCondition } from '../model';
 import type { NotifyFormat } from '../notify/notifySpec';
 
 /** Every statement that changes the database. Journal records name these, so never change one's meaning. */
@@ -67,6 +67,30 @@ export const WRITES = {
   pruneNotifications: `DELETE FROM outbox WHERE id IN
     (SELECT id FROM outbox WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?)`,
   clearNotifications: "DELETE FROM outbox WHERE status != 'pending'",
+  // ---- flows (schema 6) ----
+  insertUpstream: 'INSERT OR IGNORE INTO action_after (action_id, upstream_id) VALUES (?, ?)',
+  deleteUpstreams: 'DELETE FROM action_after WHERE action_id = ?',
+  pruneUpstreams: 'DELETE FROM action_after WHERE action_id NOT IN (SELECT id FROM actions)',
+  setPriority: 'UPDATE actions SET priority = ? WHERE id = ?',
+  setRunFlow: 'UPDATE runs SET flow_id = ? WHERE run_id = ?',
+  setRunOutputs: 'UPDATE runs SET outputs = ? WHERE run_id = ?',
+  setRunWorktree: 'UPDATE runs SET worktree = ? WHERE run_id = ?',
+  insertFlowTrigger: 'INSERT INTO triggers (action_id, cause, data, created_at, flow_id) VALUES (?, ?, ?, ?, ?)',
+  insertFlow: "INSERT INTO flows (flow_id, root_action_id, name, status, started_at, open_steps) VALUES (?, ?, ?, 'running', ?, ?)",
+  addOpenSteps: 'UPDATE flows SET open_steps = open_steps + ? WHERE flow_id = ?',
+  setFlowCommit: 'UPDATE flows SET commit_sha = ? WHERE flow_id = ? AND commit_sha IS NULL',
+  /** A flow ends, guarded: only a running one. */
+  endFlow: "UPDATE flows SET status = ?, ended_at = ?, reason = ? WHERE flow_id = ? AND status = 'running'",
+  /** "Re-run failed": an ended flow runs again. */
+  reopenFlow: "UPDATE flows SET status = 'running', ended_at = NULL, reason = NULL, attempt = attempt + 1 WHERE flow_id = ? AND status IN ('failed', 'cancelled')",
+  insertStep: "INSERT INTO flow_steps (flow_id, action_id, name, cond, status, remaining, position) VALUES (?, ?, ?, ?, 'waiting', ?, ?)",
+  insertEdge: 'INSERT INTO flow_edges (flow_id, upstream_id, action_id) VALUES (?, ?, ?)',
+  /** The one way a step changes: guarded by the status it leaves. */
+  updateStep: `UPDATE flow_steps SET status = ?, remaining = ?, run_id = ?, attempt = ?, reason = ?, failed_path = ?, started_at = ?, ended_at = ?
+    WHERE flow_id = ? AND action_id = ? AND status = ?`,
+  deleteFlow: "DELETE FROM flows WHERE flow_id = ? AND status != 'running'",
+  deleteFlowSteps: 'DELETE FROM flow_steps WHERE flow_id = ?',
+  deleteFlowEdges: 'DELETE FROM flow_edges WHERE flow_id = ?',
 } as const;
 export type WriteName = keyof typeof WRITES;
 export type Op = [WriteName, SqlValue[]];
@@ -74,7 +98,7 @@ export type Op = [WriteName, SqlValue[]];
 const ACTION_COLUMNS = `id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since, due_at, attempt,
   running, held, idempotency_key, created_at, updated_at, last_run_id, reason, source, def_hash, gate`;
 const RUN_COLUMNS =
-  'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline';
+  'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline, flow_id, outputs, worktree';
 
 /** The action row with the columns the engine keeps but callers do not see. */
 export interface ActionRow extends Action {
@@ -106,12 +130,19 @@ export interface RunRow extends Run {
 
 type Row = Record<string, SqlValue>;
 
+/** A trigger as stored; `after` named one id before schema 6. */
+function parseTrigger(text: string): Trigger {
+  const t = JSON.parse(text) as Trigger;
+  if (t.kind === 'after' && !Array.isArray(t.after)) return { ...t, after: [t.after as unknown as string] };
+  return t;
+}
+
 function toAction(r: Row): ActionRow {
   return {
     id: r.id as string,
     name: r.name as string,
     status: r.status as ActionStatus,
-    trigger: JSON.parse(r.trigger as string),
+    trigger: parseTrigger(r.trigger as string),
     run: JSON.parse(r.run as string),
     policy: JSON.parse(r.policy as string),
     nextAt: r.next_at as number | null,
@@ -153,6 +184,9 @@ function toRun(r: Row): RunRow {
     data: JSON.parse(r.data as string),
     owner: r.owner as string,
     deadline: r.deadline as number | null,
+    flowId: (r.flow_id as string | null) ?? null,
+    ...(r.outputs ? { outputs: JSON.parse(r.outputs as string) } : {}),
+    worktree: (r.worktree as string | null) ?? null,
   };
 }
 
@@ -170,13 +204,14 @@ function toRunSummary(r: Row): RunSummary {
     exitCode: r.exit_code as number | null,
     reason: r.reason as string | null,
     cause: r.cause as string,
+    flowId: (r.flow_id as string | null) ?? null,
     command: r.task ? `task: ${r.task}` : ((r.command as string | null) ?? undefined),
     trigger: (r.trigger_kind as TriggerKind | null) ?? undefined,
   };
 }
 
 /** A run without its output or trigger data, and its action's command and trigger kind joined in. */
-const RUN_SUMMARY_SELECT = `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause,
+const RUN_SUMMARY_SELECT = `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause, r.flow_id,
     json_extract(a.run, '$.command') AS command, json_extract(a.run, '$.task') AS task, json_extract(a.trigger, '$.kind') AS trigger_kind
   FROM runs r LEFT JOIN actions a ON a.id = r.action_id`;
 
@@ -196,6 +231,39 @@ function toDelivery(r: Row): Delivery {
     sha256: r.sha256 as string,
     replayOf: r.replay_of as string | null,
     actions: JSON.parse(r.actions as string),
+  };
+}
+
+const FLOW_COLUMNS = 'flow_id, root_action_id, name, status, started_at, ended_at, commit_sha, reason, attempt';
+const STEP_COLUMNS = 'action_id, name, cond, status, remaining, run_id, attempt, reason, failed_path, position, started_at, ended_at';
+
+function toFlow(r: Row): Flow {
+  return {
+    flowId: r.flow_id as string,
+    rootActionId: r.root_action_id as string,
+    name: r.name as string,
+    status: r.status as FlowStatus,
+    startedAt: r.started_at as number,
+    endedAt: r.ended_at as number | null,
+    commit: r.commit_sha as string | null,
+    reason: r.reason as string | null,
+    attempt: r.attempt as number,
+  };
+}
+
+function toStep(r: Row, upstreams: string[]): FlowStep {
+  return {
+    actionId: r.action_id as string,
+    name: r.name as string,
+    cond: r.cond as FlowCondition,
+    upstreams,
+    status: r.status as StepStatus,
+    runId: r.run_id as string | null,
+    attempt: r.attempt as number,
+    reason: r.reason as string | null,
+    position: r.position as number,
+    startedAt: r.started_at as number | null,
+    endedAt: r.ended_at as number | null,
   };
 }
 
@@ -381,12 +449,18 @@ export class Store {
   }
 
   /**
-   * Everything due at `now`, oldest first: one range scan over the due-key index. Only ids
-   * are scanned (an empty scan of the full row costs three times as much, on every idle tick).
+   * Everything of one priority due at `now`, oldest first: one range scan over the claim index
+   * (priority, due key). Only ids are scanned (an empty scan of the full row costs three times as
+   * much, on every idle tick).
    */
-  dueActions(now: number, limit: number): ActionRow[] {
-    const ids = this.all('SELECT id FROM actions WHERE due_key <= ? ORDER BY due_key LIMIT ?', [dueKeyUpperBound(now), limit]);
+  dueActions(now: number, limit: number, priority = 0): ActionRow[] {
+    const ids = this.all('SELECT id FROM actions WHERE priority = ? AND due_key <= ? ORDER BY priority, due_key LIMIT ?', [priority, dueKeyUpperBound(now), limit]);
     return ids.map((r) => this.getAction(r.id as string)!);
+  }
+
+  /** The priorities unfinished actions have (the claim takes them highest first). */
+  priorities(): number[] {
+    return this.all("SELECT DISTINCT priority FROM actions WHERE status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')").map((r) => r.priority as number);
   }
 
   /** The earliest due time after `now` (for the loop's sleep), or null. */
@@ -426,10 +500,17 @@ export class Store {
   }
 
   /** What reconciliation compares for each unfinished file action, without reading whole rows. */
-  fileActionHeads(): { id: string; name: string; defHash: string | null; gate: string | null; upstream: string | null }[] {
+  fileActionHeads(): { id: string; name: string; defHash: string | null; gate: string | null; upstreams: string[] }[] {
     return this.all(
-      `SELECT id, name, def_hash, gate, upstream FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`,
-    ).map((r) => ({ id: r.id as string, name: r.name as string, defHash: r.def_hash as string | null, gate: r.gate as string | null, upstream: r.upstream as string | null }));
+      `SELECT id, name, def_hash, gate, (SELECT group_concat(upstream_id, ' ') FROM action_after WHERE action_id = id) AS ups
+       FROM actions WHERE source = 'file' AND status IN ('waiting', 'scheduled', 'retrying', 'running', 'paused')`,
+    ).map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      defHash: r.def_hash as string | null,
+      gate: r.gate as string | null,
+      upstreams: r.ups ? (r.ups as string).split(' ').sort() : [],
+    }));
   }
 
   /** Unfinished file actions waiting for approval of one of these keys. */
@@ -447,7 +528,22 @@ export class Store {
   }
 
   dependentsOf(upstreamId: string): ActionRow[] {
-    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE upstream = ?`, [upstreamId]).map(toAction);
+    return this.all(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id IN (SELECT action_id FROM action_after WHERE upstream_id = ?)`, [upstreamId]).map(toAction);
+  }
+
+  /** The actions that follow others (those not cancelled: a finished one may run again), for the flow graph (read once per change of definitions). */
+  followingActions(): { id: string; name: string; trigger: Trigger }[] {
+    return this.all(`SELECT id, name, trigger FROM actions WHERE id IN (SELECT action_id FROM action_after) AND status != 'cancelled'`).map((r) => ({ id: r.id as string, name: r.name as string, trigger: parseTrigger(r.trigger as string) }));
+  }
+
+  /** Names of these actions (those stored), for showing `after` by name. */
+  namesOf(ids: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const r of this.all(`SELECT id, name FROM actions WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) out.set(r.id as string, r.name as string);
+    }
+    return out;
   }
 
 
@@ -573,9 +669,14 @@ export class Store {
   // ---- queued triggers ----
 
   /** The oldest queued trigger of an action. */
-  nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string> } | undefined {
-    const r = this.one('SELECT id, cause, data FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
-    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string) };
+  nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string>; flowId: string | null } | undefined {
+    const r = this.one('SELECT id, cause, data, flow_id FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
+    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string), flowId: (r.flow_id as string | null) ?? null };
+  }
+
+  /** A flow's queued step runs. */
+  triggersOfFlow(flowId: string): { id: number; actionId: string }[] {
+    return this.all('SELECT id, action_id FROM triggers WHERE flow_id = ?', [flowId]).map((r) => ({ id: r.id as number, actionId: r.action_id as string }));
   }
 
   /** The newest queued trigger of an action (a burst of events folds into it). */
@@ -685,6 +786,116 @@ export class Store {
     }
     params.push(filter.limit);
     return this.all(`${RUN_SUMMARY_SELECT} WHERE ${where.join(' AND ')} ORDER BY r.started_at DESC LIMIT ?`, params).map(toRunSummary);
+  }
+
+  // ---- flows ----
+
+  getFlow(flowId: string): Flow | undefined {
+    const r = this.one(`SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id = ?`, [flowId]);
+    return r && toFlow(r);
+  }
+
+  /** The one flow whose id starts with `prefix` (ids are shown shortened), or undefined. */
+  flowByPrefix(prefix: string): Flow | undefined {
+    if (prefix.length < 4 || !/^[0-9a-f-]+$/i.test(prefix)) return undefined;
+    const rows = this.all(`SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id >= ? AND flow_id < ? LIMIT 2`, [prefix.toLowerCase(), `${prefix.toLowerCase()}\uffff`]);
+    if (rows.length > 1) throw new ValidationError('flow', `more than one flow id starts with "${prefix}"; give more of it`);
+    return rows[0] && toFlow(rows[0]);
+  }
+
+  /** A flow with its steps in topological order, each with its upstreams. */
+  flowWithSteps(flowId: string): Flow | undefined {
+    const flow = this.getFlow(flowId);
+    if (!flow) return undefined;
+    const ups = new Map<string, string[]>();
+    for (const e of this.all('SELECT upstream_id, action_id FROM flow_edges WHERE flow_id = ?', [flowId])) {
+      const list = ups.get(e.action_id as string);
+      if (list) list.push(e.upstream_id as string);
+      else ups.set(e.action_id as string, [e.upstream_id as string]);
+    }
+    flow.steps = this.all(`SELECT ${STEP_COLUMNS} FROM flow_steps WHERE flow_id = ? ORDER BY position`, [flowId]).map((r) => toStep(r, ups.get(r.action_id as string) ?? []));
+    return flow;
+  }
+
+  getStep(flowId: string, actionId: string): (FlowStep & { remaining: number; failedPath: boolean }) | undefined {
+    const r = this.one(`SELECT ${STEP_COLUMNS} FROM flow_steps WHERE flow_id = ? AND action_id = ?`, [flowId, actionId]);
+    return r && { ...toStep(r, []), remaining: r.remaining as number, failedPath: r.failed_path === 1 };
+  }
+
+  /** The steps that follow this one in the flow. */
+  downstreamSteps(flowId: string, upstreamId: string): string[] {
+    return this.all('SELECT action_id FROM flow_edges WHERE flow_id = ? AND upstream_id = ?', [flowId, upstreamId]).map((r) => r.action_id as string);
+  }
+
+  /** How the steps before this one ended, with their latest runs' outputs. */
+  upstreamSteps(flowId: string, actionId: string): { actionId: string; name: string; status: StepStatus; failedPath: boolean; runId: string | null; outputs?: Record<string, string> }[] {
+    return this.all(
+      `SELECT s.action_id, s.name, s.status, s.failed_path, s.run_id, r.outputs FROM flow_edges e
+       JOIN flow_steps s ON s.flow_id = e.flow_id AND s.action_id = e.upstream_id
+       LEFT JOIN runs r ON r.run_id = s.run_id
+       WHERE e.flow_id = ? AND e.action_id = ? ORDER BY s.position`,
+      [flowId, actionId],
+    ).map((r) => ({
+      actionId: r.action_id as string,
+      name: r.name as string,
+      status: r.status as StepStatus,
+      failedPath: r.failed_path === 1,
+      runId: r.run_id as string | null,
+      ...(r.outputs ? { outputs: JSON.parse(r.outputs as string) } : {}),
+    }));
+  }
+
+  /** Steps of a flow in these states. */
+  stepsIn(flowId: string, states: readonly StepStatus[]): (FlowStep & { remaining: number })[] {
+    return this.all(`SELECT ${STEP_COLUMNS} FROM flow_steps WHERE flow_id = ? AND status IN (${states.map(() => '?').join(', ')}) ORDER BY position`, [flowId, ...states]).map(
+      (r) => ({ ...toStep(r, []), remaining: r.remaining as number }),
+    );
+  }
+
+  /** Flows, latest start first; `before` pages back. */
+  flows(limit: number, before?: number, status?: FlowStatus): Flow[] {
+    return this.all(
+      `SELECT ${FLOW_COLUMNS} FROM flows WHERE started_at < ? ${status ? 'AND status = ?' : ''} ORDER BY started_at DESC LIMIT ?`,
+      status ? [before ?? Number.MAX_SAFE_INTEGER, status, limit] : [before ?? Number.MAX_SAFE_INTEGER, limit],
+    ).map(toFlow);
+  }
+
+  openSteps(flowId: string): number {
+    return (this.one('SELECT open_steps FROM flows WHERE flow_id = ?', [flowId])?.open_steps as number | undefined) ?? 0;
+  }
+
+  /** An action's queued runs that are steps of flows. */
+  flowTriggersOf(actionId: string): { id: number; flowId: string }[] {
+    return this.all('SELECT id, flow_id FROM triggers WHERE action_id = ? AND flow_id IS NOT NULL', [actionId]).map((r) => ({ id: r.id as number, flowId: r.flow_id as string }));
+  }
+
+  runningFlowIds(): string[] {
+    return this.all("SELECT flow_id FROM flows WHERE status = 'running'").map((r) => r.flow_id as string);
+  }
+
+  /** Runs of a flow, oldest first. */
+  runSummariesOfFlow(flowId: string): RunSummary[] {
+    return this.all(`${RUN_SUMMARY_SELECT} WHERE r.flow_id = ? ORDER BY r.started_at`, [flowId]).map(toRunSummary);
+  }
+
+  /** Ended flows to prune: ended before `before`, oldest first. */
+  prunableFlows(before: number, limit: number): string[] {
+    return this.all('SELECT flow_id FROM flows WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?', [before, limit]).map((r) => r.flow_id as string);
+  }
+
+  endedFlowIds(limit: number): string[] {
+    return this.all("SELECT flow_id FROM flows WHERE status != 'running' LIMIT ?", [limit]).map((r) => r.flow_id as string);
+  }
+
+  /** Every flow with its steps, for the verifier. */
+  allFlows(): Flow[] {
+    const steps = new Map<string, FlowStep[]>();
+    for (const r of this.all(`SELECT ${STEP_COLUMNS}, flow_id FROM flow_steps ORDER BY flow_id, position`)) {
+      const list = steps.get(r.flow_id as string) ?? [];
+      list.push(toStep(r, []));
+      steps.set(r.flow_id as string, list);
+    }
+    return this.all(`SELECT ${FLOW_COLUMNS} FROM flows`).map((r) => ({ ...toFlow(r), steps: steps.get(r.flow_id as string) ?? [] }));
   }
 
   // ---- requests from other processes ----

@@ -80,12 +80,12 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
   const timeline = orch.eventsOf(actionId, 500).map((e) => ({ seq: e.seq, ts: e.ts, type: e.type, runId: e.runId, data: e.data }));
   const deliveryId = runRow?.data.SDLC_WEBHOOK_DELIVERY_ID;
   const payload = deliveryId ? payloadOf(orch, deliveryId) : undefined;
-  const afterId = action?.trigger.kind === 'after' ? action.trigger.after : undefined;
+  const afterIds = action?.trigger.kind === 'after' ? action.trigger.after : undefined;
   const notifications = notificationViews(orch, actionId, timeline);
   return {
     actionId,
     action,
-    afterName: afterId ? (orch.getAction(afterId)?.name ?? afterId) : undefined,
+    afterName: afterIds ? afterIds.map((id) => orch.getAction(id)?.name ?? id).join(', ') : undefined,
     run: runRow && { ...orch.store.runSummariesByIds([runRow.runId])[0], outputTail: runRow.outputTail, event: causeText(runRow.cause, runRow.data) },
     runs,
     nextRuns: action ? nextRuns(action, now) : [],
@@ -152,7 +152,7 @@ export function checkForm(form: AddForm, now: number, actions: Action[]): { feed
     case 'after': {
       const upstream = actions.find((a) => a.id === value);
       if (upstream) {
-        trigger = { kind: 'after', after: upstream.id };
+        trigger = { kind: 'after', after: [upstream.id] };
         feedback.info = `Runs each time "${upstream.name}" succeeds`;
       } else feedback.value = actions.length ? 'Pick the action this one runs after' : 'There is no action to run after yet: add that one first';
       break;

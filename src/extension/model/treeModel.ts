@@ -79,7 +79,7 @@ export function actionDescription(a: Action, now: number, names: Map<string, str
       return 'paused';
     default:
       if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}`;
-      if (a.trigger.kind === 'after') return `after ${names.get(a.trigger.after) ?? a.trigger.after.slice(0, 8)}`;
+      if (a.trigger.kind === 'after') return `after ${a.trigger.after.map((id) => names.get(id) ?? id.slice(0, 8)).join(', ')}${a.trigger.if ? ` (if ${a.trigger.if})` : ''}`;
       if (a.trigger.kind === 'manual') return 'manual';
       if (a.trigger.kind === 'change') return `on change ${a.trigger.paths.join(', ')}`;
       if (a.trigger.kind === 'git') return `on git ${a.trigger.git}${a.trigger.branch ? ` (${a.trigger.branch})` : ''}`;
@@ -90,7 +90,8 @@ export function actionDescription(a: Action, now: number, names: Map<string, str
 }
 
 function actionTooltip(a: Action, names: Map<string, string>): string {
-  const trigger = a.trigger.kind === 'after' ? `after "${names.get(a.trigger.after) ?? a.trigger.after}"` : describeTrigger(a.trigger);
+  const trigger =
+    a.trigger.kind === 'after' ? `after ${a.trigger.after.map((id) => `"${names.get(id) ?? id}"`).join(', ')}${a.trigger.if ? ` (if ${a.trigger.if})` : ''}` : describeTrigger(a.trigger);
   return [
     displayText(a.name),
     a.source === 'file' ? 'Defined in .sdlc/actions.yaml (shared with the repository)' : 'Added on this machine',
