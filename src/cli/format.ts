@@ -95,8 +95,8 @@ export function deliveriesText(list: Delivery[], now: number): string {
 
 export function verifyText(r: VerifyReport): string {
   const span = r.firstSeq === null ? 'an empty log' : `${r.events} events (seq ${r.firstSeq}–${r.lastSeq})`;
-  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)${r.compared.definitions ? `, ${r.compared.definitions} file definition(s)` : ''}${r.compared.notifications ? `, ${r.compared.notifications} notification(s)` : ''}`;
-  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries + r.beforeLog.definitions + r.beforeLog.notifications;
+  const counted = `${r.compared.actions} action(s), ${r.compared.runs} run(s), ${r.compared.deliveries} delivery(ies)${r.compared.definitions ? `, ${r.compared.definitions} file definition(s)` : ''}${r.compared.notifications ? `, ${r.compared.notifications} notification(s)` : ''}${r.compared.flows ? `, ${r.compared.flows} flow run(s)` : ''}`;
+  const older = r.beforeLog.actions + r.beforeLog.runs + r.beforeLog.deliveries + r.beforeLog.definitions + r.beforeLog.notifications + r.beforeLog.flows;
   const note = older ? `; ${older} row(s) are older than the oldest event kept and were not compared` : '';
   if (r.ok) return `verified: ${span} account for ${counted}${note}\n`;
   const lines = r.divergences.map((d) => {

@@ -23,7 +23,9 @@ export type Request =
   | { op: 'replayDelivery'; id: string }
   /** Approval keys the user approved on this machine: file actions waiting for them may run. */
   | { op: 'approve'; keys: string[] }
-  | { op: 'taskEnded'; label: string; exitCode: number | null };
+  | { op: 'taskEnded'; label: string; exitCode: number | null }
+  | { op: 'cancelFlow'; id: string }
+  | { op: 'rerunFlow'; id: string };
 
 export interface InboxMessage {
   id: string;

@@ -14,7 +14,10 @@ import { Epoch, FencedError } from './epoch';
 import { claimRequest, postRequest, pruneReplies, readInbox, takeReply, withdrawRequest, writeReply, type Posted, type Reply, type Request } from './inbox';
 import { Lease, readOwner, type OwnerInfo } from './lease';
 import { silentLogger, type Logger } from './log';
-import { FINISHED_ACTION_STATES, isDevTriggered, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type LifecycleEvent } from './model';
+import { FINISHED_ACTION_STATES, isDevTriggered, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type Flow, type LifecycleEvent, type RunSummary } from './model';
+import { FLOW_ENV, OUTPUT_ENV, readOutputFile } from './flows/outputs';
+import { isolatedRunner, Worktrees } from './flows/worktree';
+import { findGitDirs, readHead } from './triggers/gitState';
 import type { FileAction, ParsedActionsFile, Problem } from './definitions/actionsFile';
 import type { ActionsFileSource } from './definitions/actionsFileSource';
 import { approveKeys, reconcile } from './definitions/reconcile';
@@ -179,6 +182,13 @@ export class Orchestrator {
   private inboxWatcher: fs.FSWatcher | undefined;
   /** Body files of deliveries removed by the open transaction, deleted once it commits. */
   private bodiesToRemove: string[] = [];
+  /** Isolated steps' git worktrees, under .sdlc/worktrees. */
+  private readonly worktrees: Worktrees;
+  /** The commit each flow with a worktree step started from, as it is being read (HEAD, just after the flow opened). */
+  private readonly flowCommits = new Map<string, Promise<string | null>>();
+  /** Read commits, written to their flows by the next tick. */
+  private flowCommitsRead: [string, string][] = [];
+  private worktreeCleanup: Promise<unknown> = Promise.resolve();
   readonly warnings: string[] = [];
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -193,6 +203,7 @@ export class Orchestrator {
   ) {
     this.paths = sdlcPaths(opts.workspace);
     this.log = opts.log ?? silentLogger;
+    this.worktrees = new Worktrees(this.paths.workspace, path.join(this.paths.dir, 'worktrees'), this.log);
     this.clock = opts.clock ?? systemClock;
     this.tickMs = opts.tickMs ?? 500;
     this.maxConcurrent = opts.maxConcurrent ?? 16;
@@ -360,6 +371,8 @@ export class Orchestrator {
     for (const message of db.warnings) db.store.addEvent(this.clock.now(), 'engine.warning', null, null, { message });
     this.transitions = new Transitions(db.store, this.instance, () => Math.max(2 * this.tickMs, 1000));
     this.transitions.notifyContext = { folder: this.paths.workspace, defaultSpec: this.opts.notify };
+    const runsDir = this.paths.runs;
+    this.transitions.flows.readOutputs = (runId) => readOutputFile(runStatusFiles(runsDir, runId).output);
     this.notificationsSeen = 0;
     this.role = 'owner';
     return db;
@@ -388,6 +401,7 @@ export class Orchestrator {
     // After the commit: the status files of runs now recorded as ended are no longer needed.
     removeStaleRunStatus(this.paths.runs, new Set(this.store.runningRuns().map((r) => r.runId)));
     this.deliveriesPending = this.store.receivedDeliveries(1).length > 0;
+    this.cleanWorktrees();
     const orphans = removeOrphanBodies(this.paths, this.store.allDeliveryIds());
     if (orphans) this.log.info(`removed ${orphans} webhook body file(s) whose delivery was never acknowledged`);
     this.publish();
@@ -616,6 +630,7 @@ export class Orchestrator {
     let committed = false;
     let devStops: string[] = [];
     let committedAt = 0;
+    let pruned = false;
     try {
       if (this.inboxDirty || now >= this.nextInboxScanAt) {
         this.inboxDirty = false;
@@ -646,6 +661,7 @@ export class Orchestrator {
       }
       const file = this.actionsFile?.take();
       if (file) this.applyActionsFile(file, now);
+      for (const [flowId, commit] of this.flowCommitsRead.splice(0)) this.store.write('setFlowCommit', [commit, flowId]);
       const events = this.dev?.take();
       if (events && (events.batches.length || events.warnings.length || events.head)) devStops = this.applyDevEvents(events, now);
       // A paused folder still takes deliveries (stored, answered 202) and processes them once resumed.
@@ -657,6 +673,7 @@ export class Orchestrator {
         t.prune(now, this.retention);
         this.bodiesToRemove.push(...t.pruneDeliveries(now, this.retention));
         this.nextPruneAt = now + (this.opts.pruneEveryMs ?? 60_000);
+        pruned = true;
       }
       committed = db.commit(); // the one fsync of this tick: everything above is durable before anything runs
       committedAt = performance.now();
@@ -668,6 +685,8 @@ export class Orchestrator {
       throw err;
     }
     this.removeCommittedBodies();
+    this.readFlowCommits();
+    if (pruned) this.cleanWorktrees();
     this.stopRuns(devStops);
     if (ended.length) removeRunStatus(this.paths.runs, ended);
     if (inbox) this.answerInbox(inbox, now);
@@ -802,7 +821,8 @@ export class Orchestrator {
       const live: LiveRun = { actionId: action.id, deadline: run.deadline, timeoutMs: action.policy.timeoutMs, handle: undefined };
       this.live.set(run.runId, live);
       const done = (outcome: RunOutcome) => this.runDone(run.runId, outcome);
-      const runner = this.opts.runners[action.run.runner];
+      const plain = this.opts.runners[action.run.runner];
+      const runner = plain && action.run.isolation === 'worktree' ? isolatedRunner(plain, this.worktrees, (r) => this.commitOf(r.env[FLOW_ENV])) : plain;
       if (!runner) {
         const have = Object.keys(this.opts.runners).join(', ') || 'none';
         done({ status: 'failed', exitCode: null, reason: `no "${action.run.runner}" runner in this orchestrator (${this.opts.label ?? 'engine'} has: ${have})` });
@@ -829,6 +849,9 @@ export class Orchestrator {
             env: {
               ...action.run.env,
               ...this.eventEnv(run),
+              // A run that opens no flow is a flow of one: scripts can always read it.
+              [FLOW_ENV]: run.flowId ?? run.runId,
+              [OUTPUT_ENV]: runStatusFiles(this.paths.runs, run.runId).output,
               SDLC_ACTION_ID: action.id,
               SDLC_ACTION_NAME: action.name,
               SDLC_RUN_ID: run.runId,
@@ -845,6 +868,50 @@ export class Orchestrator {
       }
     }
     return true;
+  }
+
+  /** Starts reading HEAD for the flows just opened that have a worktree step (after their commit: async file reads). */
+  private readFlowCommits(): void {
+    const opened = this.transitions?.flows.needCommit;
+    if (!opened?.length) return;
+    const dirs = findGitDirs(this.paths.workspace);
+    for (const flowId of opened.splice(0)) {
+      const read = (dirs ? readHead(dirs) : Promise.resolve(undefined)).then(
+        (head) => {
+          if (head?.commit) {
+            this.flowCommitsRead.push([flowId, head.commit]);
+            this.loop.notify();
+          }
+          return head?.commit ?? null;
+        },
+        () => null,
+      );
+      this.flowCommits.set(flowId, read);
+      void read.finally(() => setTimeout(() => this.flowCommits.delete(flowId), 60_000).unref());
+    }
+  }
+
+  /** The commit a worktree step checks out: its flow's, else HEAD now. */
+  private async commitOf(flowId: string | undefined): Promise<string> {
+    const pending = flowId ? this.flowCommits.get(flowId) : undefined;
+    const known = (await pending) ?? (flowId ? this.db?.store.getFlow(flowId)?.commit : null);
+    return known ?? this.worktrees.head();
+  }
+
+  /** Removes worktrees no run needs: kept while their run goes on, or failed and still in history. */
+  private cleanWorktrees(): void {
+    const keep = (runId: string) => {
+      if (this.live.has(runId) || this.role !== 'owner' || !this.db) return true; // only an owner knows what is over
+      if (!/^[0-9a-f-]{36}$/.test(runId)) return true; // not ours
+      const run = this.db.store.getRun(runId);
+      return run !== undefined && (run.status === 'running' || (run.status === 'failed' && run.worktree !== null));
+    };
+    this.worktreeCleanup = this.worktreeCleanup
+      .then(() => this.worktrees.cleanup(keep))
+      .then(
+        (n) => n && this.log.info(`removed ${n} git worktree(s) of steps that ended or were pruned`),
+        (err) => this.log.warn(`could not clean up .sdlc/worktrees: ${(err as Error).message}`),
+      );
   }
 
   /** A run's event data as its environment; changed paths go to a file (SDLC_CHANGED_FILES), not a variable. */
@@ -950,6 +1017,15 @@ export class Orchestrator {
       case 'taskEnded':
         this.dev?.taskEnded(request.label, request.exitCode ?? undefined);
         return null;
+      case 'cancelFlow': {
+        const flow = this.store.getFlow(request.id) ?? this.store.flowByPrefix(request.id);
+        stop(t.flows.cancel(request.id, 'flow cancelled by user', now));
+        return flow ? this.store.flowWithSteps(flow.flowId) : null;
+      }
+      case 'rerunFlow': {
+        const { flowId } = t.flows.rerunFailed(request.id, now);
+        return this.store.flowWithSteps(flowId);
+      }
     }
   }
 
@@ -1038,6 +1114,30 @@ export class Orchestrator {
   /** Stores a copy of a delivery as a new one; the next tick processes it like any other. */
   replayDelivery(id: string): Promise<{ id: string; hook: string }> {
     return this.request({ op: 'replayDelivery', id }) as Promise<{ id: string; hook: string }>;
+  }
+
+  /** Cancels a running flow run: its queued steps are taken back and its running ones stopped. */
+  cancelFlow(id: string): Promise<Flow> {
+    return this.request({ op: 'cancelFlow', id }) as Promise<Flow>;
+  }
+
+  /** Runs an ended flow's failed (and cancelled) steps and everything after them again, in the same flow. */
+  rerunFlow(id: string): Promise<Flow> {
+    return this.request({ op: 'rerunFlow', id }) as Promise<Flow>;
+  }
+
+  /** Flow runs, latest first. */
+  listFlows(limit = 50, before?: number): Flow[] {
+    return this.db?.store.flows(limit, before) ?? [];
+  }
+
+  /** One flow run with its steps (topological order) and their runs. */
+  getFlow(id: string): (Flow & { runs: RunSummary[] }) | undefined {
+    const store = this.db?.store;
+    if (!store) return undefined;
+    const found = store.getFlow(id) ?? store.flowByPrefix(id);
+    const flow = found && store.flowWithSteps(found.flowId);
+    return flow && { ...flow, runs: store.runSummariesOfFlow(flow.flowId) };
   }
 
   // ---- webhooks ----

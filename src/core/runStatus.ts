@@ -14,10 +14,18 @@ export interface RunStatusFiles {
   out: string;
   /** The paths a file-change run was started for (SDLC_CHANGED_FILES), one a line. */
   changed: string;
+  /** Where the run writes its outputs, key=value lines ($SDLC_OUTPUT, read when it ends). */
+  output: string;
 }
 
 export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
-  return { exit: path.join(dir, `${runId}.exit`), pid: path.join(dir, `${runId}.pid`), out: path.join(dir, `${runId}.out`), changed: path.join(dir, `${runId}.changed`) };
+  return {
+    exit: path.join(dir, `${runId}.exit`),
+    pid: path.join(dir, `${runId}.pid`),
+    out: path.join(dir, `${runId}.out`),
+    changed: path.join(dir, `${runId}.changed`),
+    output: path.join(dir, `${runId}.output`),
+  };
 }
 
 /**
@@ -193,6 +201,7 @@ export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
     fs.rmSync(f.pid, { force: true });
     fs.rmSync(f.out, { force: true });
     fs.rmSync(f.changed, { force: true });
+    fs.rmSync(f.output, { force: true });
   }
 }
 
@@ -206,7 +215,7 @@ export function removeStaleRunStatus(dir: string, running: ReadonlySet<string>):
   }
   let n = 0;
   for (const name of names) {
-    const runId = name.replace(/\.(exit|pid|out|changed)$/, '');
+    const runId = name.replace(/\.(exit|pid|out|changed|output)$/, '');
     if (runId === name || running.has(runId)) continue;
     const file = path.join(dir, name);
     // A tombstone just written by recovery must outlive the shell it stops.

@@ -110,8 +110,8 @@ function validateTrigger(input: TriggerInput | undefined, opts: ValidateOptions,
         const found = batch.has(ref) ? undefined : existing.find(ref);
         const upstreamId = batch.has(ref) ? ref : found?.id;
         if (!upstreamId) throw new ValidationError('after', `no action "${ref}" to run after; list actions with "sdlc-orchestrator list"`);
-        if (found && found.status === 'cancelled') {
-          throw new ValidationError('after', `action "${found.name}" is cancelled and will not run again, so it would never start this one`);
+        if (found && ['succeeded', 'failed', 'cancelled'].includes(found.status)) {
+          throw new ValidationError('after', `action "${found.name}" is already ${found.status} and will not run again, so nothing would trigger this one`);
         }
         if (upstreamId === id) throw new ValidationError('after', `an action cannot run after itself (${ref})`);
         if (ids.includes(upstreamId)) throw new ValidationError('after', `"${ref}" is named twice in --after`);

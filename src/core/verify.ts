@@ -3,12 +3,12 @@
 // actions, runs and webhook deliveries the tables hold. `sdlc-orchestrator verify` runs this
 // fold and names every place where the tables and the log disagree. The fold is written apart
 // from the transitions on purpose: it reads only what the events say.
-import { FINISHED_ACTION_STATES, type ActionStatus, type LifecycleEvent } from './model';
+import { FINISHED_ACTION_STATES, type ActionStatus, type FlowStatus, type LifecycleEvent, type StepStatus } from './model';
 import type { Store } from './store/store';
 import type { ActionState } from './transitions';
 
 export interface Divergence {
-  kind: 'action' | 'run' | 'delivery' | 'folder' | 'definition' | 'notification';
+  kind: 'action' | 'run' | 'delivery' | 'folder' | 'definition' | 'notification' | 'flow';
   id: string;
   /** The action's name, when known, so a person can find it. */
   name?: string;
@@ -24,9 +24,9 @@ export interface VerifyReport {
   events: number;
   firstSeq: number | null;
   lastSeq: number | null;
-  compared: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number };
+  compared: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number; flows: number };
   /** Rows older than the oldest event left, or from before events carried state: nothing to compare them with. */
-  beforeLog: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number };
+  beforeLog: { actions: number; runs: number; deliveries: number; definitions: number; notifications: number; flows: number };
   divergences: Divergence[];
 }
 
@@ -58,6 +58,12 @@ interface FoldNotification {
   seq: number;
 }
 
+interface FoldFlow {
+  status: FlowStatus;
+  steps: Map<string, { status: StepStatus; runId: string | null; attempt: number }>;
+  seq: number;
+}
+
 const finished = (s: ActionStatus | undefined) => s !== undefined && FINISHED_ACTION_STATES.includes(s);
 const RUN_END: Record<string, FoldRun['status'] | undefined> = { 'task.completed': 'succeeded', 'task.failed': 'failed', 'task.cancelled': 'cancelled' };
 
@@ -67,6 +73,7 @@ export class Fold {
   readonly runs = new Map<string, FoldRun>();
   readonly deliveries = new Map<string, FoldDelivery>();
   readonly notifications = new Map<string, FoldNotification>();
+  readonly flows = new Map<string, FoldFlow>();
   /** What the actions file's reconciliation applied, by name. */
   readonly definitions = new Map<string, { hash: string; seq: number }>();
   paused: boolean | undefined;
@@ -113,6 +120,18 @@ export class Fold {
       Object.assign(n, { status: d.ok ? 'sent' : d.gaveUp ? 'failed' : 'pending', attempts: Number(d.attempt), seq: e.seq });
       this.notifications.set(String(d.notification), n);
     }
+    if (e.type === 'flow.started') {
+      const steps = new Map<string, { status: StepStatus; runId: string | null; attempt: number }>();
+      for (const st of (d.steps ?? []) as { action: string }[]) steps.set(st.action, { status: 'waiting', runId: null, attempt: 0 });
+      this.flows.set(String(d.flow), { status: 'running', steps, seq: e.seq });
+    }
+    const flow = typeof d.flow === 'string' ? this.flows.get(d.flow) : undefined;
+    if (flow && e.type === 'flow.step' && e.actionId) {
+      flow.steps.set(e.actionId, { status: d.status as StepStatus, runId: e.runId, attempt: Number(d.attempt) });
+      flow.seq = e.seq;
+    }
+    if (flow && e.type === 'flow.ended') Object.assign(flow, { status: d.status as FlowStatus, seq: e.seq });
+    if (flow && e.type === 'flow.rerun') Object.assign(flow, { status: 'running', seq: e.seq });
     if (e.type === 'orchestrator.paused') this.paused = true;
     if (e.type === 'orchestrator.resumed') this.paused = false;
     if (e.type === 'history.cleared') {
@@ -121,6 +140,7 @@ export class Fold {
       for (const [id, a] of this.actions) if (finished(a.state?.status)) this.actions.delete(id);
       for (const [id, del] of this.deliveries) if (del.status === 'processed') this.deliveries.delete(id);
       for (const [id, n] of this.notifications) if (n.status !== 'pending') this.notifications.delete(id);
+      for (const [id, f] of this.flows) if (f.status !== 'running') this.flows.delete(id);
     }
     if (e.type === 'history.pruned') this.prunedAt = e.seq;
     if (e.type === 'definitions.applied') {
@@ -143,8 +163,8 @@ export function verifyStore(store: Store): VerifyReport {
   }
   const horizon = fold.firstTs ?? Number.POSITIVE_INFINITY;
   const divergences: Divergence[] = [];
-  const compared = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0 };
-  const beforeLog = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0 };
+  const compared = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0, flows: 0 };
+  const beforeLog = { actions: 0, runs: 0, deliveries: 0, definitions: 0, notifications: 0, flows: 0 };
   const differ = (x: unknown, y: unknown) => (x ?? null) !== (y ?? null);
 
   const tableActions = store.allActions(Number.MAX_SAFE_INTEGER);
@@ -252,6 +272,34 @@ export function verifyStore(store: Store): VerifyReport {
   for (const [id, f] of fold.notifications) {
     if (notificationsInTable.has(id) || (f.status !== 'pending' && fold.prunedAt > f.seq)) continue;
     divergences.push({ kind: 'notification', id, field: 'row', table: 'no row', log: f.status, seq: f.seq });
+  }
+
+  const tableFlows = store.allFlows();
+  for (const row of tableFlows) {
+    const f = fold.flows.get(row.flowId);
+    if (!f) {
+      if (row.startedAt < horizon) beforeLog.flows++;
+      else divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: 'row', table: row.status, log: 'no flow.started event', seq: null });
+      continue;
+    }
+    compared.flows++;
+    if (row.status !== f.status) divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: 'status', table: row.status, log: f.status, seq: f.seq });
+    for (const st of row.steps ?? []) {
+      const fs = f.steps.get(st.actionId);
+      const where = `step ${st.name}`;
+      if (!fs) {
+        divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: where, table: st.status, log: 'not a step of the flow.started event', seq: f.seq });
+        continue;
+      }
+      if (fs.status !== st.status) divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: `${where} status`, table: st.status, log: fs.status, seq: f.seq });
+      if ((fs.runId ?? null) !== (st.runId ?? null)) divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: `${where} run`, table: st.runId, log: fs.runId, seq: f.seq });
+      if (fs.attempt !== st.attempt) divergences.push({ kind: 'flow', id: row.flowId, name: row.name, field: `${where} attempt`, table: st.attempt, log: fs.attempt, seq: f.seq });
+    }
+  }
+  const flowsInTable = new Set(tableFlows.map((f) => f.flowId));
+  for (const [id, f] of fold.flows) {
+    if (flowsInTable.has(id) || (f.status !== 'running' && fold.prunedAt > f.seq)) continue;
+    divergences.push({ kind: 'flow', id, field: 'row', table: 'no row', log: f.status, seq: f.seq });
   }
 
   const paused = store.getMeta('paused') === '1';

@@ -407,7 +407,7 @@ describe('panel: what the host sends (a real engine)', () => {
     assert.match(checkForm({ ...form, when: 'at', value: '2001-01-01T00:00' }, now, []).feedback.value!, /in the past/);
     assert.match(checkForm({ ...form, when: 'after', value: '' }, now, []).feedback.value!, /no action to run after yet/);
     const upstream = action({ id: 'u1', name: 'build' });
-    assert.deepStrictEqual(checkForm({ ...form, when: 'after', value: 'u1' }, now, [upstream]).input?.trigger, { kind: 'after', after: 'u1' });
+    assert.deepStrictEqual(checkForm({ ...form, when: 'after', value: 'u1' }, now, [upstream]).input?.trigger, { kind: 'after', after: ['u1'] });
     assert.match(checkForm({ ...form, runner: 'rm' as never }, now, []).feedback.command!, /not a runner/);
   });
 });

@@ -107,7 +107,7 @@ describe('validation', () => {
       none,
       { now },
     );
-    assert.deepStrictEqual(test.trigger, { kind: 'after', after: build.id });
+    assert.deepStrictEqual(test.trigger, { kind: 'after', after: [build.id] });
   });
 });
 

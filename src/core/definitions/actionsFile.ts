@@ -457,7 +457,7 @@ function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {
   for (const a of out.actions) {
     for (const target of ups(a)) {
       if (allNames.has(target)) continue;
-      out.problems.push({ ...at(a), action: a.name, message: `${a.name}: after "${target}": no action of that name in this file; "after" names other actions defined here (${[...byName.keys()].filter((n) => n !== a.name).slice(0, 5).join(', ') || 'there are no others'})` });
+      out.problems.push({ ...at(a), action: a.name, message: `${a.name}: after "${target}": no action of that name in this file; "after" names another action defined here (${[...byName.keys()].filter((n) => n !== a.name).slice(0, 5).join(', ') || 'there are no others'})` });
       dropped.add(a.name);
     }
     if (ups(a).includes(a.name)) {

@@ -31,6 +31,8 @@ export class Flows {
   private graph: FlowGraph | undefined;
   /** Outputs of a run that ended (the orchestrator reads its $SDLC_OUTPUT file). */
   readOutputs: (runId: string) => ParsedOutputs | undefined = () => undefined;
+  /** Flows opened since the owner last looked that have a worktree step: they need the commit HEAD is at. */
+  readonly needCommit: string[] = [];
 
   constructor(
     private readonly store: Store,
@@ -45,7 +47,13 @@ export class Flows {
   private get g(): FlowGraph {
     if (!this.graph) {
       this.graph = new FlowGraph(
-        this.store.followingActions().map((a) => ({ id: a.id, name: a.name, after: upstreamsOf(a.trigger), cond: a.trigger.kind === 'after' ? (a.trigger.if ?? 'success') : 'success' })),
+        this.store.followingActions().map((a) => ({
+          id: a.id,
+          name: a.name,
+          after: upstreamsOf(a.trigger),
+          cond: a.trigger.kind === 'after' ? (a.trigger.if ?? 'success') : 'success',
+          isolated: a.isolated,
+        })),
       );
     }
     return this.graph;
@@ -98,6 +106,7 @@ export class Flows {
       root: root.name,
       steps: plan.map((p) => ({ action: p.id, name: p.name, after: p.upstreams, ...(p.cond !== 'success' ? { if: p.cond } : {}) })),
     });
+    if (root.run.isolation === 'worktree' || plan.some((p) => this.g.isolated(p.id))) this.needCommit.push(flowId);
     const first = this.step(flowId, root.id)!;
     this.setStep(flowId, first, { status: 'running', runId, attempt: 1, startedAt: now }, now);
     return flowId;

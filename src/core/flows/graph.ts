@@ -10,6 +10,8 @@ export interface GraphNode {
   /** Upstream ids (empty for an action nothing precedes). */
   after: string[];
   cond: FlowCondition;
+  /** Runs in a git worktree (its flow needs the commit it started from). */
+  isolated?: boolean;
 }
 
 export interface FlowPlanStep {
@@ -21,7 +23,8 @@ export interface FlowPlanStep {
 }
 
 /**
- * A cycle through `after`, as the names along it back to the first (a → b → a), or undefined.
+ * A cycle through `after`, as the names along it back to the first (a → b → a: a waits for b,
+ * which waits for a), or undefined.
  * `upstreamsOf` may name ids it does not know: those end the path.
  */
 export function findCycle(ids: Iterable<string>, upstreamsOf: (id: string) => readonly string[] | undefined, nameOf: (id: string) => string = (id) => id): string[] | undefined {
@@ -44,10 +47,9 @@ export function findCycle(ids: Iterable<string>, upstreamsOf: (id: string) => re
       const up = top.ups[top.next++];
       const s = state.get(up);
       if (s === 1) {
+        // Written as it was followed: each one waits for the next.
         const cycle = path.slice(path.indexOf(up));
-        // Written in the direction things run: the upstream first.
-        const forward = [...cycle].reverse();
-        return [...forward, forward[0]].map(nameOf);
+        return [...cycle, cycle[0]].map(nameOf);
       }
       if (s === 2) continue;
       const ups = upstreamsOf(up);
@@ -74,6 +76,10 @@ export class FlowGraph {
         else this.downstreams.set(up, [n.id]);
       }
     }
+  }
+
+  isolated(id: string): boolean {
+    return this.nodes.get(id)?.isolated === true;
   }
 
   hasDownstreams(id: string): boolean {

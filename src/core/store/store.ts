@@ -532,8 +532,10 @@ export class Store {
   }
 
   /** The actions that follow others (those not cancelled: a finished one may run again), for the flow graph (read once per change of definitions). */
-  followingActions(): { id: string; name: string; trigger: Trigger }[] {
-    return this.all(`SELECT id, name, trigger FROM actions WHERE id IN (SELECT action_id FROM action_after) AND status != 'cancelled'`).map((r) => ({ id: r.id as string, name: r.name as string, trigger: parseTrigger(r.trigger as string) }));
+  followingActions(): { id: string; name: string; trigger: Trigger; isolated: boolean }[] {
+    return this.all(
+      `SELECT id, name, trigger, json_extract(run, '$.isolation') AS isolation FROM actions WHERE id IN (SELECT action_id FROM action_after) AND status != 'cancelled'`,
+    ).map((r) => ({ id: r.id as string, name: r.name as string, trigger: parseTrigger(r.trigger as string), isolated: r.isolation === 'worktree' }));
   }
 
   /** Names of these actions (those stored), for showing `after` by name. */
