@@ -1,6 +1,6 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
 import { displayText } from '../core/displayText';
-import { describeTrigger, type Action, type Delivery, type LifecycleEvent, type Notification } from '../core/model';
+import { describeTrigger, type Action, type Delivery, type Flow, type LifecycleEvent, type Notification } from '../core/model';
 import { redactTarget } from '../core/notify/notifySpec';
 import type { RunRow } from '../core/store/store';
 import { formatDuration } from '../core/duration';
@@ -16,7 +16,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
 }
 
-export function actionsText(actions: Action[], now: number): string {
+export function actionsText(actions: Action[], now: number, names?: Map<string, string>): string {
   if (!actions.length) return 'nothing queued\n';
   return table([
     ['ID', 'NAME', 'STATUS', 'DUE', 'TRIGGER'],
@@ -25,9 +25,44 @@ export function actionsText(actions: Action[], now: number): string {
       displayText(a.name) + (a.source === 'file' ? ' (file)' : ''),
       a.needsApproval ? 'needs approval' : a.status,
       a.dueAt === null ? '-' : a.dueAt <= now ? 'now' : `in ${formatDuration(a.dueAt - now)}`,
-      displayText(describeTrigger(a.trigger)),
+      displayText(describeTrigger(a.trigger, names && ((id) => names.get(id)))),
     ]),
   ]);
+}
+
+export function flowsText(flows: Flow[], now: number): string {
+  if (!flows.length) return 'no flow runs\n';
+  return table([
+    ['FLOW', 'STARTED BY', 'STATUS', 'STARTED', 'DURATION', 'REASON'],
+    ...flows.map((f) => [
+      f.flowId.slice(0, 8),
+      displayText(f.name),
+      f.attempt > 1 ? `${f.status} (attempt ${f.attempt})` : f.status,
+      iso(f.startedAt) ?? '-',
+      formatDuration((f.endedAt ?? now) - f.startedAt),
+      displayText(f.reason ?? ''),
+    ]),
+  ]);
+}
+
+/** One flow run, each step on a line in topological order, with what it waits for. */
+export function flowText(f: Flow, now: number): string {
+  const names = new Map((f.steps ?? []).map((s) => [s.actionId, s.name] as const));
+  const head = `flow ${f.flowId} of "${displayText(f.name)}": ${f.status}${f.attempt > 1 ? ` (attempt ${f.attempt})` : ''}, started ${iso(f.startedAt)}${f.commit ? `, at commit ${f.commit.slice(0, 12)}` : ''}${f.reason ? ` — ${displayText(f.reason)}` : ''}\n`;
+  return (
+    head +
+    table([
+      ['STEP', 'STATUS', 'RUNS', 'DURATION', 'WHEN', 'REASON'],
+      ...(f.steps ?? []).map((s) => [
+        displayText(s.name),
+        s.status,
+        String(s.attempt),
+        s.startedAt !== null ? formatDuration((s.endedAt ?? now) - s.startedAt) : '-',
+        s.upstreams.length ? `after ${s.upstreams.map((u) => displayText(names.get(u) ?? u)).join(', ')}${s.cond !== 'success' ? ` (if ${s.cond})` : ''}` : 'first',
+        displayText(s.reason ?? ''),
+      ]),
+    ])
+  );
 }
 
 export function runsText(runs: RunRow[]): string {

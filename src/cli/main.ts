@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration';
 import { NotFoundError, ValidationError } from '../core/errors';
 import type { Request } from '../core/inbox';
 import { silentLogger, streamLogger, type LogLevel } from '../core/log';
-import type { ActionInput, TriggerInput } from '../core/model';
+import { upstreamsOf, type ActionInput, type Flow, type TriggerInput } from '../core/model';
 import { Orchestrator, type OrchestratorOptions } from '../core/orchestrator';
 import { sdlcPaths } from '../core/paths';
 import { ProcessRunner } from '../core/processRunner';
@@ -20,8 +20,8 @@ import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals'
 import { ACTIONS_FILE } from '../core/definitions/keys';
 import { displayText } from '../core/displayText';
 import { TRIGGER_FLAGS } from '../core/validate';
-import { actionJson, actionsText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
-import { notificationJson } from '../core/api/json';
+import { actionJson, actionsText, flowsText, flowText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
+import { flowJson, notificationJson } from '../core/api/json';
 import { validateNotify } from '../core/notify/notifySpec';
 
 const USAGE = `sdlc-orchestrator — a durable automation engine for a folder
@@ -485,12 +485,16 @@ export async function main(argv: string[]): Promise<number> {
         const { readActionsFile } = await import('../core/definitions/actionsFileSource');
         const { problemText } = await import('../core/definitions/actionsFile');
         const file = await readActionsFile(path.join(workspace, '.sdlc', ACTIONS_FILE), { now });
-        const [actions, warnings] = await readState(workspace, (db) => [db.store.activeActions(), db.store.warningsSince(now - WARNINGS_SHOWN_MS)] as const);
+        const [actions, warnings, names] = await readState(workspace, (db) => {
+          const active = db.store.activeActions();
+          // `after` is shown by the upstreams' names, not their ids.
+          return [active, db.store.warningsSince(now - WARNINGS_SHOWN_MS), db.store.namesOf([...new Set(active.flatMap((a) => upstreamsOf(a.trigger)))])] as const;
+        });
         // What went wrong on disk lately is said where people look, not only in the owner's log.
         for (const w of warnings) process.stderr.write(`warning (${new Date(w.ts).toISOString()}): ${String(w.data.message)}\n`);
         for (const p of file.problems) process.stderr.write(`warning: ${problemText(p, path.join('.sdlc', ACTIONS_FILE))} (nothing from the file is applied until this is fixed)\n`);
         const lineOf = new Map(file.actions.map((a) => [a.name, a.at.line] as const));
-        out(values.json ? `${JSON.stringify(actions.map((a) => ({ ...actionJson(a), ...(a.source === 'file' && lineOf.has(a.name) ? { line: lineOf.get(a.name) } : {}) })))}\n` : actionsText(actions, now));
+        out(values.json ? `${JSON.stringify(actions.map((a) => ({ ...actionJson(a), ...(a.source === 'file' && lineOf.has(a.name) ? { line: lineOf.get(a.name) } : {}) })))}\n` : actionsText(actions, now, names));
         return 0;
       }
       case 'validate':
@@ -538,6 +542,30 @@ export async function main(argv: string[]): Promise<number> {
         return await verify(values);
       case 'hook':
         return await postHook(values, positionals);
+      case 'flows': {
+        const limit = intOption(values, 'limit', 1) ?? 50;
+        const list = await readState(workspaceOf(values), (db) => db.store.flows(limit));
+        out(values.json ? `${JSON.stringify(list.map((f) => flowJson(f)))}\n` : flowsText(list, now));
+        return 0;
+      }
+      case 'flow': {
+        const [, sub, arg] = positionals;
+        if (sub === 'cancel' || sub === 'rerun') {
+          if (!arg) throw new UsageError(`say which flow: sdlc-orchestrator flow ${sub} --workspace DIR FLOW (see "flows")`);
+          const result = (await send(values, { op: sub === 'cancel' ? 'cancelFlow' : 'rerunFlow', id: arg })) as Flow;
+          if (values.json) out(`${JSON.stringify(flowJson(result))}\n`);
+          else out(sub === 'cancel' ? `cancelled: flow ${result.flowId}\n` : `re-running ${result.steps?.filter((s) => s.status === 'queued' || s.status === 'waiting').length ?? 0} step(s) of flow ${result.flowId}\n`);
+          return 0;
+        }
+        if (!sub) throw new UsageError('say which flow: sdlc-orchestrator flow --workspace DIR FLOW, or flow cancel|rerun FLOW (see "flows")');
+        const flow = await readState(workspaceOf(values), (db) => {
+          const found = db.store.getFlow(sub) ?? db.store.flowByPrefix(sub);
+          return found && db.store.flowWithSteps(found.flowId);
+        });
+        if (!flow) throw new NotFoundError(sub);
+        out(values.json ? `${JSON.stringify(flowJson(flow))}\n` : flowText(flow, now));
+        return 0;
+      }
       case 'notifications': {
         const limit = intOption(values, 'limit', 1) ?? 50;
         const list = await readState(workspaceOf(values), (db) => db.store.notifications(limit).map((n) => ({ n, name: db.store.getAction(n.actionId)?.name ?? n.actionId })));

@@ -354,7 +354,8 @@ export function isDevTriggered(trigger: Trigger): trigger is Extract<Trigger, { 
   return trigger.kind === 'change' || trigger.kind === 'git' || trigger.kind === 'open' || trigger.kind === 'afterTask';
 }
 
-export function describeTrigger(t: Trigger): string {
+/** The trigger in words; `nameOf` names an `after` trigger's upstreams (ids otherwise). */
+export function describeTrigger(t: Trigger, nameOf?: (id: string) => string | undefined): string {
   switch (t.kind) {
     case 'at':
       return `at ${t.at}`;
@@ -367,7 +368,7 @@ export function describeTrigger(t: Trigger): string {
     case 'webhook':
       return `on webhook "${t.hook}"`;
     case 'after':
-      return `after ${upstreamsOf(t).join(', ')}${t.if ? ` (if ${t.if})` : ''}`;
+      return `after ${upstreamsOf(t).map((id) => nameOf?.(id) ?? id).join(', ')}${t.if ? ` (if ${t.if})` : ''}`;
     case 'manual':
       return 'manual';
     case 'change':

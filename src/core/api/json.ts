@@ -1,6 +1,6 @@
 // The JSON shapes of actions, runs and events that scripts see: the CLI's --json, the local
 // API and the change feed all answer with these, so a field means the same everywhere.
-import type { Action, LifecycleEvent, Notification, Policy, RunSummary } from '../model';
+import type { Action, Flow, LifecycleEvent, Notification, Policy, RunSummary } from '../model';
 import type { RunRow } from '../store/store';
 import { causeText } from '../triggers/eventText';
 import { redactTarget } from '../notify/notifySpec';
@@ -58,7 +58,41 @@ export function runSummaryJson(r: RunSummary | RunRow): Record<string, unknown> 
     attempt: r.attempt,
     runner: r.runner,
     cause: r.cause,
+    ...(r.flowId ? { flowId: r.flowId } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
+  };
+}
+
+/** A flow run; with its steps when they were read, each naming its upstreams by name. */
+export function flowJson(f: Flow): Record<string, unknown> {
+  const names = new Map((f.steps ?? []).map((s) => [s.actionId, s.name] as const));
+  return {
+    flowId: f.flowId,
+    name: f.name,
+    rootActionId: f.rootActionId,
+    status: f.status,
+    startedAt: iso(f.startedAt),
+    endedAt: iso(f.endedAt),
+    durationMs: f.endedAt !== null ? f.endedAt - f.startedAt : null,
+    attempt: f.attempt,
+    commit: f.commit,
+    ...(f.reason ? { reason: f.reason } : {}),
+    ...(f.steps
+      ? {
+          steps: f.steps.map((s) => ({
+            actionId: s.actionId,
+            name: s.name,
+            status: s.status,
+            if: s.cond,
+            after: s.upstreams.map((u) => names.get(u) ?? u),
+            runId: s.runId,
+            attempt: s.attempt,
+            startedAt: iso(s.startedAt),
+            endedAt: iso(s.endedAt),
+            ...(s.reason ? { reason: s.reason } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -76,6 +76,9 @@ export class FlowGraph {
         else this.downstreams.set(up, [n.id]);
       }
     }
+    // By name, so that a flow's steps come in the same order every time (the UI draws them so).
+    const name = (id: string) => this.nodes.get(id)?.name ?? id;
+    for (const list of this.downstreams.values()) list.sort((x, y) => (name(x) < name(y) ? -1 : name(x) > name(y) ? 1 : 0));
   }
 
   isolated(id: string): boolean {
