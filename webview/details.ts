@@ -6,9 +6,10 @@ import { relativeTime, shortDuration } from '../src/extension/model/relativeTime
 import type { DeliveryDetails, Details, NotificationView, PanelOp, PanelRun, Payload } from './protocol';
 import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
 import { attemptText, exportText, notificationText, runOutcome, timelineRows } from './viewModel';
+import { renderFlow } from './flowGraph';
 
 export interface DetailsEvents {
-  act(op: PanelOp): void;
+  act(op: PanelOp, target?: { flowId?: string; runId?: string }): void;
   showOutput(run: PanelRun): void;
   showDelivery(id: string): void;
   replay(id: string): void;
@@ -55,6 +56,7 @@ function buttons(d: Details, on: DetailsEvents): HTMLElement {
   if (a?.status === 'paused') bar.append(button('Resume', { icon: 'debug-continue', appearance: 'primary', onClick: () => on.act('resumeAction') }));
   else if (active) bar.append(button('Pause', { icon: 'debug-pause', onClick: () => on.act('pauseAction') }));
   if (d.run) bar.append(button('Show Output', { icon: 'output', onClick: () => on.showOutput(d.run!) }));
+  if (d.run?.worktree) bar.append(button('Open Worktree', { icon: 'multiple-windows', title: `Open ${d.run.worktree} (what the step saw) in a new window`, onClick: () => on.act('openWorktree', { runId: d.run!.runId }) }));
   if (fromFile) bar.append(button('Open in actions.yaml', { icon: 'go-to-file', onClick: () => on.act('openDefinition') }));
   else if (a) bar.append(button('Delete', { icon: 'trash', onClick: () => on.act('delete') }));
   return bar;
@@ -64,7 +66,10 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
   const box = el('div', 'overview');
   const a = d.action;
   if (a) {
-    const trigger = a.trigger.kind === 'after' ? `after "${d.afterName}" succeeds` : describeTrigger(a.trigger);
+    const trigger =
+      a.trigger.kind === 'after'
+        ? `after ${d.afterName ?? ''} ${a.trigger.if === 'failure' ? '(if something before it failed)' : a.trigger.if === 'always' ? '(always)' : '(when all succeed)'}, in the flow they start`
+        : describeTrigger(a.trigger);
     const next = d.nextRuns.length ? el('ol', 'next-runs') : undefined;
     for (const t of d.nextRuns) next!.append(el('li', '', when(t, now)));
     box.append(
@@ -79,6 +84,8 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],
         ['Attempts', `${a.attempt} made of up to ${a.policy.maxAttempts}${a.policy.maxAttempts > 1 ? ` · backoff ${shortDuration(a.policy.backoffMs)}` : ''}`],
         ['Timeout', a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
+        ['Priority', a.policy.priority ? String(a.policy.priority) : undefined],
+        ['Isolation', a.run.isolation === 'worktree' ? 'a git worktree of the commit its flow started from' : undefined],
         [
           'Notify',
           a.policy.notify === 'off' ? 'off (not even the folder default)'
@@ -105,6 +112,8 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
         ['Duration', r.endedAt !== null ? shortDuration(r.endedAt - r.startedAt) : `running for ${shortDuration(now - r.startedAt)}`],
         ['Attempt', String(r.attempt)],
         ['Cause', r.event && r.event !== r.cause ? r.event : r.cause],
+        ['Flow', d.flow ? `${d.flow.flowId.slice(0, 8)} of "${displayText(d.flow.name)}" (${d.flow.status})` : undefined],
+        ['Worktree', r.worktree],
         ['Run id', r.runId],
       ]),
     );
@@ -217,6 +226,20 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
   const pay = d.payload && payloadView(d.payload, on);
   const items = [
     { id: 'overview', label: 'Overview', content: overview(d, now, on) },
+    ...(d.flow
+      ? [
+          {
+            id: 'flow',
+            label: 'Flow',
+            count: d.flow.steps.length,
+            content: renderFlow(d.flow, d.run?.runId, now, {
+              cancelFlow: (flowId) => on.act('cancelFlow', { flowId }),
+              rerunFlow: (flowId) => on.act('rerunFlow', { flowId }),
+              selectRun: on.selectRun,
+            }),
+          },
+        ]
+      : []),
     { id: 'timeline', label: 'Timeline', count: d.timeline.length, content: timeline(d) },
     { id: 'output', label: 'Output', content: output(d) },
     ...(pay ? [{ id: 'payload', label: 'Payload', content: pay }] : []),

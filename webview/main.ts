@@ -90,8 +90,8 @@ function setFilter(f: Filter): void {
   draw();
 }
 
-function act(op: PanelOp, actionId?: string): void {
-  end.request('act', { folder: model.folder, op, actionId }).then(
+function act(op: PanelOp, actionId?: string, target: { flowId?: string; runId?: string } = {}): void {
+  end.request('act', { folder: model.folder, op, actionId, ...target }).then(
     (r) => r.message && showStatus(r.message),
     (err: Error) => showStatus(err.message, true),
   );
@@ -228,7 +228,7 @@ function drawSide(): void {
     return;
   }
   const on: DetailsEvents = {
-    act: (op) => act(op, details?.actionId),
+    act: (op, target) => act(op, details?.actionId, target),
     showOutput: (run) => void end.request('showOutput', { folder: model.folder, runId: run.runId, name: run.name }),
     showDelivery: (id) => void end.request('showDelivery', { folder: model.folder, deliveryId: id }),
     replay: (id) => void end.request('replay', { folder: model.folder, deliveryId: id }).then(() => showStatus('Replayed: it runs on the next tick.')),
@@ -323,13 +323,17 @@ end.on('delta', (d) => {
   for (const e of d.events) pendingEventTs = Math.max(pendingEventTs, e.ts);
   draw();
   const sel = state.selected;
-  if ((sel?.actionId && touched.has(sel.actionId)) || (sel?.deliveryId && d.deliveries.some((x) => x.id === sel.deliveryId))) void loadDetails();
+  // A flow shown in the details is live: any of its steps changing redraws it.
+  const flowId = details?.flow?.status === 'running' || d.events.some((e) => e.type === 'flow.rerun') ? details?.flow?.flowId : undefined;
+  const flowTouched = flowId !== undefined && d.events.some((e) => e.data.flow === flowId);
+  if (flowTouched || (sel?.actionId && touched.has(sel.actionId)) || (sel?.deliveryId && d.deliveries.some((x) => x.id === sel.deliveryId))) void loadDetails();
 });
 
 end.on('select', (s) => {
   if (s.folder !== model.folder) return;
   const key = s.runId ? `r:${s.runId}` : `a:${s.actionId}`;
   state.selected = { key, actionId: s.actionId, runId: s.runId };
+  if (s.tab) state.tab = s.tab;
   save();
   draw();
   tree.reveal(key);

@@ -3,7 +3,7 @@
 // answered by one reply); the host pushes (events, never answered). The webview's first
 // request is `ready`, answered with the whole state; after that the host pushes each change.
 // No DOM and no vscode here: the transport is passed in, so the protocol runs in plain mocha.
-import type { Action, ActionStatus, Delivery, EventType, LifecycleEvent, RunSummary, TriggerKind } from '../src/core/model';
+import type { Action, ActionStatus, Delivery, EventType, Flow, LifecycleEvent, RunSummary, TriggerKind } from '../src/core/model';
 import type { WhenKind } from '../src/extension/model/whenChoices';
 
 /** Bumped when a message changes shape; a webview restored from an older build asks again. */
@@ -89,7 +89,13 @@ export interface Details {
   action?: Action;
   /** Upstream action's name, for "after" triggers. */
   afterName?: string;
-  run?: PanelRun & { outputTail: string; /** What started it, in words (the files, the commit, the task). */ event?: string };
+  run?: PanelRun & {
+    outputTail: string;
+    /** What started it, in words (the files, the commit, the task). */ event?: string;
+    /** The git worktree it ran in, kept after a failure. */ worktree?: string;
+  };
+  /** The flow run the shown run is a step of: its steps (topological order), live. */
+  flow?: FlowView;
   runs: PanelRun[];
   nextRuns: number[];
   timeline: TimelineEntry[];
@@ -100,6 +106,11 @@ export interface Details {
   notifyDefault?: { url: string; on: string; format: string };
   /** Its latest notifications, newest first, each with its attempts. */
   notifications?: NotificationView[];
+}
+
+/** A flow run as the panel draws it: each step with its latest run's attempt (retries). */
+export interface FlowView extends Flow {
+  steps: (NonNullable<Flow['steps']>[number] & { runAttempt?: number })[];
 }
 
 /** A notification from the outbox as the panel shows it: the target without its secret. */
@@ -124,7 +135,20 @@ export interface DeliveryDetails {
   runs: PanelRun[];
 }
 
-export type PanelOp = 'runNow' | 'cancel' | 'rerun' | 'delete' | 'pauseAction' | 'resumeAction' | 'pauseAll' | 'resumeAll' | 'openDefinition' | 'approve';
+export type PanelOp =
+  | 'runNow'
+  | 'cancel'
+  | 'rerun'
+  | 'delete'
+  | 'pauseAction'
+  | 'resumeAction'
+  | 'pauseAll'
+  | 'resumeAll'
+  | 'openDefinition'
+  | 'approve'
+  | 'cancelFlow'
+  | 'rerunFlow'
+  | 'openWorktree';
 
 export interface AddForm {
   name: string;
@@ -149,7 +173,7 @@ export interface Requests {
   history: { params: { folder: string; before: { endedAt: number; runId: string } | undefined; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
   details: { params: { folder: string; actionId: string; runId?: string }; result: Details | undefined };
   delivery: { params: { folder: string; deliveryId: string }; result: DeliveryDetails | undefined };
-  act: { params: { folder: string; op: PanelOp; actionId?: string }; result: { done: boolean; message?: string } };
+  act: { params: { folder: string; op: PanelOp; actionId?: string; flowId?: string; runId?: string }; result: { done: boolean; message?: string } };
   validate: { params: { folder: string; form: AddForm }; result: FormFeedback };
   add: { params: { folder: string; form: AddForm }; result: { feedback: FormFeedback; actionId?: string } };
   saveFilter: { params: { filter: Filter }; result: null };
@@ -165,7 +189,7 @@ export interface Pushes {
   /** The export states changed (the actions file or a workflow was saved). */
   exports: { folder: string; exports: Record<string, ExportState> };
   /** Show this action (and run): a link that opens a run in VS Code was followed. */
-  select: { folder: string; actionId: string; runId?: string };
+  select: { folder: string; actionId: string; runId?: string; tab?: string };
 }
 
 export type Method = keyof Requests;

@@ -11,6 +11,7 @@ import { addToActionsFile, definitionOf } from '../core/definitions/writeActions
 import { actionsFileOf } from './actionsFileSupport';
 import { fileActionNames, scheduleActionWizard, writeToActionsFile } from './scheduleWizard';
 import { readWebhookInfo } from '../core/webhookFiles';
+import { openWorktree } from './panel';
 
 type Handler = (ctx: Ctx) => (node?: TreeNode, ...rest: unknown[]) => unknown;
 
@@ -170,6 +171,32 @@ export const COMMANDS: Record<string, Handler> = {
     const host = await ctx.hostFor(node?.folder);
     if (host) await attempt(ctx.githubExport.export(host.folder.uri.fsPath));
   },
+  showFlow: (ctx) => async (clicked) => {
+    const t = await targetFlow(ctx, clicked ?? ctx.selectedNode, 'Show which flow run?');
+    if (!t) return;
+    const flow = t.host.orchestrator!.getFlow(t.flowId);
+    const last = flow?.runs[flow.runs.length - 1];
+    if (!flow || !last) return;
+    ctx.panels.open({ folder: t.host.folder.uri.fsPath, actionId: last.actionId, runId: last.runId, tab: 'flow' });
+  },
+  cancelFlow: (ctx) => async (clicked) => {
+    const t = await targetFlow(ctx, clicked ?? ctx.selectedNode, 'Cancel which flow run?', 'running');
+    if (t) await attempt(t.host.orchestrator!.cancelFlow(t.flowId));
+  },
+  rerunFlow: (ctx) => async (clicked) => {
+    const t = await targetFlow(ctx, clicked ?? ctx.selectedNode, 'Re-run the failed steps of which flow run?', 'failed');
+    if (t) await attempt(t.host.orchestrator!.rerunFlow(t.flowId));
+  },
+  openWorktree: (ctx) => async (clicked) => {
+    const node = clicked ?? ctx.selectedNode;
+    const host = await ctx.hostFor(node?.folder);
+    const worktree = node?.runId ? host?.orchestrator?.store.getRun(node.runId)?.worktree : undefined;
+    if (!worktree) {
+      void vscode.window.showInformationMessage('That run kept no worktree: it was not isolated, it succeeded, or retention removed it.');
+      return;
+    }
+    await openWorktree(worktree);
+  },
   /** From a CodeLens: run a file action by its name. */
   runFileAction: (ctx) => async (folder?: unknown, name?: unknown) => {
     const host = await ctx.hostFor(typeof folder === 'string' ? folder : undefined);
@@ -195,6 +222,24 @@ async function editInFile(ctx: Ctx, t: { host: FolderHost; id: string; name: str
   );
   if (choice) await ctx.actionsFile.reveal(t.host.folder.uri.fsPath, a.name);
   return true;
+}
+
+/** The flow run a command is about: the tree row it was invoked on, or one the user picks. */
+async function targetFlow(ctx: Ctx, node: TreeNode | undefined, placeholder: string, status?: 'running' | 'failed'): Promise<{ host: FolderHost; flowId: string } | undefined> {
+  const host = await ctx.hostFor(node?.folder);
+  const orch = host?.orchestrator;
+  if (!host || !orch) return undefined;
+  if (node?.flowId) return { host, flowId: node.flowId };
+  const flows = orch.listFlows(50).filter((f) => !status || f.status === status || (status === 'failed' && f.status === 'cancelled'));
+  if (!flows.length) {
+    void vscode.window.showInformationMessage(status === 'running' ? 'No flow is running here.' : status ? 'No flow run here has failed steps to re-run.' : 'No flow has run here yet.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    flows.map((f) => ({ label: `${displayText(f.name)} flow`, description: `${f.status} · ${new Date(f.startedAt).toLocaleString()}`, detail: f.reason ?? f.flowId, flowId: f.flowId })),
+    { placeHolder: placeholder },
+  );
+  return picked && { host, flowId: picked.flowId };
 }
 
 /** The delivery a command is about: the tree row it was invoked on (or selected), or one the user picks. */

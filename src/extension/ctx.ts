@@ -157,6 +157,12 @@ export class Ctx implements vscode.Disposable {
     }
     for (const folder of folders) {
       if (folder.uri.scheme !== 'file' || this.hosts.has(folder.uri.fsPath)) continue;
+      // A flow step's kept worktree, opened to look at what it saw: its actions file is the
+      // repository's, and must not start a second orchestrator running the same automation.
+      if (/[\\/]\.sdlc[\\/]worktrees[\\/][^\\/]+$/.test(folder.uri.fsPath)) {
+        this.log.info(`${folder.name}: a flow step's worktree; nothing is orchestrated here`);
+        continue;
+      }
       const host = new FolderHost(folder, this.settings, channelLogger(this.channel, folder.name), this.runners, this.wasmPath, this.approvals.isApproved(folder.uri.fsPath));
       host.onDidChange(() => {
         this.tree.refresh();

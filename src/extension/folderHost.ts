@@ -13,6 +13,8 @@ import { readWebhookInfo } from '../core/webhookFiles';
 
 /** The latest deliveries the tree lists; the CLI's `deliveries` and the panel show more. */
 const DELIVERIES_SHOWN = 20;
+/** Flow runs read for the tree: enough to label the flows its History shows. */
+const FLOWS_SHOWN = 50;
 
 export class FolderHost implements vscode.Disposable {
   private orch: Orchestrator | undefined;
@@ -22,7 +24,16 @@ export class FolderHost implements vscode.Disposable {
   /** What the engine reported at its last tick: the status bar renders from it, no re-query. */
   lastStatus: EngineStatus | undefined;
   private snapshot:
-    | { role: string; limit: number; following: string | undefined; actions: FolderView['actions']; history: FolderView['history']; deliveries: FolderView['deliveries']; webhookUrl: string | undefined }
+    | {
+        role: string;
+        limit: number;
+        following: string | undefined;
+        actions: FolderView['actions'];
+        history: FolderView['history'];
+        deliveries: FolderView['deliveries'];
+        webhookUrl: string | undefined;
+        flows: FolderView['flows'];
+      }
     | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly ticked = new vscode.EventEmitter<EngineStatus>();
@@ -156,12 +167,13 @@ export class FolderHost implements vscode.Disposable {
           actions: orch.listActions(),
           history: orch.history(historyLimit),
           deliveries: orch.deliveries(DELIVERIES_SHOWN),
+          flows: orch.listFlows(FLOWS_SHOWN),
           // A follower finds the owner's listener where the CLI does.
           webhookUrl: orch.webhookUrl ?? readWebhookInfo(orch.paths)?.url ?? undefined,
         };
       }
-      const { following, actions, history, deliveries, webhookUrl } = this.snapshot;
-      return { ...base, following, actions, history, deliveries, webhookUrl };
+      const { following, actions, history, deliveries, webhookUrl, flows } = this.snapshot;
+      return { ...base, following, actions, history, deliveries, webhookUrl, flows };
     } catch (err) {
       return { ...base, notice: { text: `Cannot read the state: ${(err as Error).message}`, icon: 'error', command: 'sdlc.showLog' } };
     }

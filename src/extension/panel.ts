@@ -2,6 +2,7 @@
 // answers its requests and pushes it each change from the engine's change feed. What is sent
 // is computed in model/panelData.ts; the page itself is webview/ (bundled to dist/webview).
 import * as crypto from 'crypto';
+import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { redactTarget } from '../core/notify/notifySpec';
 import { EMPTY_FILTER, HostEnd, PROTOCOL_VERSION, type Filter, type Handlers, type Snapshot, type Transport } from '../../webview/protocol';
@@ -10,6 +11,15 @@ import type { FolderHost } from './folderHost';
 import { checkForm, deliveryDetailsOf, deltaOf, detailsOf, historyPage, HISTORY_PAGE } from './model/panelData';
 
 export const PANEL_VIEW_TYPE = 'sdlc.orchestratorPanel';
+
+/** Opens a failed step's kept worktree in a new window, to look at what it saw. */
+export async function openWorktree(worktree: string): Promise<void> {
+  if (!fs.existsSync(worktree)) {
+    void vscode.window.showWarningMessage(`The worktree ${worktree} is gone (retention removed it).`);
+    return;
+  }
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(worktree), { forceNewWindow: true });
+}
 const FILTER_KEY = 'sdlc.panel.filter';
 
 /** What the webview keeps with `setState`; VS Code hands it back to the serializer after a reload. */
@@ -22,6 +32,8 @@ export interface PanelFocus {
   folder: string;
   actionId: string;
   runId?: string;
+  /** The details tab to show ('flow' for a flow run). */
+  tab?: string;
 }
 
 /** Owns the one panel: opens it, reveals it, revives it after a reload. */
@@ -228,11 +240,22 @@ class OrchestratorPanel {
         };
       },
       delivery: ({ folder, deliveryId }) => deliveryDetailsOf(this.orch(folder), deliveryId),
-      act: async ({ folder, op, actionId }) => {
+      act: async ({ folder, op, actionId, flowId, runId }) => {
         const orch = this.orch(folder);
         if (op === 'pauseAll' || op === 'resumeAll') {
           await (op === 'pauseAll' ? orch.pause() : orch.resume());
           this.ctx.renderStatus();
+          return { done: true };
+        }
+        if (op === 'cancelFlow' || op === 'rerunFlow') {
+          if (!flowId) return { done: false, message: 'Which flow?' };
+          await (op === 'cancelFlow' ? orch.cancelFlow(flowId) : orch.rerunFlow(flowId));
+          return { done: true };
+        }
+        if (op === 'openWorktree') {
+          const worktree = runId ? orch.store.getRun(runId)?.worktree : undefined;
+          if (!worktree) return { done: false, message: 'That run kept no worktree (it succeeded, or retention removed it).' };
+          await openWorktree(worktree);
           return { done: true };
         }
         const action = actionId ? orch.getAction(actionId) : undefined;

@@ -46,6 +46,7 @@ export class OrchestratorTree implements vscode.TreeDataProvider<TreeNode> {
     // Handlers read the selected row instead (Ctx.selectedNode).
     if (node.command) item.command = { command: node.command, title: node.label };
     else if (node.kind === 'run') item.command = { command: 'sdlc.showOutput', title: 'Show Output' };
+    else if (node.kind === 'flow') item.command = { command: 'sdlc.showFlow', title: 'Show Flow' };
     return item;
   }
 

@@ -6,7 +6,7 @@ import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
 import { parseDuration } from '../../core/duration';
 import { causeText } from '../../core/triggers/eventText';
-import type { AddForm, DeliveryDetails, Delta, Details, FormFeedback, NotificationView, PanelRun, Payload } from '../../../webview/protocol';
+import type { AddForm, DeliveryDetails, Delta, Details, FlowView, FormFeedback, NotificationView, PanelRun, Payload } from '../../../webview/protocol';
 import { redactTarget } from '../../core/notify/notifySpec';
 import { bodyText } from './deliveryText';
 import { commandFeedback, defaultName, nameFeedback, whenFeedback } from './wizardModel';
@@ -86,13 +86,28 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     actionId,
     action,
     afterName: afterIds ? afterIds.map((id) => orch.getAction(id)?.name ?? id).join(', ') : undefined,
-    run: runRow && { ...orch.store.runSummariesByIds([runRow.runId])[0], outputTail: runRow.outputTail, event: causeText(runRow.cause, runRow.data) },
+    run: runRow && {
+      ...orch.store.runSummariesByIds([runRow.runId])[0],
+      outputTail: runRow.outputTail,
+      event: causeText(runRow.cause, runRow.data),
+      ...(runRow.worktree ? { worktree: runRow.worktree } : {}),
+    },
+    ...(runRow?.flowId ? { flow: flowViewOf(orch, runRow.flowId) } : {}),
     runs,
     nextRuns: action ? nextRuns(action, now) : [],
     timeline,
     payload,
     ...(notifications.length ? { notifications } : {}),
   };
+}
+
+/** A flow run with its steps, each with its latest run's attempt, as the panel draws it. */
+export function flowViewOf(orch: Orchestrator, flowId: string): FlowView | undefined {
+  const flow = orch.getFlow(flowId);
+  if (!flow) return undefined;
+  const attempts = new Map(flow.runs.map((r) => [r.runId, r.attempt] as const));
+  const { runs: _runs, ...rest } = flow;
+  return { ...rest, steps: flow.steps!.map((s) => ({ ...s, ...(s.runId && attempts.has(s.runId) ? { runAttempt: attempts.get(s.runId) } : {}) })) };
 }
 
 /** The action's latest notifications, each with its attempts as the timeline recorded them. */

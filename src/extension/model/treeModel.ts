@@ -2,13 +2,13 @@
 // engine's state. No vscode here; ../treeView.ts turns these nodes into TreeItems.
 import { causeText, shortCause } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
-import { describeTrigger, type Action, type Delivery, type Run } from '../../core/model';
+import { describeTrigger, type Action, type Delivery, type Flow, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
 
 export interface TreeNode {
   /** Stable across refreshes, so expansion and selection survive. */
   id: string;
-  kind: 'folder' | 'group' | 'action' | 'run' | 'delivery' | 'message';
+  kind: 'folder' | 'group' | 'action' | 'run' | 'delivery' | 'message' | 'flow';
   label: string;
   description?: string;
   tooltip?: string;
@@ -22,6 +22,7 @@ export interface TreeNode {
   actionId?: string;
   runId?: string;
   deliveryId?: string;
+  flowId?: string;
   /** A command run on click (the message rows use it). */
   command?: string;
 }
@@ -37,6 +38,8 @@ export interface FolderView {
   /** The latest webhook deliveries, newest first. */
   deliveries: Delivery[];
   webhookUrl?: string;
+  /** The latest flow runs (their status labels the groups of runs in History). */
+  flows?: Flow[];
 }
 
 const ACTION_ICON: Record<string, { id: string; color?: string }> = {
@@ -157,20 +160,20 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
       actionId: a.id,
     }),
   );
-  const history = f.history.slice(0, historyLimit).map(
-    (r): TreeNode => ({
-      id: `${f.path}#r:${r.runId}`,
-      kind: 'run',
-      label: displayText(r.name),
-      description: runDescription(r, now),
-      tooltip: runTooltip(r),
-      icon: r.status === 'succeeded' && r.exitCode === null ? { id: 'question', color: 'charts.yellow' } : (RUN_ICON[r.status] ?? { id: 'circle-outline' }),
-      contextValue: `run.${r.status}`,
-      folder: f.path,
-      actionId: r.actionId,
-      runId: r.runId,
-    }),
-  );
+  const runNode = (r: Run, inFlow = false): TreeNode => ({
+    id: `${f.path}#r:${r.runId}`,
+    kind: 'run',
+    label: displayText(r.name),
+    // Within its flow, what started a step goes without saying.
+    description: inFlow ? runDescription({ ...r, cause: 'flow' }, now) : runDescription(r, now),
+    tooltip: runTooltip(r),
+    icon: r.status === 'succeeded' && r.exitCode === null ? { id: 'question', color: 'charts.yellow' } : (RUN_ICON[r.status] ?? { id: 'circle-outline' }),
+    contextValue: `run.${r.status}${r.worktree ? '.worktree' : ''}`,
+    folder: f.path,
+    actionId: r.actionId,
+    runId: r.runId,
+  });
+  const history = groupFlows(f.history.slice(0, historyLimit), f.flows ?? [], f.path, now, runNode);
   const empty = (id: string, label: string): TreeNode[] => [{ id: `${f.path}#${id}`, kind: 'message', label, folder: f.path }];
   const webhooks = webhooksGroup(f, now);
   return [
@@ -198,6 +201,57 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
     },
     ...(webhooks ? [webhooks] : []),
   ];
+}
+
+const FLOW_ICON: Record<string, { id: string; color?: string }> = {
+  running: { id: 'sync~spin', color: 'charts.blue' },
+  succeeded: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+};
+
+/**
+ * History with each flow run's steps under one row for the flow, placed where its latest step
+ * ended; a run of no flow stays a row of its own.
+ */
+export function groupFlows(history: Run[], flows: Flow[], folder: string, now: number, runNode: (r: Run, inFlow?: boolean) => TreeNode): TreeNode[] {
+  const byFlow = new Map<string, Run[]>();
+  for (const r of history) if (r.flowId) byFlow.set(r.flowId, [...(byFlow.get(r.flowId) ?? []), r]);
+  const known = new Map(flows.map((x) => [x.flowId, x] as const));
+  const out: TreeNode[] = [];
+  const placed = new Set<string>();
+  for (const r of history) {
+    const steps = r.flowId ? byFlow.get(r.flowId)! : undefined;
+    if (!steps || steps.length < 2 && !known.has(r.flowId!)) {
+      out.push(runNode(r));
+      continue;
+    }
+    if (placed.has(r.flowId!)) continue;
+    placed.add(r.flowId!);
+    const flow = known.get(r.flowId!);
+    const status = flow?.status ?? (steps.some((x) => x.status === 'failed') ? 'failed' : 'succeeded');
+    const oldest = steps[steps.length - 1];
+    const ended = flow?.endedAt ?? steps[0].endedAt ?? now;
+    out.push({
+      id: `${folder}#f:${r.flowId}`,
+      kind: 'flow',
+      label: `${displayText(flow?.name ?? oldest.name)} flow`,
+      description: [status, `${steps.length} run${steps.length === 1 ? '' : 's'}`, shortDuration(ended - (flow?.startedAt ?? oldest.startedAt)), relativeTime(ended, now)].join(' · '),
+      tooltip: [`Flow ${r.flowId} started by "${displayText(flow?.name ?? oldest.name)}": ${status}`, flow?.reason ? `Why: ${flow.reason}` : undefined, flow && flow.attempt > 1 ? `Attempt ${flow.attempt}` : undefined]
+        .filter(Boolean)
+        .join('\n'),
+      icon: FLOW_ICON[status] ?? { id: 'type-hierarchy' },
+      contextValue: `flow.${status}`,
+      folder,
+      flowId: r.flowId!,
+      runId: steps[0].runId,
+      actionId: steps[0].actionId,
+      expanded: status !== 'succeeded',
+      // In the order the steps started.
+      children: [...steps].reverse().map((x) => runNode(x, true)),
+    });
+  }
+  return out;
 }
 
 function deliveryDescription(d: Delivery, now: number): string {
