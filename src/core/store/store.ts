@@ -816,6 +816,9 @@ export class Store {
       else ups.set(e.action_id as string, [e.upstream_id as string]);
     }
     flow.steps = this.all(`SELECT ${STEP_COLUMNS} FROM flow_steps WHERE flow_id = ? ORDER BY position`, [flowId]).map((r) => toStep(r, ups.get(r.action_id as string) ?? []));
+    // Upstreams in the flow's order, as the steps are.
+    const position = new Map(flow.steps.map((s) => [s.actionId, s.position] as const));
+    for (const s of flow.steps) s.upstreams.sort((x, y) => (position.get(x) ?? 0) - (position.get(y) ?? 0));
     return flow;
   }
 

@@ -246,7 +246,8 @@ export function groupFlows(history: Run[], flows: Flow[], folder: string, now: n
       flowId: r.flowId!,
       runId: steps[0].runId,
       actionId: steps[0].actionId,
-      expanded: status !== 'succeeded',
+      // The latest flow and any that did not succeed are open; older successes fold away.
+      expanded: status !== 'succeeded' || placed.size === 1,
       // In the order the steps started.
       children: [...steps].reverse().map((x) => runNode(x, true)),
     });
