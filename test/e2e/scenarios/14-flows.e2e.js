@@ -32,11 +32,11 @@ describe('14. flows: a graph of steps, live, with re-run of the failed ones', fu
       async ({ page, folder, shot, crop }) => {
         await openView(page);
         // `after` is named by the upstreams' names, not their ids.
-        await row(page, 'package', 'after lint, test').waitFor({ timeout: 20_000 });
+        await row(page, 'package', 'after test, lint').waitFor({ timeout: 20_000 });
 
         await runCommand(page, 'SDLC: Open Orchestrator Panel');
         const frame = await panelFrame(page);
-        await frame.locator('[role=treeitem]').filter({ hasText: 'build' }).first().click();
+        await frame.locator('[role=treeitem]').filter({ hasText: /build\s*manual/ }).first().click();
         const details = frame.locator('.details');
         await details.getByRole('button', { name: 'Run Now' }).click();
         const flowTab = frame.locator('vscode-panel-tab', { hasText: 'Flow' });
