@@ -61,7 +61,7 @@ function table(headers, rows) {
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {} };
+  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -127,6 +127,9 @@ function table(headers, rows) {
 
   process.stderr.write('12. the change feed (SSE, 10 clients), the tick with a stalled client, the notification outbox\n');
   results.feed = med(repeat(['feed.js']));
+
+  process.stderr.write('13. flows: 1,000 steps fanned out and chained; the claim with 10,000 ready runs of mixed priority\n');
+  results.flows = med(repeat(['flows.js']));
 
   // ---- report ----
   const L = results.latency;
@@ -244,6 +247,15 @@ function table(headers, rows) {
     ),
   );
   out.push('', `targets: SSE p99 under 50 ms with 10 clients ${mark(F.latencyP99 < 50)} · every event exactly once ${mark(F.missed === 0 && F.repeated === 0)} · the tick stays flat with a client that never reads (p99 within 1.5×) ${mark(F.tickP99Clients <= 1.5 * F.tickP99NoClients && F.slowCutOff >= 1)} · every notification delivered ${mark(F.notifications === 200)}`);
+  const FL = results.flows;
+  out.push('', '13. Flows (no-op runner, max-concurrent 1,024) and the claim', '');
+  out.push(
+    table(
+      ['fan-out: root → 999 steps: root end → step start p50 / p99 (ms), all done (ms)', 'chain of 1,000: step end → next start p50 / p99 (ms), all done (ms)', 'claim of 16 with 10,000 ready: all priority 0 / 4 levels (ms)', 'claimed from priority (of 0, 1, 5, 10)'],
+      [[`${f(FL.fanoutP50, 0)} / ${f(FL.fanoutP99, 0)}, ${f(FL.fanoutWallMs, 0)}`, `${f(FL.chainP50, 2)} / ${f(FL.chainP99, 2)}, ${f(FL.chainWallMs, 0)}`, `${f(FL.claimFlatMs, 2)} / ${f(FL.claimMixedMs, 2)}`, `${f(FL.claimMixedLowest, 0)}–${f(FL.claimMixedHighest, 0)}`]],
+    ),
+  );
+  out.push('', `targets: every step ran once, in one flow ${mark(FL.fanoutRan === 1000 && FL.chainRan === 1000 && FL.chainFlows === 1 && FL.chainStatus === 'succeeded')} · a chain's next step starts within 5 ms (p50) ${mark(FL.chainP50 < 5)} · 999 steps queued and started within 1 s of their upstream's end ${mark(FL.fanoutP99 < 1000)} · priorities cost under 1.5× the flat claim ${mark(FL.claimMixedMs < 1.5 * FL.claimFlatMs)} · the highest priority first ${mark(FL.claimMixedLowest === 10)}`);
   out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
   const text = out.join('\n');
   console.log(text);

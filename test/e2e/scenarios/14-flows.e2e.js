@@ -52,7 +52,7 @@ describe('14. flows: a graph of steps, live, with re-run of the failed ones', fu
         assert.strictEqual(await frame.locator('.flow-edge').count(), 4, 'four edges: build→test, build→lint, test→package, lint→package');
         assert.match(await node(frame, 'package').getAttribute('aria-label'), /package: waiting, after lint and test/);
         await shot('flow-running');
-        await crop('flow-running', { x: 348, y: 34, width: 1052, height: 420 });
+        await crop('flow-running', { x: 348, y: 34, width: 1052, height: 470 });
 
         // test fails: package is skipped, with the reason; the flow failed.
         await node(frame, 'test').and(frame.locator('.step-failed')).waitFor({ timeout: 30_000 });
@@ -81,7 +81,7 @@ describe('14. flows: a graph of steps, live, with re-run of the failed ones', fu
         assert.strictEqual(steps.filter((s) => s === 'built').length, 1, 'build ran once');
         assert.deepStrictEqual(steps.filter((s) => s.startsWith('test')), ['test 2.4.0', 'test 2.4.0'], 'test saw build\'s output both times');
         await shot('flow-rerun');
-        await crop('flow-rerun', { x: 348, y: 34, width: 1052, height: 420 });
+        await crop('flow-rerun', { x: 348, y: 34, width: 1052, height: 470 });
 
         // Clicking a step opens its run.
         await node(frame, 'lint').click();
