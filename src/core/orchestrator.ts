@@ -236,6 +236,9 @@ export class Orchestrator {
               notifications: (f) => (f.actionId ? this.store.notificationsOf(f.actionId, f.limit) : this.store.notifications(f.limit)),
               add: (input) => this.add(input),
               act: (op, id) => this.request({ op, id }),
+              flows: (f) => this.store.flows(f.limit, f.before),
+              getFlow: (id) => this.getFlow(id),
+              flowAct: (op, id) => this.request({ op, id }) as Promise<Flow>,
             },
             opts.api,
           );

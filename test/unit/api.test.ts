@@ -189,6 +189,42 @@ describe('the local API (OpenAPI 3.1, real HTTP on loopback)', () => {
     assert.deepStrictEqual(notes.json.notifications, []);
   });
 
+  it('lists flow runs, shows one with its steps, cancels and re-runs them, as the document says', async () => {
+    const post = (body: unknown) => call(url, 'POST', '/actions', { token: secret, body: JSON.stringify(body) });
+    assert.strictEqual((await post({ name: 'api-root', trigger: { kind: 'manual' }, run: { command: 'true' } })).status, 201);
+    assert.strictEqual((await post({ name: 'api-flaky', trigger: { kind: 'after', after: 'api-root' }, run: { command: 'test -f ok' } })).status, 201);
+    const last = await post({ name: 'api-last', trigger: { kind: 'after', after: ['api-root', 'api-flaky'] }, run: { command: 'true' } });
+    assert.strictEqual(last.status, 201, last.text);
+    await call(url, 'POST', '/actions/api-root/run', { token: secret });
+    let flows: Answer | undefined;
+    for (let i = 0; i < 200 && flows?.json.flows[0]?.status !== 'failed'; i++) {
+      flows = await call(url, 'GET', '/flows', { token: secret });
+      await sleep(20);
+    }
+    conforms('GET', '/flows', flows!);
+    const id = flows!.json.flows[0].flowId as string;
+    const one = await call(url, 'GET', `/flows/${id.slice(0, 8)}`, { token: secret });
+    conforms('GET', '/flows/{id}', one);
+    assert.deepStrictEqual(one.json.steps.map((s: { name: string; status: string; after: string[] }) => [s.name, s.status, s.after]), [
+      ['api-root', 'succeeded', []],
+      ['api-flaky', 'failed', ['api-root']],
+      ['api-last', 'skipped', ['api-root', 'api-flaky']],
+    ]);
+    const cancelEnded = await call(url, 'POST', `/flows/${id}/cancel`, { token: secret });
+    assert.strictEqual(cancelEnded.status, 422);
+    conforms('POST', '/flows/{id}/cancel', cancelEnded);
+    assert.match(cancelEnded.json.error, /already failed/);
+    fs.writeFileSync(path.join(ws, 'ok'), '');
+    const rerun = await call(url, 'POST', `/flows/${id}/rerun`, { token: secret });
+    assert.strictEqual(rerun.status, 200, rerun.text);
+    conforms('POST', '/flows/{id}/rerun', rerun);
+    assert.strictEqual(rerun.json.attempt, 2);
+    await waitFor(() => o.getFlow(id)?.status === 'succeeded', 10_000, 'the re-run');
+    const missing = await call(url, 'GET', '/flows/00000000-0000-4000-8000-000000000000', { token: secret });
+    assert.strictEqual(missing.status, 404);
+    conforms('GET', '/flows/{id}', missing);
+  });
+
   it('refuses with 401, 404, 405, 413, 415, 400 and 422 (naming the field), in the document\'s words, storing nothing', async () => {
     const journal = () => fs.statSync(sdlcPaths(ws).journal).size;
     const before = journal();

@@ -7,12 +7,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as http from 'http';
 import { NotFoundError, ValidationError } from '../errors';
-import { RUN_STATES, type Action, type ActionInput, type Notification, type RunSummary } from '../model';
+import { RUN_STATES, type Action, type ActionInput, type Flow, type Notification, type RunSummary } from '../model';
 import type { RunRow } from '../store/store';
 import { authenticate } from '../webhookAuth';
 import { readBody, send, sendText } from '../webhookServer';
 import { EventStream, type FeedSource, type StreamOptions } from './eventStream';
-import { actionJson, notificationJson, runJson, runSummaryJson } from './json';
+import { actionJson, flowJson, notificationJson, runJson, runSummaryJson } from './json';
 
 /** What the API reads and asks of the orchestrator that owns the folder. */
 export interface ApiHost extends FeedSource {
@@ -24,6 +24,10 @@ export interface ApiHost extends FeedSource {
   getRun(runId: string): RunRow | undefined;
   runsPage(filter: { status?: string; actionId?: string; before?: number; limit: number }): RunSummary[];
   notifications(filter: { actionId?: string; limit: number }): Notification[];
+  flows(filter: { before?: number; limit: number }): Flow[];
+  /** A flow run with its steps, by id or the id's start. */
+  getFlow(id: string): Flow | undefined;
+  flowAct(op: 'cancelFlow' | 'rerunFlow', id: string): Promise<Flow>;
   add(input: ActionInput): Promise<{ actions: Action[]; created: boolean[] }>;
   act(op: 'runNow' | 'cancel' | 'pauseAction' | 'resumeAction' | 'delete', id: string): Promise<unknown>;
 }
@@ -160,6 +164,25 @@ export class LocalApi {
       const actionId = actionRef !== undefined ? this.mustFindAction(actionRef).id : undefined;
       const limit = intParam(url.searchParams.get('limit'), 'limit', 1, MAX_LIMIT) ?? 100;
       return send(res, 200, { notifications: this.host.notifications({ actionId, limit }).map(notificationJson) });
+    }
+    if (head === 'flows' && parts.length === 1) {
+      allow(['GET']);
+      const before = timeParam(url.searchParams.get('before'), 'before');
+      const limit = intParam(url.searchParams.get('limit'), 'limit', 1, MAX_LIMIT) ?? 100;
+      const flows = this.host.flows({ before, limit });
+      const next = flows.length === limit ? new Date(flows[flows.length - 1].startedAt).toISOString() : null;
+      return send(res, 200, { flows: flows.map((f) => flowJson(f)), next });
+    }
+    if (head === 'flows' && id !== undefined && parts.length === 2) {
+      allow(['GET']);
+      const flow = this.host.getFlow(id);
+      if (!flow) throw new ApiError(404, `no flow run ${id}; list them with GET /flows`);
+      return send(res, 200, flowJson(flow));
+    }
+    if (head === 'flows' && id !== undefined && (sub === 'cancel' || sub === 'rerun') && extra === undefined) {
+      allow(['POST']);
+      if (!this.host.getFlow(id)) throw new ApiError(404, `no flow run ${id}; list them with GET /flows`);
+      return send(res, 200, flowJson(await this.host.flowAct(sub === 'cancel' ? 'cancelFlow' : 'rerunFlow', id)));
     }
     throw new ApiError(404, `nothing at ${url.pathname}: deliveries go to POST /hooks/<name>, and the API is described at GET /openapi.json`);
   }
