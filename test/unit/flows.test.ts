@@ -7,6 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Orchestrator } from '../../src/core/orchestrator';
 import type { Flow } from '../../src/core/model';
+import { layoutFlow, neighbour } from '../../webview/flowLayout';
+import { groupFlows } from '../../src/extension/model/treeModel';
 import { cli, cliJson, engine, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, verifyClean, waitFor } from './helpers';
 
 /** Each step appends "<name> start|end <ms>" to log.txt, so order and overlap can be checked. */
@@ -319,5 +321,66 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     const v = cli(['verify', '--workspace', ws]);
     assert.strictEqual(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /1 flow run/);
+  });
+});
+
+describe('flows: retries within a step, the drawn layout, the tree', function () {
+  this.timeout(30_000);
+  let ws: string;
+  let o: Orchestrator | undefined;
+  beforeEach(() => {
+    ws = tmpWorkspace();
+  });
+  afterEach(async () => {
+    await o?.stop();
+    o = undefined;
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('a step retried by its policy stays one step of the flow; what follows runs once, after the retry succeeds', async () => {
+    o = await engine(ws, { tickMs: 20 });
+    await o.add([
+      { name: 'root', trigger: { kind: 'manual' }, run: { command: 'true' } },
+      { name: 'flaky', trigger: { kind: 'after', after: 'root' }, run: { command: 'test -f tried || { touch tried; exit 1; }' }, policy: { maxAttempts: 2, backoff: '50ms' } },
+      { name: 'after-flaky', trigger: { kind: 'after', after: 'flaky' }, run: { command: 'echo ran >> after.txt' } },
+    ]);
+    await o.runNow('root');
+    const flow = await flowEnded(o, 'root');
+    assert.strictEqual(flow.status, 'succeeded');
+    const flaky = stepOf(flow, 'flaky');
+    assert.deepStrictEqual([flaky.status, flaky.attempt], ['succeeded', 1]);
+    assert.strictEqual(o.store.getRun(flaky.runId!)!.attempt, 2, 'its latest run is the retry');
+    assert.strictEqual(flow.runs.filter((r) => r.name === 'flaky').length, 2, 'both tries are runs of the flow');
+    assert.deepStrictEqual(lines(path.join(ws, 'after.txt')), ['ran']);
+    await o.stop();
+    o = undefined;
+    await verifyClean(ws);
+  });
+
+  it('lays a flow out in columns by depth, edges from each upstream, arrow keys along the graph', () => {
+    const step = (actionId: string, upstreams: string[]) => ({ actionId, name: actionId, cond: 'success' as const, upstreams, status: 'waiting' as const, runId: null, attempt: 0, reason: null, position: 0, startedAt: null, endedAt: null });
+    const layout = layoutFlow({ steps: [step('a', []), step('b', ['a']), step('c', ['a']), step('d', ['b', 'c']), step('e', ['a', 'd'])] });
+    assert.deepStrictEqual(layout.columns, [['a'], ['b', 'c'], ['d'], ['e']]);
+    assert.strictEqual(layout.edges.length, 6);
+    assert.ok(layout.edges.every((e) => /^M [\d.]+ [\d.]+ C /.test(e.d)));
+    assert.strictEqual(neighbour(layout, 'a', 'ArrowRight'), 'b');
+    assert.strictEqual(neighbour(layout, 'b', 'ArrowDown'), 'c');
+    assert.strictEqual(neighbour(layout, 'c', 'ArrowRight'), 'd', 'the nearest row of the next column');
+    assert.strictEqual(neighbour(layout, 'a', 'ArrowLeft'), undefined);
+    assert.ok(layout.width > 4 * 176 && layout.height >= 2 * 50);
+  });
+
+  it('the tree groups a flow\'s runs under one row, in the order they started, and leaves other runs alone', () => {
+    const now = Date.now();
+    const r = (runId: string, name: string, flowId: string | null, endedAt: number) => ({
+      runId, actionId: name, name, runner: 'process', status: 'succeeded' as const, attempt: 1, startedAt: endedAt - 10, endedAt, exitCode: 0, reason: null, outputTail: '', cause: 'manual', flowId,
+    });
+    const history = [r('r4', 'package', 'f1', now - 1), r('r3', 'lone', null, now - 2), r('r2', 'test', 'f1', now - 3), r('r1', 'build', 'f1', now - 4)];
+    const flows = [{ flowId: 'f1', rootActionId: 'build', name: 'build', status: 'succeeded' as const, startedAt: now - 20, endedAt: now - 1, commit: null, reason: null, attempt: 1 }];
+    const nodes = groupFlows(history, flows, '/ws', now, (x) => ({ id: x.runId, kind: 'run', label: x.name }));
+    assert.deepStrictEqual(nodes.map((n) => [n.kind, n.label]), [['flow', 'build flow'], ['run', 'lone']]);
+    assert.deepStrictEqual(nodes[0].children!.map((n) => n.label), ['build', 'test', 'package']);
+    assert.strictEqual(nodes[0].contextValue, 'flow.succeeded');
+    assert.match(nodes[0].description!, /^succeeded · 3 runs/);
   });
 });
