@@ -182,7 +182,8 @@ function validateRun(input: ActionInput['run'] | undefined, opts: ValidateOption
   const command = typeof input?.command === 'string' ? input.command : '';
   if (!command.trim()) throw new ValidationError('run', 'the command is empty; say what to run, e.g. --run "npm test"');
   if (command.length > LIMITS.command) throw new ValidationError('run', `the command is ${command.length} characters; the limit is ${LIMITS.command}`);
-  const runner = input?.runner ?? opts.defaultRunner ?? 'process';
+  // A worktree step runs as a process (a task or terminal would run in the open folder), whatever the default.
+  const runner = input?.runner ?? (input?.isolation === 'worktree' ? 'process' : (opts.defaultRunner ?? 'process'));
   if (!RUNNER_NAME.test(runner)) throw new ValidationError('runner', `runner "${runner}" is not valid; use process, task or terminal`);
   const spec: RunSpec = { runner, command };
   if (input?.task !== undefined && input.task !== '') {
