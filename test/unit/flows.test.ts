@@ -45,6 +45,12 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
   beforeEach(() => {
     ws = tmpWorkspace();
   });
+  /** Every test ends so: the engine stopped, and the lifecycle log accounting for every flow and step. */
+  const stopAndVerify = async () => {
+    await o?.stop();
+    o = undefined;
+    await verifyClean(ws);
+  };
   afterEach(async () => {
     await o?.stop();
     o = undefined;
@@ -74,9 +80,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     const shown = cli(['flow', '--workspace', ws, flow.flowId.slice(0, 8)]);
     assert.strictEqual(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /d\s+succeeded.*after b, c/);
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('if: failure and if: always run after a failure, success steps are skipped with the reason, and the flow fails', async () => {
@@ -112,9 +116,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.strictEqual(stepOf(good, 'on-fail').status, 'skipped');
     assert.match(stepOf(good, 'on-fail').reason!, /nothing upstream failed/);
     assert.strictEqual(stepOf(good, 'always').status, 'succeeded');
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('passes outputs: key=value and key<<EOF lines in $SDLC_OUTPUT become SDLC_OUT_<ACTION>_<KEY> downstream', async () => {
@@ -143,9 +145,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     const ended = o.eventsSince(0).find((e) => e.type === 'flow.step' && e.runId === run.runId && e.data.status === 'succeeded')!;
     assert.deepStrictEqual(ended.data.outputProblems, ['line 6: not key=value']);
     assert.ok(!fs.existsSync(path.join(ws, '.sdlc', 'runs', `${run.runId}.output`)), 'the output file is removed once recorded');
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('refuses a cycle through several upstreams, with its path, at add and in the actions file', async () => {
@@ -201,9 +201,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.strictEqual(tokens[0], tokens[1], 'the re-run got the same outputs of a');
     assert.strictEqual(o.getFlow(first.flowId)!.runs.filter((r) => r.name === 'b').length, 2);
     await assert.rejects(o.rerunFlow(first.flowId), /succeeded; nothing to re-run/);
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('cancelling a flow stops its running step and cancels what has not run', async () => {
@@ -225,9 +223,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.deepStrictEqual(events(ws), [], 'nothing after the cancel ran');
     assert.strictEqual(o.getAction('slow')!.status, 'waiting', 'the action itself goes on waiting for its next flow');
     await assert.rejects(o.cancelFlow(flowId), /already cancelled/);
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('higher priority first, then round-robin between actions, with max-concurrent 1', async () => {
@@ -246,9 +242,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     await o.resume();
     await waitFor(() => lines(path.join(ws, 'order.txt')).length === 8, 10_000, 'all eight runs');
     assert.deepStrictEqual(lines(path.join(ws, 'order.txt')), ['urgent', 'urgent', 'flood', 'low', 'flood', 'low', 'flood', 'flood']);
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('a worktree step sees the committed file, not the edited one, and leaves no worktree after a success; a failure keeps its worktree', async () => {
@@ -294,9 +288,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     o = await engine(ws, { tickMs: 20 });
     await waitFor(() => fs.readdirSync(path.join(ws, '.sdlc', 'worktrees')).length === 0, 10_000, 'the worktrees to be cleaned up');
     await waitFor(() => git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length === 1, 5000, 'git to forget them');
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('SIGKILL mid-flow, then a restart: the flow continues and no finished step runs again', async () => {
@@ -322,20 +314,6 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.strictEqual(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /1 flow run/);
   });
-});
-
-describe('flows: retries within a step, the drawn layout, the tree', function () {
-  this.timeout(30_000);
-  let ws: string;
-  let o: Orchestrator | undefined;
-  beforeEach(() => {
-    ws = tmpWorkspace();
-  });
-  afterEach(async () => {
-    await o?.stop();
-    o = undefined;
-    fs.rmSync(ws, { recursive: true, force: true });
-  });
 
   it('a step retried by its policy stays one step of the flow; what follows runs once, after the retry succeeds', async () => {
     o = await engine(ws, { tickMs: 20 });
@@ -352,9 +330,7 @@ describe('flows: retries within a step, the drawn layout, the tree', function ()
     assert.strictEqual(o.store.getRun(flaky.runId!)!.attempt, 2, 'its latest run is the retry');
     assert.strictEqual(flow.runs.filter((r) => r.name === 'flaky').length, 2, 'both tries are runs of the flow');
     assert.deepStrictEqual(lines(path.join(ws, 'after.txt')), ['ran']);
-    await o.stop();
-    o = undefined;
-    await verifyClean(ws);
+    await stopAndVerify();
   });
 
   it('lays a flow out in columns by depth, edges from each upstream, arrow keys along the graph', () => {
