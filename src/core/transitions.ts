@@ -809,7 +809,7 @@ export class Transitions {
       this.store.write('pruneUpstreams', []);
       this.flows.invalidate();
     }
-    removed += this.flows.prune(cutoff, batch);
+    removed += this.flows.prune(cutoff, r.maxRuns, batch);
     // The oldest events, up to a batch, while they are past the age or beyond the count.
     const countLimit = this.store.lastSeq() - r.maxEvents;
     let through = 0;

@@ -296,9 +296,9 @@ export class Flows {
 
   // ---- retention ----
 
-  /** Removes ended flows (their steps and edges) that ended before `before`; returns how many. */
-  prune(before: number, batch: number): number {
-    const ids = this.store.prunableFlows(before, batch);
+  /** Removes ended flows (their steps and edges) that ended before `before` or beyond the newest `keep`; returns how many. */
+  prune(before: number, keep: number, batch: number): number {
+    const ids = this.store.prunableFlows(before, keep, batch);
     for (const id of ids) this.remove(id);
     return ids.length;
   }

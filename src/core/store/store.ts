@@ -883,9 +883,13 @@ export class Store {
     return this.all(`${RUN_SUMMARY_SELECT} WHERE r.flow_id = ? ORDER BY r.started_at`, [flowId]).map(toRunSummary);
   }
 
-  /** Ended flows to prune: ended before `before`, oldest first. */
-  prunableFlows(before: number, limit: number): string[] {
-    return this.all('SELECT flow_id FROM flows WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?', [before, limit]).map((r) => r.flow_id as string);
+  /** Ended flows to prune: ended before `before`, or beyond the newest `keep` ended ones. */
+  prunableFlows(before: number, keep: number, limit: number): string[] {
+    return this.all(
+      `SELECT flow_id FROM flows WHERE ended_at IS NOT NULL AND (ended_at < ? OR flow_id IN
+         (SELECT flow_id FROM flows WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT -1 OFFSET ?)) LIMIT ?`,
+      [before, keep, limit],
+    ).map((r) => r.flow_id as string);
   }
 
   endedFlowIds(limit: number): string[] {
