@@ -43,6 +43,32 @@ function pick<T>(step: number, total: number, placeholder: string, choices: Choi
   });
 }
 
+/** Several of the choices at once (checkboxes); at least one. */
+function pickMany<T>(step: number, total: number, placeholder: string, choices: Choice<T>[]): Promise<T[] | undefined> {
+  return new Promise((resolve) => {
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { value: T }>();
+    qp.title = TITLE;
+    qp.step = step;
+    qp.totalSteps = total;
+    qp.placeholder = placeholder;
+    qp.canSelectMany = true;
+    qp.items = choices.map((c) => ({ label: c.label, description: c.description, detail: c.detail, value: c.value }));
+    qp.matchOnDetail = true;
+    let done = false;
+    qp.onDidAccept(() => {
+      if (!qp.selectedItems.length) return;
+      done = true;
+      resolve(qp.selectedItems.map((c) => c.value));
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
 interface InputOptions {
   prompt: string;
   placeholder?: string;
@@ -189,9 +215,9 @@ export async function scheduleActionWizard(folder: vscode.WorkspaceFolder, orch:
       void vscode.window.showWarningMessage('There is no action to run after yet. Schedule that one first.');
       return undefined;
     }
-    const after = await pick(4, total, 'After which action succeeds?', actions.map((a) => ({ value: a.id, label: a.name, description: a.status, detail: a.run.command })));
+    const after = await pickMany(4, total, 'After which actions? (check one or several: it runs once they have all succeeded)', actions.map((a) => ({ value: a.id, label: a.name, description: a.status, detail: a.run.command })));
     if (!after) return undefined;
-    trigger = { kind: 'after', after: [after] };
+    trigger = { kind: 'after', after };
   } else {
     const { prompt, placeholder } = WHEN_PROMPTS[when];
     const text = await input(4, total, {

@@ -168,7 +168,7 @@ export function checkForm(form: AddForm, now: number, actions: Action[]): { feed
       const upstream = actions.find((a) => a.id === value);
       if (upstream) {
         trigger = { kind: 'after', after: [upstream.id] };
-        feedback.info = `Runs each time "${upstream.name}" succeeds`;
+        feedback.info = `Runs after "${upstream.name}" succeeds, as a step of the flow it starts`;
       } else feedback.value = actions.length ? 'Pick the action this one runs after' : 'There is no action to run after yet: add that one first';
       break;
     }

@@ -19,7 +19,7 @@ export const WHEN_CHOICES: Choice<WhenKind>[] = [
   { value: 'cron', label: '$(history) On a cron schedule', detail: 'Repeatedly: "0 9 * * 1-5" is 9:00 on weekdays' },
   { value: 'every', label: '$(sync) Every so often', detail: 'Repeatedly, at a fixed interval: 15m, 1h' },
   { group: 'On an event', value: 'webhook', label: '$(plug) When a webhook arrives', detail: 'Each delivery to the named hook runs it' },
-  { value: 'after', label: '$(arrow-right) After another action succeeds', detail: 'Each success of that action runs it' },
+  { value: 'after', label: '$(arrow-right) After other actions', detail: 'A step of the flow they start: runs once they have all succeeded' },
   { group: 'While you develop', value: 'change', label: '$(file-code) When files change', detail: 'Files matching a glob are created, changed or deleted: src/**/*.ts' },
   { value: 'git', label: '$(git-commit) On a git event', detail: 'A commit, a branch switch or a merge, optionally on some branches only' },
   { value: 'afterTask', label: '$(checklist) After a VS Code task', detail: 'A task from tasks.json ended: each time, or only when it succeeds or fails' },
