@@ -219,6 +219,24 @@ describe('export to GitHub Actions', function () {
     assert.match(nightly.content, /# +nightly \(line 5\): Europe\/Berlin has daylight saving time/);
   });
 
+  it('a flow with fan-in and conditions: needs lists every upstream in the flow, if: says failure() or always(), and actionlint passes it', async () => {
+    const p = parsed(
+      'actions:\n  build:\n    run: make\n    on-git: commit\n  test:\n    run: make test\n    after: build\n  lint:\n    run: make lint\n    after: build\n' +
+        '  package:\n    run: make dist\n    after: [test, lint]\n    priority: 5\n  report:\n    run: ./report.sh\n    after: package\n    if: failure\n  clean:\n    run: rm -rf tmp\n    after: [build]\n    if: always\n',
+    );
+    assert.deepStrictEqual(p.problems, []);
+    const exp = exportGithubActions(p, { now: NOW });
+    assert.strictEqual(exp.workflows.length, 1);
+    const jobs = (parse(exp.workflows[0].content) as { jobs: Record<string, { needs?: string[]; if?: string }> }).jobs;
+    assert.deepStrictEqual(Object.keys(jobs), ['build', 'test', 'lint', 'clean', 'package', 'report']);
+    assert.deepStrictEqual(jobs.package.needs, ['lint', 'test']);
+    assert.strictEqual(jobs.report.if, '${{ failure() }}');
+    assert.strictEqual(jobs.clean.if, '${{ always() }}');
+    assert.strictEqual(jobs.package.if, undefined);
+    assert.ok(exp.warnings.some((w) => w.action === 'package' && w.key === 'priority'));
+    assert.deepStrictEqual(await lintWorkflows(exp.workflows, '.github/workflows'), []);
+  });
+
   it('maps each trigger and policy to its GitHub equivalent', () => {
     const exp = exportGithubActions(parsed(CORPUS), { now: NOW });
     const wf = (root: string) => parse(exp.workflows.find((w) => w.root === root)!.content) as Record<string, any>;
