@@ -16,43 +16,27 @@ import { relativeTime } from './model/relativeTime';
 const TITLE = 'Schedule Action';
 
 function pick<T>(step: number, total: number, placeholder: string, choices: Choice<T>[]): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { value: T }>();
-    qp.title = TITLE;
-    qp.step = step;
-    qp.totalSteps = total;
-    qp.placeholder = placeholder;
-    qp.items = choices.flatMap((c, i) => [
-      ...(c.group && c.group !== choices[i - 1]?.group ? [{ label: c.group, kind: vscode.QuickPickItemKind.Separator, value: c.value }] : []),
-      { label: c.label, description: c.description, detail: c.detail, value: c.value },
-    ]);
-    qp.matchOnDetail = true;
-    let done = false;
-    qp.onDidAccept(() => {
-      const chosen = qp.selectedItems[0];
-      if (!chosen) return;
-      done = true;
-      resolve(chosen.value);
-      qp.hide();
-    });
-    qp.onDidHide(() => {
-      if (!done) resolve(undefined);
-      qp.dispose();
-    });
-    qp.show();
-  });
+  return choose(step, total, placeholder, choices, false).then((v) => v?.[0]);
 }
 
 /** Several of the choices at once (checkboxes); at least one. */
 function pickMany<T>(step: number, total: number, placeholder: string, choices: Choice<T>[]): Promise<T[] | undefined> {
+  return choose(step, total, placeholder, choices, true);
+}
+
+function choose<T>(step: number, total: number, placeholder: string, choices: Choice<T>[], many: boolean): Promise<T[] | undefined> {
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { value: T }>();
     qp.title = TITLE;
     qp.step = step;
     qp.totalSteps = total;
     qp.placeholder = placeholder;
-    qp.canSelectMany = true;
-    qp.items = choices.map((c) => ({ label: c.label, description: c.description, detail: c.detail, value: c.value }));
+    qp.canSelectMany = many;
+    qp.items = choices.flatMap((c, i) => [
+      // Separators only in a single choice: checkboxes under group headings read as one list.
+      ...(!many && c.group && c.group !== choices[i - 1]?.group ? [{ label: c.group, kind: vscode.QuickPickItemKind.Separator, value: c.value }] : []),
+      { label: c.label, description: c.description, detail: c.detail, value: c.value },
+    ]);
     qp.matchOnDetail = true;
     let done = false;
     qp.onDidAccept(() => {
