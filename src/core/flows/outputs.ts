@@ -22,7 +22,8 @@ export function parseOutputs(text: string): ParsedOutputs {
   const problems: string[] = [];
   const lines = text.split(/\r?\n/);
   const set = (key: string, value: string, line: number) => {
-    if (!KEY.test(key)) problems.push(`line ${line}: "${key.slice(0, 40)}" is not a key (letters, digits, "_" and "-", not starting with a digit)`);
+    if (value.includes('\0')) problems.push(`line ${line}: the value of "${key.slice(0, 40)}" holds a NUL byte, which no environment variable can`);
+    else if (!KEY.test(key)) problems.push(`line ${line}: "${key.slice(0, 40)}" is not a key (letters, digits, "_" and "-", not starting with a digit)`);
     else if (!(key in outputs) && Object.keys(outputs).length >= MAX_OUTPUT_KEYS) problems.push(`line ${line}: more than ${MAX_OUTPUT_KEYS} keys; "${key}" was left out`);
     else outputs[key] = value;
   };
