@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Orchestrator } from '../../src/core/orchestrator';
 import type { Flow } from '../../src/core/model';
 import { layoutFlow, neighbour } from '../../webview/flowLayout';
+import { outputsEnv, parseOutputs } from '../../src/core/flows/outputs';
 import { groupFlows } from '../../src/extension/model/treeModel';
 import { cli, cliJson, engine, exited, lines, readFolder, sleep, spawnCli, tmpWorkspace, untilOwner, verifyClean, waitFor } from './helpers';
 
@@ -331,6 +332,20 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.strictEqual(flow.runs.filter((r) => r.name === 'flaky').length, 2, 'both tries are runs of the flow');
     assert.deepStrictEqual(lines(path.join(ws, 'after.txt')), ['ran']);
     await stopAndVerify();
+  });
+
+  it('reads outputs as GitHub reads GITHUB_OUTPUT, and names each line it cannot take', () => {
+    const r = parseOutputs('a=1\nb = two=2\n1bad=x\nnul=x\u0000y\nmulti<<END\nl1\n\nl3\nEND\nopen<<NEVER\nz\n');
+    assert.deepStrictEqual(r.outputs, { a: '1', b: ' two=2', multi: 'l1\n\nl3' });
+    assert.deepStrictEqual(r.problems, [
+      'line 3: "1bad" is not a key (letters, digits, "_" and "-", not starting with a digit)',
+      'line 4: the value of "nul" holds a NUL byte, which no environment variable can',
+      'line 10: "open<<NEVER" is never closed by a line "NEVER"',
+    ]);
+    const many = parseOutputs(Array.from({ length: 101 }, (_, i) => `k${i}=v`).join('\n'));
+    assert.strictEqual(Object.keys(many.outputs).length, 100);
+    assert.match(many.problems[0], /more than 100 keys/);
+    assert.deepStrictEqual(outputsEnv([{ name: 'build-app.v2', outputs: { 'x-y': '1' } }]), { SDLC_OUT_BUILD_APP_V2_X_Y: '1' });
   });
 
   it('lays a flow out in columns by depth, edges from each upstream, arrow keys along the graph', () => {
