@@ -18,6 +18,7 @@ import { readWebhookInfo } from '../core/webhookFiles';
 import type { FileAction } from '../core/definitions/actionsFile';
 import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals';
 import { ACTIONS_FILE } from '../core/definitions/keys';
+import { nearest } from '../core/nearest';
 import { displayText } from '../core/displayText';
 import { TRIGGER_FLAGS } from '../core/validate';
 import { actionJson, actionsText, flowsText, flowText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
@@ -98,6 +99,15 @@ with one running, that one applies it. If the running one does not take it withi
 `;
 
 class UsageError extends Error {}
+
+/** The commands, for suggesting the nearest one to a typo (the switch in main() is what runs them). */
+const COMMANDS = ['add', 'apply', 'list', 'validate', 'export', 'history', 'events', 'cancel', 'run-now', 'delete', 'pause', 'resume', 'run', 'verify', 'hook', 'flows', 'flow', 'stats', 'notifications', 'deliveries', 'replay', 'help'];
+
+/** " Did you mean …?" for a mistyped word, or nothing when no known word is near. */
+function didYouMean(word: string, known: string[], prefix = ''): string {
+  const near = nearest(word, known);
+  return near ? `; did you mean ${prefix}${near}?` : '';
+}
 
 /** How long `list` repeats a warning the engine recorded (a damaged journal, a database moved aside). */
 const WARNINGS_SHOWN_MS = 7 * 86_400_000;
@@ -586,11 +596,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}"; run "sdlc-orchestrator help"`);
+        throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS) || '; run "sdlc-orchestrator help"'}`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ValidationError || err instanceof NotFoundError || err instanceof CorruptDatabaseError) {
       process.stderr.write(`sdlc-orchestrator: ${err.message}\n`);
+      return 2;
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      // Node says "Unknown option '--evry'. …": name the flag meant, not the whole usage.
+      const flag = /'(-{1,2}[^']+)'/.exec((err as Error).message)?.[1] ?? '';
+      const hint = didYouMean(flag.replace(/^-+/, '').replace(/=.*$/, ''), Object.keys(OPTIONS), '--');
+      process.stderr.write(`sdlc-orchestrator: unknown option ${flag}${hint || '; "sdlc-orchestrator help" lists the options'}\n`);
       return 2;
     }
     if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
