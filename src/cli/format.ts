@@ -1,5 +1,6 @@
 // How the CLI shows actions, runs and events: JSON for scripts, aligned text for people.
 import { displayText } from '../core/displayText';
+import { sparkline, type Health } from '../core/health';
 import { describeTrigger, type Action, type Delivery, type Flow, type LifecycleEvent, type Notification } from '../core/model';
 import { redactTarget } from '../core/notify/notifySpec';
 import type { RunRow } from '../core/store/store';
@@ -28,6 +29,45 @@ export function actionsText(actions: Action[], now: number, names?: Map<string, 
       displayText(describeTrigger(a.trigger, names && ((id) => names.get(id)))),
     ]),
   ]);
+}
+
+/** A health figure as a person reads it. */
+function pct(h: Health): string {
+  return h.successRate === null ? '-' : `${Math.round(h.successRate * 100)}% of ${h.succeeded + h.failed}`;
+}
+
+function trendText(h: Health): string {
+  if (!h.trend) return '';
+  return h.trend.word === 'steady' ? 'steady' : `${h.trend.word} ×${h.trend.ratio === Infinity ? '∞' : h.trend.ratio.toFixed(1)}`;
+}
+
+export function statsText(list: { name: string; health: Health }[]): string {
+  if (!list.length) return 'no runs yet\n';
+  return table([
+    ['ACTION', 'SUCCEEDED', 'P50', 'P95', 'DURATIONS', 'TREND', 'FLAKY', 'LAST FAILURE'],
+    ...list.map(({ name, health: h }) => [
+      displayText(name),
+      pct(h),
+      h.p50Ms === null ? '-' : formatDuration(h.p50Ms),
+      h.p95Ms === null ? '-' : formatDuration(h.p95Ms),
+      sparkline(h.durations),
+      trendText(h),
+      h.flaky ? `flaky (${h.flips} flips)` : '',
+      h.lastFailure ? `${iso(h.lastFailure.endedAt)} ${displayText(h.lastFailure.reason ?? '')}` : '',
+    ]),
+  ]);
+}
+
+export function statText(name: string, h: Health): string {
+  const lines = [
+    `${displayText(name)}: ${h.runs} latest run(s) looked at — ${h.succeeded} succeeded, ${h.failed} failed, ${h.cancelled} cancelled`,
+    `success rate: ${h.successRate === null ? '-' : `${(h.successRate * 100).toFixed(1)}%`}`,
+    `duration: p50 ${h.p50Ms === null ? '-' : formatDuration(h.p50Ms)}, p95 ${h.p95Ms === null ? '-' : formatDuration(h.p95Ms)}  ${sparkline(h.durations, 50)}`,
+    `trend: ${h.trend ? `${trendText(h)} (the newer half's median against the older half's)` : 'too few runs to say'}`,
+    `flaky: ${h.flaky ? `yes — ${h.flips} switches between success and failure with its definition unchanged` : `no (${h.flips} switch(es))`}`,
+    `last failure: ${h.lastFailure ? `${iso(h.lastFailure.endedAt)}, run ${h.lastFailure.runId}: ${displayText(h.lastFailure.reason ?? `exit code ${h.lastFailure.exitCode}`)}` : 'none'}`,
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 export function flowsText(flows: Flow[], now: number): string {

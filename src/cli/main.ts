@@ -19,9 +19,10 @@ import type { FileAction } from '../core/definitions/actionsFile';
 import { ApprovalLedger, cliApprovalsFile } from '../core/definitions/approvals';
 import { ACTIONS_FILE } from '../core/definitions/keys';
 import { nearest } from '../core/nearest';
+import { healthOf } from '../core/health';
 import { displayText } from '../core/displayText';
 import { TRIGGER_FLAGS } from '../core/validate';
-import { actionJson, actionsText, flowsText, flowText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
+import { actionJson, actionsText, flowsText, flowText, statsText, statText, deliveriesText, deliveryJson, eventJson, eventText, notificationsText, runJson, runsText, verifyText } from './format';
 import { flowJson, notificationJson } from '../core/api/json';
 import { validateNotify } from '../core/notify/notifySpec';
 
@@ -64,6 +65,8 @@ usage:
                             post a delivery to the running orchestrator's webhook listener
   sdlc-orchestrator deliveries --workspace DIR [--limit N] [--json]   the webhook inbox
   sdlc-orchestrator replay  --workspace DIR DELIVERY_ID     deliver a stored delivery again
+  sdlc-orchestrator stats   --workspace DIR [ACTION] [--json]   how each action has been doing over its
+                            latest 50 runs: success rate, p50/p95 duration and trend, flaky, last failure
   sdlc-orchestrator notifications --workspace DIR [--limit N] [--json]   the notification outbox
   sdlc-orchestrator verify  --workspace DIR [--json]   fold the lifecycle log and compare it with the
                             tables: exit 0 when they agree, 1 when they differ, 2 when unreadable
@@ -574,6 +577,20 @@ export async function main(argv: string[]): Promise<number> {
         });
         if (!flow) throw new NotFoundError(sub);
         out(values.json ? `${JSON.stringify(flowJson(flow))}\n` : flowText(flow, now));
+        return 0;
+      }
+      case 'stats': {
+        const ref = positionals[1];
+        const list = await readState(workspaceOf(values), (db) => {
+          if (ref) {
+            const a = db.store.findAction(ref);
+            if (!a) throw new NotFoundError(ref);
+            return [{ id: a.id, name: a.name, health: healthOf(db.store, a.id) }];
+          }
+          return db.store.actionsWithRuns(10_000).map((a) => ({ ...a, health: healthOf(db.store, a.id) }));
+        });
+        if (values.json) out(`${JSON.stringify(list.map(({ name, health }) => ({ name, ...health, trend: health.trend && { ...health.trend, ratio: Number.isFinite(health.trend.ratio) ? health.trend.ratio : null } })))}\n`);
+        else out(ref ? statText(list[0].name, list[0].health) : statsText(list));
         return 0;
       }
       case 'notifications': {

@@ -146,6 +146,8 @@ export interface Run {
   cause: string; // what started it: 'schedule', 'retry', 'manual', 'after:<runId>', 'webhook:<id>', 'change', 'git:<event>', 'open', 'task:<label>', 'rerun'
   /** The flow run it is a step of (null or absent: a run of an action nothing follows). */
   flowId?: string | null;
+  /** When it could have started (its due time, or when it was queued); before start: it waited for a slot. */
+  queuedAt?: number | null;
   /** What it wrote to $SDLC_OUTPUT (key=value lines), read when it ended; for flow steps only. */
   outputs?: Record<string, string>;
   /** Where it ran when isolated in a git worktree (kept after a failure, for inspection). */

@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from './log';
 import { FINISHED_ACTION_STATES, isDevTriggered, type Action, type ActionInput, type ActionStatus, type CatchUpPolicy, type Flow, type LifecycleEvent, type RunSummary } from './model';
 import { FLOW_ENV, OUTPUT_ENV, readOutputFile } from './flows/outputs';
 import { isolatedRunner, Worktrees } from './flows/worktree';
+import { healthOf, type Health } from './health';
 import { findGitDirs, readHead } from './triggers/gitState';
 import type { FileAction, ParsedActionsFile, Problem } from './definitions/actionsFile';
 import type { ActionsFileSource } from './definitions/actionsFileSource';
@@ -1127,6 +1128,12 @@ export class Orchestrator {
   /** Runs an ended flow's failed (and cancelled) steps and everything after them again, in the same flow. */
   rerunFlow(id: string): Promise<Flow> {
     return this.request({ op: 'rerunFlow', id }) as Promise<Flow>;
+  }
+
+  /** How an action has been doing over its latest runs (success rate, durations, flaky). */
+  health(actionId: string): Health | undefined {
+    const store = this.db?.store;
+    return store ? healthOf(store, actionId) : undefined;
   }
 
   /** Flow runs, latest first. */

@@ -151,7 +151,7 @@ export class Transitions {
   }
 
   /** Writes what the columns of a definition hold beyond its row: its upstreams and priority. */
-  private indexDefinition(id: string, trigger: Trigger, priority: number | undefined, before?: ActionRow): void {
+  private indexDefinition(id: string, trigger: Trigger, priority: number | undefined, before?: ActionRow, definedAt?: number): void {
     const ups = upstreamsOf(trigger);
     if (!before || JSON.stringify(upstreamsOf(before.trigger)) !== JSON.stringify(ups)) {
       if (before) this.store.write('deleteUpstreams', [id]);
@@ -159,6 +159,7 @@ export class Transitions {
     }
     const p = priority ?? 0;
     if (p !== (before?.policy.priority ?? 0)) this.store.write('setPriority', [p, id]);
+    if (definedAt !== undefined) this.store.write('setDefinedAt', [definedAt, id]);
     if (this.levels && !this.levels.includes(p)) this.levels = [...this.levels, p].sort((x, y) => y - x);
     this.flows.invalidate();
   }
@@ -238,7 +239,7 @@ export class Transitions {
         v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, 0, null,
         v.dueAt, v.dueAt === null ? null : dueKey(v.dueAt, v.id), 0, 0, 0, v.idempotencyKey, upstream, hook, now, now, null, null,
       ]);
-      this.indexDefinition(v.id, v.trigger, v.policy.priority);
+      this.indexDefinition(v.id, v.trigger, v.policy.priority, undefined, now);
       const row = this.store.getAction(v.id)!;
       if (isDevTriggered(v.trigger)) this.definitionsVersion++;
       this.record(now, 'task.accepted', row, null, {
@@ -264,7 +265,7 @@ export class Transitions {
       v.dueAt, isRecurring(v.trigger) ? v.dueAt : null, dueAt, dueAt === null ? null : dueKey(dueAt, v.id),
       upstream, hook, now, now, defHash, gate,
     ]);
-    this.indexDefinition(v.id, v.trigger, v.policy.priority);
+    this.indexDefinition(v.id, v.trigger, v.policy.priority, undefined, now);
     const row = this.store.getAction(v.id)!;
     if (isDevTriggered(v.trigger)) this.definitionsVersion++;
     this.record(now, 'task.accepted', row, null, {
@@ -287,7 +288,8 @@ export class Transitions {
       JSON.stringify(v.trigger), JSON.stringify(v.run), JSON.stringify(v.policy), upstream, hook, 'file', defHash, gate, before.id, before.status,
     ]);
     if (n !== 1) throw new Error(`action ${before.id} changed underneath (expected status ${before.status})`);
-    this.indexDefinition(before.id, v.trigger, v.policy.priority, before);
+    // A new command or policy starts the record the flaky mark reads afresh.
+    this.indexDefinition(before.id, v.trigger, v.policy.priority, before, changed.length ? now : undefined);
     const a: ActionRow = { ...before, trigger: v.trigger, run: v.run, policy: v.policy, source: 'file', defHash, gate, needsApproval: gate !== null };
     const triggerChanged = JSON.stringify(before.trigger) !== JSON.stringify(v.trigger);
     if (triggerChanged) {
@@ -343,6 +345,7 @@ export class Transitions {
     let data: Record<string, string> = {};
     let scheduledFor: number | null = null;
     let flowId: string | null = null;
+    let queuedAt = now;
     if (timeRun) {
       scheduledFor = a.occurrenceAt ?? a.nextAt;
       if (isRecurring(a.trigger) && !retry) {
@@ -396,13 +399,15 @@ export class Transitions {
       cause = trigger.cause;
       data = trigger.data;
       flowId = trigger.flowId;
+      queuedAt = trigger.createdAt;
       a.pending -= 1;
       a.pendingSince = a.pending > 0 ? now : null;
       a.attempt = 1;
     }
     const runId = uuidv4();
     const deadline = a.policy.timeoutMs !== undefined ? now + a.policy.timeoutMs : null;
-    this.store.write('insertRun', [runId, a.id, a.name, a.run.runner, a.attempt, scheduledFor, now, cause, JSON.stringify(data), this.owner, deadline]);
+    if (timeRun) queuedAt = retry ? (before.nextAt ?? now) : (scheduledFor ?? now);
+    this.store.write('insertQueuedRun', [runId, a.id, a.name, a.run.runner, a.attempt, scheduledFor, now, cause, JSON.stringify(data), this.owner, deadline, Math.min(queuedAt, now)]);
     // Retries carry the delivery too (their data is the first attempt's).
     if (data[WEBHOOK_ENV.deliveryId]) this.store.write('setRunDelivery', [data[WEBHOOK_ENV.deliveryId], runId]);
     // A step of a flow starts; a run of an action others follow opens a flow of its own.

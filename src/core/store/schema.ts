@@ -186,6 +186,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE triggers ADD COLUMN flow_id TEXT;
   CREATE INDEX triggers_flow ON triggers(flow_id) WHERE flow_id IS NOT NULL;
   `,
+  `
+  ALTER TABLE actions ADD COLUMN defined_at INTEGER;  -- when its definition (trigger, run, policy) last changed
+  UPDATE actions SET defined_at = created_at;
+  ALTER TABLE runs ADD COLUMN queued_at INTEGER;      -- when it could have started: its due time, or when it was queued
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -91,6 +91,11 @@ export const WRITES = {
   deleteFlow: "DELETE FROM flows WHERE flow_id = ? AND status != 'running'",
   deleteFlowSteps: 'DELETE FROM flow_steps WHERE flow_id = ?',
   deleteFlowEdges: 'DELETE FROM flow_edges WHERE flow_id = ?',
+  // ---- insight (schema 7) ----
+  /** insertRun, with when the run could have started (the wait for a slot is the difference). */
+  insertQueuedRun: `INSERT INTO runs (run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, cause, data, owner, deadline, queued_at)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
+  setDefinedAt: 'UPDATE actions SET defined_at = ? WHERE id = ?',
 } as const;
 export type WriteName = keyof typeof WRITES;
 export type Op = [WriteName, SqlValue[]];
@@ -98,7 +103,7 @@ export type Op = [WriteName, SqlValue[]];
 const ACTION_COLUMNS = `id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since, due_at, attempt,
   running, held, idempotency_key, created_at, updated_at, last_run_id, reason, source, def_hash, gate`;
 const RUN_COLUMNS =
-  'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline, flow_id, outputs, worktree';
+  'run_id, action_id, name, runner, status, attempt, scheduled_for, started_at, ended_at, exit_code, reason, output_tail, cause, data, owner, deadline, flow_id, outputs, worktree, queued_at';
 
 /** The action row with the columns the engine keeps but callers do not see. */
 export interface ActionRow extends Action {
@@ -187,6 +192,7 @@ function toRun(r: Row): RunRow {
     flowId: (r.flow_id as string | null) ?? null,
     ...(r.outputs ? { outputs: JSON.parse(r.outputs as string) } : {}),
     worktree: (r.worktree as string | null) ?? null,
+    queuedAt: (r.queued_at as number | null) ?? null,
   };
 }
 
@@ -205,13 +211,14 @@ function toRunSummary(r: Row): RunSummary {
     reason: r.reason as string | null,
     cause: r.cause as string,
     flowId: (r.flow_id as string | null) ?? null,
+    queuedAt: (r.queued_at as number | null) ?? null,
     command: r.task ? `task: ${r.task}` : ((r.command as string | null) ?? undefined),
     trigger: (r.trigger_kind as TriggerKind | null) ?? undefined,
   };
 }
 
 /** A run without its output or trigger data, and its action's command and trigger kind joined in. */
-const RUN_SUMMARY_SELECT = `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause, r.flow_id,
+const RUN_SUMMARY_SELECT = `SELECT r.run_id, r.action_id, r.name, r.runner, r.status, r.attempt, r.started_at, r.ended_at, r.exit_code, r.reason, r.cause, r.flow_id, r.queued_at,
     json_extract(a.run, '$.command') AS command, json_extract(a.run, '$.task') AS task, json_extract(a.trigger, '$.kind') AS trigger_kind
   FROM runs r LEFT JOIN actions a ON a.id = r.action_id`;
 
@@ -671,9 +678,9 @@ export class Store {
   // ---- queued triggers ----
 
   /** The oldest queued trigger of an action. */
-  nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string>; flowId: string | null } | undefined {
-    const r = this.one('SELECT id, cause, data, flow_id FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
-    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string), flowId: (r.flow_id as string | null) ?? null };
+  nextTrigger(actionId: string): { id: number; cause: string; data: Record<string, string>; flowId: string | null; createdAt: number } | undefined {
+    const r = this.one('SELECT id, cause, data, flow_id, created_at FROM triggers WHERE action_id = ? ORDER BY id LIMIT 1', [actionId]);
+    return r && { id: r.id as number, cause: r.cause as string, data: JSON.parse(r.data as string), flowId: (r.flow_id as string | null) ?? null, createdAt: r.created_at as number };
   }
 
   /** A flow's queued step runs. */
@@ -876,6 +883,37 @@ export class Store {
 
   runningFlowIds(): string[] {
     return this.all("SELECT flow_id FROM flows WHERE status = 'running'").map((r) => r.flow_id as string);
+  }
+
+  /**
+   * An action's latest `limit` ended runs, newest first: what its health is computed from (the
+   * runs_action index walks back from the newest; running runs are skipped).
+   */
+  recentEnded(actionId: string, limit: number): { runId: string; status: RunStatus; startedAt: number; endedAt: number; exitCode: number | null; reason: string | null }[] {
+    return this.all(
+      'SELECT run_id, status, started_at, ended_at, exit_code, reason FROM runs WHERE action_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC LIMIT ?',
+      [actionId, limit],
+    ).map((r) => ({ runId: r.run_id as string, status: r.status as RunStatus, startedAt: r.started_at as number, endedAt: r.ended_at as number, exitCode: r.exit_code as number | null, reason: r.reason as string | null }));
+  }
+
+  /** The latest failed run among an action's newest `within` runs (a bounded walk of runs_action). */
+  lastFailure(actionId: string, within: number): { runId: string; endedAt: number; exitCode: number | null; reason: string | null } | undefined {
+    const r = this.one(
+      `SELECT run_id, ended_at, exit_code, reason FROM (SELECT run_id, status, started_at, ended_at, exit_code, reason FROM runs WHERE action_id = ? ORDER BY started_at DESC LIMIT ?)
+       WHERE status = 'failed' ORDER BY started_at DESC LIMIT 1`,
+      [actionId, within],
+    );
+    return r && { runId: r.run_id as string, endedAt: r.ended_at as number, exitCode: r.exit_code as number | null, reason: r.reason as string | null };
+  }
+
+  /** When an action's definition (trigger, run, policy) last changed (null: from before schema 7). */
+  definedAt(actionId: string): number | null {
+    return (this.one('SELECT defined_at FROM actions WHERE id = ?', [actionId])?.defined_at as number | null | undefined) ?? null;
+  }
+
+  /** Ids and names of the actions that have runs, for `stats` (stored actions; finished ones too). */
+  actionsWithRuns(limit: number): { id: string; name: string }[] {
+    return this.all('SELECT id, name FROM actions a WHERE EXISTS (SELECT 1 FROM runs r WHERE r.action_id = a.id) ORDER BY name LIMIT ?', [limit]).map((r) => ({ id: r.id as string, name: r.name as string }));
   }
 
   /** Runs of a flow, oldest first. */
