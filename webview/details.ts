@@ -4,7 +4,7 @@ import { displayText } from '../src/core/displayText';
 import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import type { DeliveryDetails, Details, NotificationView, PanelOp, PanelRun, Payload } from './protocol';
-import { badge, button, dataGrid, el, icon, tabs } from './ui/components';
+import { badge, button, el, icon, tabs } from './ui/components';
 import { attemptText, exportText, notificationText, runOutcome, timelineRows } from './viewModel';
 import { renderFlow } from './flowGraph';
 
@@ -137,20 +137,51 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
   return box;
 }
 
+/**
+ * The lifecycle events as a table: ids stay on one line, shortened, with the whole id on hover
+ * and in what is copied (a selection over short ids copies the full ones).
+ */
 function timeline(d: Details): HTMLElement {
-  const rows = timelineRows(d.timeline).map((t) => ({ seq: String(t.seq), time: t.time, type: t.type, run: t.run, detail: t.detail }));
+  const rows = timelineRows(d.timeline);
   if (!rows.length) return el('p', 'muted', 'No events recorded for this action.');
-  return dataGrid(
-    [
-      { key: 'seq', title: 'Seq', width: '56px' },
-      { key: 'time', title: 'Time', width: '172px' },
-      { key: 'type', title: 'Event', width: '130px' },
-      { key: 'run', title: 'Run', width: '100px' },
-      { key: 'detail', title: 'Detail', width: 'minmax(160px, 1fr)' },
-    ],
-    rows,
-    'Lifecycle timeline',
-  );
+  const table = el('table', 'timeline-table');
+  table.setAttribute('aria-label', 'Lifecycle timeline');
+  const head = el('tr');
+  for (const title of ['Seq', 'Time', 'Event', 'Run', 'Detail']) {
+    const th = el('th', '', title);
+    th.scope = 'col';
+    head.append(th);
+  }
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  for (const r of rows) {
+    const tr = el('tr', `tone-${r.tone ?? 'plain'}`);
+    const run = el('td', 'id-cell');
+    if (r.runId) {
+      const id = el('span', 'short-id', r.run);
+      id.title = r.runId;
+      id.dataset.full = r.runId;
+      id.setAttribute('aria-label', `run ${r.runId}`);
+      run.append(id);
+    }
+    tr.append(el('td', 'num', String(r.seq)), el('td', 'nowrap', r.time), el('td', 'nowrap', r.type), run, el('td', '', r.detail));
+    body.append(tr);
+  }
+  table.append(thead, body);
+  table.addEventListener('copy', (e) => {
+    const sel = document.getSelection();
+    if (!sel || sel.isCollapsed) return;
+    const ids = [...table.querySelectorAll<HTMLElement>('.short-id')].filter((x) => sel.containsNode(x, true));
+    if (!ids.length) return;
+    let text = sel.toString();
+    for (const x of ids) text = text.replace(x.textContent ?? '', x.dataset.full ?? '');
+    e.clipboardData?.setData('text/plain', text);
+    e.preventDefault();
+  });
+  const box = el('div', 'timeline-scroll');
+  box.append(table);
+  return box;
 }
 
 /** The action's notifications, newest first, each with its attempts: where it went, what answered. */

@@ -433,7 +433,9 @@ export interface TimelineRow {
   time: string;
   type: string;
   detail: string;
+  /** The run id shortened to its first 8 characters ('' for none); `runId` is all of it. */
   run: string;
+  runId: string;
   tone: Tone;
 }
 
@@ -495,5 +497,5 @@ export function attemptText(a: NotificationView['attempts'][number]): string {
 export function timelineRows(entries: (TimelineEntry | LifecycleEvent)[]): TimelineRow[] {
   return [...entries]
     .sort((a, b) => a.seq - b.seq)
-    .map((e) => ({ seq: e.seq, time: clockTime(e.ts), type: e.type, detail: eventDetail(e), run: e.runId ? e.runId.slice(0, 8) : '', tone: TYPE_TONE[e.type] }));
+    .map((e) => ({ seq: e.seq, time: clockTime(e.ts), type: e.type, detail: eventDetail(e), run: e.runId ? e.runId.slice(0, 8) : '', runId: e.runId ?? '', tone: TYPE_TONE[e.type] }));
 }

@@ -4,9 +4,6 @@
 import {
   provideVSCodeDesignSystem,
   vsCodeButton,
-  vsCodeDataGrid,
-  vsCodeDataGridCell,
-  vsCodeDataGridRow,
   vsCodeDivider,
   vsCodeDropdown,
   vsCodeOption,
@@ -19,9 +16,6 @@ import {
 export function registerComponents(): void {
   provideVSCodeDesignSystem().register(
     vsCodeButton(),
-    vsCodeDataGrid(),
-    vsCodeDataGridCell(),
-    vsCodeDataGridRow(),
     vsCodeDivider(),
     vsCodeDropdown(),
     vsCodeOption(),
@@ -130,16 +124,6 @@ export function divider(): HTMLElement {
 }
 
 /** A read-only grid of text cells with a header row (keyboard navigable, announced as a grid). */
-export function dataGrid(columns: { key: string; title: string; width: string }[], rows: Record<string, string>[], label: string): HTMLElement {
-  const grid = document.createElement('vscode-data-grid') as HTMLElement & { rowsData: unknown; columnDefinitions: unknown; gridTemplateColumns: string };
-  grid.setAttribute('aria-label', label);
-  grid.setAttribute('generate-header', 'sticky');
-  grid.gridTemplateColumns = columns.map((c) => c.width).join(' ');
-  grid.columnDefinitions = columns.map((c) => ({ columnDataKey: c.key, title: c.title }));
-  grid.rowsData = rows;
-  return grid;
-}
-
 /** Tabs over views; `onChange` gets the id of the tab shown. */
 export function tabs(items: { id: string; label: string; count?: number; content: HTMLElement }[], active: string, onChange: (id: string) => void): HTMLElement {
   const panels = document.createElement('vscode-panels');

@@ -71,9 +71,9 @@ describe('9. the orchestrator panel', function () {
       console.log(`      panel drew the finished run ${lag} ms after the event`);
       await finished.click();
       await frame.locator('vscode-panel-tab', { hasText: 'Timeline' }).click();
-      const grid = frame.locator('vscode-data-grid[aria-label="Lifecycle timeline"]');
+      const grid = frame.locator('table[aria-label="Lifecycle timeline"]');
       await grid.waitFor({ timeout: 10_000 });
-      for (const type of ['task.accepted', 'task.started', 'task.completed']) await grid.locator('vscode-data-grid-cell', { hasText: type }).first().waitFor({ timeout: 10_000 });
+      for (const type of ['task.accepted', 'task.started', 'task.completed']) await grid.locator('td', { hasText: type }).first().waitFor({ timeout: 10_000 });
       await shot('timeline');
       await crop('panel-timeline', { x: 348, y: 70, width: 1052, height: 400 });
 
