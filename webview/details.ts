@@ -7,6 +7,7 @@ import type { DeliveryDetails, Details, NotificationView, PanelOp, PanelRun, Pay
 import { badge, button, el, icon, tabs } from './ui/components';
 import { attemptText, exportText, notificationText, runOutcome, timelineRows } from './viewModel';
 import { renderFlow } from './flowGraph';
+import { healthFacts } from './healthView';
 
 export interface DetailsEvents {
   act(op: PanelOp, target?: { flowId?: string; runId?: string }): void;
@@ -100,6 +101,7 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
   } else {
     box.append(el('p', 'notice', 'This action was deleted; its runs stay in the history.'));
   }
+  if (d.health) box.append(el('h3', '', 'Health'), facts(healthFacts(d.health, (runId) => on.selectRun(runId, d.actionId))));
   const r = d.run;
   if (r) {
     box.append(

@@ -5,6 +5,7 @@
 // No DOM and no vscode here: the transport is passed in, so the protocol runs in plain mocha.
 import type { Action, ActionStatus, Delivery, EventType, Flow, LifecycleEvent, RunSummary, TriggerKind } from '../src/core/model';
 import type { WhenKind } from '../src/extension/model/whenChoices';
+import type { Health } from '../src/core/health';
 
 /** Bumped when a message changes shape; a webview restored from an older build asks again. */
 export const PROTOCOL_VERSION = 1;
@@ -96,6 +97,8 @@ export interface Details {
   };
   /** The flow run the shown run is a step of: its steps (topological order), live. */
   flow?: FlowView;
+  /** How the action has been doing over its latest runs. */
+  health?: Health;
   runs: PanelRun[];
   nextRuns: number[];
   timeline: TimelineEntry[];

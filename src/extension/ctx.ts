@@ -11,7 +11,7 @@ import { ProcessRunner } from '../core/processRunner';
 import type { RunRow } from '../core/store/store';
 import { FolderHost } from './folderHost';
 import { channelLogger } from './log';
-import { buildTree, type FolderView, type TreeNode } from './model/treeModel';
+import { buildTree, healthLines, type FolderView, type TreeNode } from './model/treeModel';
 import type { StatusState } from './model/statusModel';
 import { RUN_SCHEME, RunOutputProvider, runUri } from './runOutput';
 import { DELIVERY_SCHEME, DeliveryProvider, deliveryUri } from './deliveryDocument';
@@ -44,7 +44,13 @@ export class Ctx implements vscode.Disposable {
   readonly log: Logger = channelLogger(this.channel);
   private readonly terminalRunner = new TerminalRunner();
   private readonly runners = { task: new TaskRunner(), terminal: this.terminalRunner, process: new ProcessRunner() };
-  readonly tree = new OrchestratorTree(() => this.buildTree());
+  readonly tree = new OrchestratorTree(
+    () => this.buildTree(),
+    (node) => {
+      const h = node.actionId ? this.hosts.get(node.folder ?? '')?.orchestrator?.health(node.actionId) : undefined;
+      return h && healthLines(h);
+    },
+  );
   private readonly statusBar = new StatusBar();
   private treeView: vscode.TreeView<TreeNode> | undefined;
   private panelManager: PanelManager | undefined;

@@ -10,7 +10,18 @@ export class OrchestratorTree implements vscode.TreeDataProvider<TreeNode> {
   private roots: TreeNode[] = [];
   private pending: NodeJS.Timeout | undefined;
 
-  constructor(private readonly build: () => TreeNode[]) {}
+  constructor(
+    private readonly build: () => TreeNode[],
+    /** Health lines for an action's tooltip, read only when the tooltip is about to show. */
+    private readonly healthOf: (node: TreeNode) => string[] | undefined = () => undefined,
+  ) {}
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind !== 'action') return item;
+    const lines = this.healthOf(node);
+    if (lines?.length) item.tooltip = `${node.tooltip ?? node.label}\n\n${lines.join('\n')}`;
+    return item;
+  }
 
   /** Coalesces bursts of changes into one refresh. */
   refresh(): void {

@@ -95,6 +95,7 @@ export function detailsOf(orch: Orchestrator, actionId: string, runId: string | 
     ...(runRow?.flowId ? { flow: flowViewOf(orch, runRow.flowId) } : {}),
     runs,
     nextRuns: action ? nextRuns(action, now) : [],
+    ...(action ? { health: orch.health(action.id) } : {}),
     timeline,
     payload,
     ...(notifications.length ? { notifications } : {}),

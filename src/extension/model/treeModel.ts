@@ -4,6 +4,7 @@ import { causeText, shortCause } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Flow, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
+import type { Health } from '../../core/health';
 
 export interface TreeNode {
   /** Stable across refreshes, so expansion and selection survive. */
@@ -109,6 +110,19 @@ function actionTooltip(a: Action, names: Map<string, string>): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** An action's health in a few lines, for its tooltip (read when the tooltip is shown, not per render). */
+export function healthLines(h: Health): string[] {
+  if (!h.runs) return ['Health: no runs yet'];
+  const rate = h.successRate === null ? 'no run succeeded or failed yet' : `${Math.round(h.successRate * 100)}% of the last ${h.succeeded + h.failed} succeeded`;
+  const times = h.p50Ms === null ? '' : ` · p50 ${shortDuration(h.p50Ms)}, p95 ${shortDuration(h.p95Ms!)}`;
+  const trend = h.trend && h.trend.word !== 'steady' ? ` · getting ${h.trend.word} (×${Number.isFinite(h.trend.ratio) ? h.trend.ratio.toFixed(1) : '∞'})` : '';
+  return [
+    `Health: ${rate}${times}${trend}`,
+    ...(h.flaky ? [`Flaky: ${h.flips} switches between success and failure with its definition unchanged`] : []),
+    ...(h.lastFailure ? [`Last failure: ${new Date(h.lastFailure.endedAt).toLocaleString()}${h.lastFailure.reason ? ` (${h.lastFailure.reason})` : ''}`] : []),
+  ];
 }
 
 /** A run that ended without an exit code: say how, in a word the row has room for. */
