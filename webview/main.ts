@@ -8,6 +8,8 @@ import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type Delivery
 import { TreeView } from './tree';
 import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
+import { GanttView } from './gantt';
+import { WINDOWS, type GanttWindow } from './ganttModel';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 
@@ -20,6 +22,9 @@ interface PageState {
   scrollTop: number;
   tab: string;
   adding?: AddForm;
+  /** The list (tree and details) or the Gantt view of runs over time. */
+  view?: 'list' | 'gantt';
+  ganttWindow?: GanttWindow;
 }
 
 const vscode = acquireVsCodeApi();
@@ -75,7 +80,25 @@ const tree = new TreeView({
 });
 const main = el('main', 'main');
 main.append(tree.element, side);
-app.append(header, filterBar, notice, main, status);
+const gantt = new GanttView({
+  open: (run) => {
+    // A bar opens its run in the list's details.
+    state.view = 'list';
+    state.selected = { key: `r:${run.runId}`, actionId: run.actionId, runId: run.runId };
+    state.tab = 'overview';
+    save();
+    showView();
+    draw();
+    tree.reveal(`r:${run.runId}`);
+    void loadDetails();
+  },
+  windowChanged: (w) => {
+    state.ganttWindow = w;
+    save();
+    void loadGantt();
+  },
+});
+app.append(header, filterBar, notice, main, gantt.element, status);
 app.setAttribute('aria-busy', 'true');
 side.append(el('p', 'muted', 'Loading…'));
 
@@ -119,7 +142,7 @@ let headerKey = '';
 function drawHeader(): void {
   const s = snapshot;
   // Redrawn only when what it shows changes: not on every pushed change.
-  const key = JSON.stringify([s?.folder, s?.folders.length, s?.notice, s?.following, model.paused]);
+  const key = JSON.stringify([s?.folder, s?.folders.length, s?.notice, s?.following, model.paused, state.view]);
   if (key === headerKey) return;
   headerKey = key;
   const parts: HTMLElement[] = [el('h1', '', 'SDLC Orchestrator')];
@@ -144,6 +167,9 @@ function drawHeader(): void {
   parts.push(spacer);
   if (s && !s.notice) {
     parts.push(
+      state.view === 'gantt'
+        ? button('List', { icon: 'list-tree', title: 'Back to the queue, the history and the details', onClick: () => setView('list') })
+        : button('Runs over time', { icon: 'graph-line', title: 'A Gantt chart of the runs: one lane per action', onClick: () => setView('gantt') }),
       button('Add action', { icon: 'add', appearance: 'primary', onClick: () => openForm() }),
       model.paused
         ? button('Resume all', { icon: 'debug-continue', onClick: () => act('resumeAll') })
@@ -256,7 +282,34 @@ function drawSide(): void {
   redraw(side, renderDetails(details, state.tab, Date.now(), on));
 }
 
+/** Shows the list or the Gantt view (the header's button). */
+function setView(view: 'list' | 'gantt'): void {
+  state.view = view;
+  save();
+  showView();
+  drawHeader();
+  if (view === 'gantt') void loadGantt().then(() => (gantt.element.querySelector('.gantt-chart') as HTMLElement | null)?.focus());
+}
+
+function showView(): void {
+  const noticed = Boolean(snapshot?.notice);
+  const inGantt = state.view === 'gantt' && !noticed;
+  main.classList.toggle('hidden', noticed || inGantt);
+  filterBar.classList.toggle('hidden', noticed || inGantt);
+  gantt.element.classList.toggle('hidden', !inGantt);
+}
+
+/** The runs of the chosen window, read once; after that the change feed keeps it live. */
+async function loadGantt(): Promise<void> {
+  if (!model.folder) return;
+  const w = state.ganttWindow ?? 'hour';
+  const now = Date.now();
+  const r = await end.request('gantt', { folder: model.folder, from: now - WINDOWS[w], to: now }).catch((err: Error) => (showStatus(err.message, true), undefined));
+  if (r) gantt.load(r.runs, w, now, r.truncated);
+}
+
 function openForm(): void {
+  if (state.view === 'gantt') setView('list');
   state.adding = state.adding ?? { name: '', command: '', runner: 'task', when: 'in', value: '' };
   save();
   drawSide();
@@ -305,8 +358,8 @@ function load(s: Snapshot): void {
   notice.textContent = s.notice ?? '';
   notice.classList.toggle('hidden', !s.notice);
   // Untrusted, not started, or failed: an empty tree would only mislead.
-  main.classList.toggle('hidden', Boolean(s.notice));
-  filterBar.classList.toggle('hidden', Boolean(s.notice));
+  showView();
+  if (state.view === 'gantt') void loadGantt();
   drawFilterBar();
   draw();
   void loadOlderHistory(s.folder);
@@ -320,6 +373,7 @@ end.on('snapshot', (s) => {
 end.on('delta', (d) => {
   if (d.folder !== model.folder) return;
   const touched = model.apply(d);
+  if (state.view === 'gantt') gantt.upsert(d.runs, Date.now());
   for (const e of d.events) pendingEventTs = Math.max(pendingEventTs, e.ts);
   draw();
   const sel = state.selected;

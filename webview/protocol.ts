@@ -13,6 +13,9 @@ export const PROTOCOL_VERSION = 1;
 /** A run as the panel lists it: no output, plus its action's command and trigger kind. */
 export type PanelRun = RunSummary;
 
+/** The most runs the Gantt view is sent for one window. */
+export const GANTT_LIMIT = 20_000;
+
 export interface Filter {
   text: string;
   /** An action state (queue) or a run state (history); '' is any. */
@@ -176,6 +179,8 @@ export interface Requests {
   history: { params: { folder: string; before: { endedAt: number; runId: string } | undefined; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
   details: { params: { folder: string; actionId: string; runId?: string }; result: Details | undefined };
   delivery: { params: { folder: string; deliveryId: string }; result: DeliveryDetails | undefined };
+  /** The runs of a time window, for the Gantt view (at most GANTT_LIMIT, newest first). */
+  gantt: { params: { folder: string; from: number; to: number }; result: { runs: PanelRun[]; truncated: boolean } };
   act: { params: { folder: string; op: PanelOp; actionId?: string; flowId?: string; runId?: string }; result: { done: boolean; message?: string } };
   validate: { params: { folder: string; form: AddForm }; result: FormFeedback };
   add: { params: { folder: string; form: AddForm }; result: { feedback: FormFeedback; actionId?: string } };
@@ -204,7 +209,7 @@ export type Message =
   | { kind: 'push'; event: keyof Pushes; data: unknown };
 
 const PUSHES: readonly (keyof Pushes)[] = ['snapshot', 'delta', 'exports', 'select'];
-const METHODS: readonly Method[] = ['ready', 'history', 'details', 'delivery', 'act', 'validate', 'add', 'saveFilter', 'showOutput', 'showDelivery', 'replay'];
+const METHODS: readonly Method[] = ['ready', 'history', 'details', 'delivery', 'gantt', 'act', 'validate', 'add', 'saveFilter', 'showOutput', 'showDelivery', 'replay'];
 
 /** Checks the envelope of anything received: the other side is code, but a webview is untrusted input. */
 export function asMessage(m: unknown): Message | undefined {

@@ -916,6 +916,16 @@ export class Store {
     return this.all('SELECT id, name FROM actions a WHERE EXISTS (SELECT 1 FROM runs r WHERE r.action_id = a.id) ORDER BY name LIMIT ?', [limit]).map((r) => ({ id: r.id as string, name: r.name as string }));
   }
 
+  /**
+   * The runs a time window shows, newest first: those that ended in it (the runs_ended index
+   * walks back from `to`) and those still running. At most `limit`.
+   */
+  runsInWindow(from: number, to: number, limit: number): RunSummary[] {
+    const ended = this.all(`${RUN_SUMMARY_SELECT} WHERE r.ended_at IS NOT NULL AND r.ended_at >= ? AND r.started_at <= ? ORDER BY r.ended_at DESC LIMIT ?`, [from, to, limit]).map(toRunSummary);
+    const running = this.all(`${RUN_SUMMARY_SELECT} WHERE r.status = 'running' AND r.started_at <= ?`, [to]).map(toRunSummary);
+    return [...running, ...ended].slice(0, limit);
+  }
+
   /** Runs of a flow, oldest first. */
   runSummariesOfFlow(flowId: string): RunSummary[] {
     return this.all(`${RUN_SUMMARY_SELECT} WHERE r.flow_id = ? ORDER BY r.started_at`, [flowId]).map(toRunSummary);
