@@ -99,6 +99,7 @@ const gantt = new GanttView({
   },
 });
 app.append(header, filterBar, notice, main, gantt.element, status);
+gantt.element.classList.toggle('hidden', state.view !== 'gantt');
 app.setAttribute('aria-busy', 'true');
 side.append(el('p', 'muted', 'Loading…'));
 

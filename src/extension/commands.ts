@@ -12,6 +12,7 @@ import { actionsFileOf } from './actionsFileSupport';
 import { fileActionNames, scheduleActionWizard, writeToActionsFile } from './scheduleWizard';
 import { readWebhookInfo } from '../core/webhookFiles';
 import { openWorktree } from './panel';
+import { openActionsFile, WALKTHROUGH } from './onboarding';
 
 type Handler = (ctx: Ctx) => (node?: TreeNode, ...rest: unknown[]) => unknown;
 
@@ -196,6 +197,12 @@ export const COMMANDS: Record<string, Handler> = {
       return;
     }
     await openWorktree(worktree);
+  },
+  openWalkthrough: (ctx) => () =>
+    vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ctx.extension.extension.id}#${WALKTHROUGH}`, false),
+  createActionsFile: (ctx) => async (node) => {
+    const host = await ctx.hostFor(node?.folder);
+    if (host) await attempt(openActionsFile(host.folder.uri.fsPath));
   },
   /** From a CodeLens: run a file action by its name. */
   runFileAction: (ctx) => async (folder?: unknown, name?: unknown) => {

@@ -11,6 +11,7 @@ import { ProcessRunner } from '../core/processRunner';
 import type { RunRow } from '../core/store/store';
 import { FolderHost } from './folderHost';
 import { channelLogger } from './log';
+import { Onboarding } from './onboarding';
 import { buildTree, healthLines, type FolderView, type TreeNode } from './model/treeModel';
 import type { StatusState } from './model/statusModel';
 import { RUN_SCHEME, RunOutputProvider, runUri } from './runOutput';
@@ -44,6 +45,7 @@ export class Ctx implements vscode.Disposable {
   readonly log: Logger = channelLogger(this.channel);
   private readonly terminalRunner = new TerminalRunner();
   private readonly runners = { task: new TaskRunner(), terminal: this.terminalRunner, process: new ProcessRunner() };
+  readonly onboarding: Onboarding;
   readonly tree = new OrchestratorTree(
     () => this.buildTree(),
     (node) => {
@@ -62,7 +64,8 @@ export class Ctx implements vscode.Disposable {
   private readonly reviewed = new Set<string>();
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.subscriptions.push(this.channel, this.tree, this.statusBar);
+    this.onboarding = new Onboarding(extension);
+    this.subscriptions.push(this.channel, this.tree, this.statusBar, this.onboarding);
     this.approvals = new Approvals(extension.globalStorageUri);
   }
 
@@ -80,6 +83,7 @@ export class Ctx implements vscode.Disposable {
     this.actionsFileSupport = new ActionsFileSupport(this);
     this.githubExportSupport = new GithubExportSupport(this);
     this.subscriptions.push(this.panelManager, this.actionsFileSupport, this.githubExportSupport);
+    this.onboarding.openOnFirstRun(this.settings.openWalkthroughOnFirstRun);
     this.actionsFileSupport.onDidChangeProblems(() => this.renderStatus(), null, this.subscriptions);
     this.treeView = vscode.window.createTreeView('sdlc.orchestrator', { treeDataProvider: this.tree, showCollapseAll: true });
     this.subscriptions.push(
@@ -275,6 +279,10 @@ export class Ctx implements vscode.Disposable {
       ),
     );
     this.lastTreeRefresh = Date.now();
+    this.onboarding.update(views);
+    // Nothing here yet: the view's welcome content (package.json viewsWelcome) teaches the first steps.
+    const starting = (v: FolderView) => !v.notice || v.notice.icon === 'circle-outline' || v.notice.icon === 'loading~spin';
+    if (!untrusted && views.length && views.every((v) => !v.actions.length && !v.history.length && !v.deliveries.length && starting(v))) return [];
     return buildTree(views, Date.now());
   }
 

@@ -46,6 +46,9 @@ export class Settings {
   get notifyOnFailure(): boolean {
     return this.config.get<boolean>('notifyOnFailure', true);
   }
+  get openWalkthroughOnFirstRun(): boolean {
+    return this.config.get<boolean>('openWalkthroughOnFirstRun', true);
+  }
   get catchUpDefault(): CatchUpPolicy {
     return this.config.get<CatchUpPolicy>('catchUpDefault', 'once');
   }
