@@ -5,7 +5,7 @@
 // words as it is reached (a live region), the same words its tooltip shows.
 import { displayText } from '../src/core/displayText';
 import { shortDuration } from '../src/extension/model/relativeTime';
-import { axisTicks, layoutGantt, moveCursor, visibleBars, WINDOWS, type BarRect, type Cursor, type GanttLayout, type GanttRun, type GanttWindow, type Viewport } from './ganttModel';
+import { axisTicks, fitView, layoutGantt, moveCursor, visibleBars, WINDOWS, type BarRect, type Cursor, type GanttLayout, type GanttRun, type GanttWindow, type Viewport } from './ganttModel';
 import { button, dropdown, el } from './ui/components';
 
 const ROW_H = 20;
@@ -106,7 +106,7 @@ export class GanttView {
       this.picker,
       button('Zoom in', { appearance: 'icon', icon: 'zoom-in', title: 'Zoom in (+)', onClick: () => this.zoom(0.5) }),
       button('Zoom out', { appearance: 'icon', icon: 'zoom-out', title: 'Zoom out (−)', onClick: () => this.zoom(2) }),
-      button('Whole window', { appearance: 'icon', icon: 'screen-normal', title: 'Show the whole window (0)', onClick: () => this.fit() }),
+      button('Fit', { appearance: 'icon', icon: 'screen-normal', title: 'Show all the runs of the window (0)', onClick: () => this.fit() }),
       this.legend(),
     );
     return bar;
@@ -134,7 +134,7 @@ export class GanttView {
     this.runs.clear();
     for (const r of runs) this.runs.set(r.runId, r);
     if (this.picker && this.picker.value !== w) this.picker.value = w;
-    this.view = { from: now - WINDOWS[w], spanMs: WINDOWS[w], widthPx: this.view.widthPx };
+    this.view = fitView(runs, WINDOWS[w], now, this.view.widthPx);
     this.cursor = undefined;
     this.truncated = truncated;
     this.relayout();
@@ -198,9 +198,9 @@ export class GanttView {
     this.schedule();
   }
 
+  /** Back to all the window's runs in view. */
   private fit(): void {
-    this.view.spanMs = WINDOWS[this.window];
-    this.view.from = Date.now() - this.view.spanMs;
+    this.view = fitView(this.runs.values(), WINDOWS[this.window], Date.now(), this.view.widthPx);
     this.schedule();
   }
 
@@ -317,9 +317,10 @@ export class GanttView {
       const top = AXIS_H + b.row * ROW_H + 4;
       const c = fill[b.status] ?? fg;
       if (b.qw >= 1) {
-        g.globalAlpha = 0.3;
+        // The wait for a slot: a thin line in front of the bar, at its top edge.
+        g.globalAlpha = 0.55;
         g.fillStyle = c;
-        g.fillRect(b.qx, top + 4, b.qw, ROW_H - 16);
+        g.fillRect(b.qx, top, b.qw, 2);
         g.globalAlpha = 1;
       }
       g.fillStyle = c;

@@ -33,6 +33,17 @@ export interface GanttLayout {
 }
 
 export const WINDOWS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as const;
+
+/**
+ * The view a window opens on: the span of its runs with a margin (runs of the last minute are
+ * not squeezed into a sliver of an hour), never more than the window, and ending at `now`.
+ */
+export function fitView(runs: Iterable<GanttRun>, windowMs: number, now: number, widthPx: number): Viewport {
+  let first = now;
+  for (const r of runs) first = Math.min(first, r.queuedAt ?? r.startedAt);
+  const span = Math.min(windowMs, Math.max(10_000, (now - first) * 1.08));
+  return { from: now - span, spanMs: span, widthPx };
+}
 export type GanttWindow = keyof typeof WINDOWS;
 
 /** Lanes by action name; within a lane, each run in the first row free when it starts. */
@@ -49,8 +60,10 @@ export function layoutGantt(runs: Iterable<GanttRun>, now: number): GanttLayout 
   for (const [actionId, list] of byAction) {
     list.sort((a, b) => a.startedAt - b.startedAt || (a.runId < b.runId ? -1 : 1));
     const rowEnds: number[] = [];
+    // Rows stack runs that ran at the same time; a wait for a slot is drawn as a thin line
+    // in front of its bar and may pass under the run it waited for.
     const bars = list.map((run) => {
-      const from = run.queuedAt ?? run.startedAt;
+      const from = run.startedAt;
       let row = rowEnds.findIndex((end) => end <= from);
       if (row < 0) row = rowEnds.push(0) - 1;
       rowEnds[row] = run.endedAt ?? now;

@@ -60,7 +60,8 @@ async function until(cond, ms, what) {
 
 /** Shows our view. Its activity-bar icon toggles, and a reload restores an open sidebar, so look first. */
 async function openView(page) {
-  const rows = page.locator('.pane-body .monaco-list-row').first();
+  // Rows, or (in a folder with nothing yet) the view's welcome content.
+  const rows = page.locator('.pane-body .monaco-list-row, .pane-body .welcome-view-content').first();
   const open = await page.locator('.sidebar .title-label', { hasText: /SDLC Orchestrator/i }).first().isVisible();
   if (!open) await page.locator('.activitybar [aria-label="SDLC Orchestrator"]').first().click();
   await rows.waitFor({ timeout: 20_000 });

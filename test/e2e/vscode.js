@@ -50,6 +50,8 @@ async function launch({ vsix, folder, workspace, settings = {}, trust = false, t
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'terminal.integrated.shellIntegration.enabled': true,
+      // The walkthrough opens on a first run; scenario 15 turns it back on to see that.
+      'sdlcOrchestrator.openWalkthroughOnFirstRun': false,
       ...(theme ? { 'workbench.colorTheme': theme } : {}),
       ...settings,
     }),
