@@ -84,7 +84,9 @@ function noopRunner(started) {
  * A folder whose database holds `rows` finished runs (and their started and completed events), written as a
  * snapshot the way the engine writes one. Built with plain SQL: seconds, not minutes.
  */
-async function folderWithHistory(rows) {
+async function folderWithHistory(rows, opts = {}) {
+  const spacing = opts.spacingMs ?? 1000;
+  const actions = opts.actions ?? 1000;
   const ws = tmpdir(`h${rows}`);
   const SQL = await core('store/sqljs').loadSqlJs();
   const db = new SQL.Database();
@@ -98,13 +100,20 @@ async function folderWithHistory(rows) {
   const ev = db.prepare('INSERT INTO events (ts, type, action_id, run_id, data) VALUES (?, ?, ?, ?, ?)');
   const started = JSON.stringify({ attempt: 1, cause: 'schedule', runner: 'process' });
   const completed = JSON.stringify({ exitCode: 0, durationMs: 50, attempt: 1 });
-  const t0 = Date.now() - rows * 1000;
+  const t0 = Date.now() - rows * spacing;
   for (let i = 0; i < rows; i++) {
     const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-    const at = t0 + i * 1000;
-    run.run([id, `a-${i % 1000}`, `job ${i % 1000}`, at, at, at + 50, 'ok\n']);
-    ev.run([at, 'task.started', `a-${i % 1000}`, id, started]);
-    ev.run([at + 50, 'task.completed', `a-${i % 1000}`, id, completed]);
+    const at = t0 + i * spacing;
+    run.run([id, `a-${i % actions}`, `job ${i % actions}`, at, at, at + 50, 'ok\n']);
+    ev.run([at, 'task.started', `a-${i % actions}`, id, started]);
+    ev.run([at + 50, 'task.completed', `a-${i % actions}`, id, completed]);
+  }
+  if (opts.actionRows) {
+    // The actions too (finished, so nothing runs), for what reads them: stats.
+    const a = db.prepare(`INSERT INTO actions (id, name, status, trigger, run, policy, created_at, updated_at, defined_at)
+      VALUES (?, ?, 'succeeded', '{"kind":"manual"}', '{"runner":"process","command":"true"}', '{}', ?, ?, ?)`);
+    for (let i = 0; i < actions; i++) a.run([`a-${i}`, `job ${i}`, t0, t0, t0]);
+    a.free();
   }
   run.free();
   ev.free();

@@ -61,7 +61,7 @@ function table(headers, rows) {
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {} };
+  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -130,6 +130,9 @@ function table(headers, rows) {
 
   process.stderr.write('13. flows: 1,000 steps fanned out and chained; the claim with 10,000 ready runs of mixed priority\n');
   results.flows = med(repeat(['flows.js']));
+
+  process.stderr.write('14. insight: the Gantt view with 10,000 runs, health and stats over 100,000 runs\n');
+  results.insight = med(repeat(['insight.js']));
 
   // ---- report ----
   const L = results.latency;
@@ -256,6 +259,15 @@ function table(headers, rows) {
     ),
   );
   out.push('', `targets: every step ran once, in one flow ${mark(FL.fanoutRan === 1000 && FL.chainRan === 1000 && FL.chainFlows === 1 && FL.chainStatus === 'succeeded')} · a chain's next step starts within 5 ms (p50) ${mark(FL.chainP50 < 5)} · 999 steps queued and started within 1 s of their upstream's end ${mark(FL.fanoutP99 < 1000)} · priorities cost under 1.5× the flat claim ${mark(FL.claimMixedMs < 1.5 * FL.claimFlatMs)} · the highest priority first ${mark(FL.claimMixedLowest === 10)}`);
+  const IN = results.insight;
+  out.push('', '14. Insight: the Gantt view with 10,000 runs of 20 actions in the last hour; health over 100,000 runs of 1,000 actions', '');
+  out.push(
+    table(
+      ['Gantt: one page of 2,000 on the host / all 10,000 in 5 pages (ms)', 'lanes laid out (ms)', 'one frame: all 10,000 bars / zoomed to 5 min (ms)', 'health of one action (ms)', 'health of all 1,000 in process / `stats --json` (ms)'],
+      [[`${f(IN.ganttPageMs, 1)} / ${f(IN.ganttQueryMs, 1)}`, f(IN.ganttLayoutMs, 2), `${f(IN.ganttFrameMs, 2)} / ${f(IN.ganttZoomedFrameMs, 2)}`, f(IN.healthOneMs, 2), `${f(IN.healthAllMs, 0)} / ${f(IN.statsCliMs, 0)}`]],
+    ),
+  );
+  out.push('', `targets: no call on the extension host over 20 ms (a Gantt page, one action's health) ${mark(IN.ganttPageMs < 20 && IN.healthOneMs < 20)} · a frame's work within a 16 ms frame with 10,000 runs ${mark(IN.ganttLayoutMs + IN.ganttFrameMs < 16)} · stats on 100,000 runs within 1 s ${mark(IN.statsCliMs < 1000)}`);
   out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
   const text = out.join('\n');
   console.log(text);

@@ -141,7 +141,7 @@ export class GanttView {
   }
 
   /** Runs that started or ended since (pushed by the change feed): drawn at once. */
-  upsert(runs: GanttRun[], now: number): void {
+  upsert(runs: GanttRun[], now: number, follow = true): void {
     const from = now - WINDOWS[this.window];
     let changed = false;
     for (const r of runs) {
@@ -151,7 +151,14 @@ export class GanttView {
     }
     if (!changed) return;
     // Keep following "now" when the view shows it.
-    if (this.view.from + this.view.spanMs >= now - 60_000) this.view.from = Math.max(this.view.from, now - this.view.spanMs);
+    if (!follow) this.view = fitView(this.runs.values(), WINDOWS[this.window], this.view.from + this.view.spanMs, this.view.widthPx);
+    else if (this.view.from + this.view.spanMs >= now - 60_000) this.view.from = Math.max(this.view.from, now - this.view.spanMs);
+    this.relayout();
+  }
+
+  /** More runs are in the window than are read: say so. */
+  truncate(): void {
+    this.truncated = true;
     this.relayout();
   }
 

@@ -4,7 +4,7 @@
 // scroll, tab) is kept with setState, so a reload puts the panel back as it was.
 import { renderAddForm } from './addForm';
 import { renderDeliveryDetails, renderDetails, type DetailsEvents } from './details';
-import { EMPTY_FILTER, PROTOCOL_VERSION, WebviewEnd, type AddForm, type DeliveryDetails, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
+import { EMPTY_FILTER, GANTT_LIMIT, GANTT_PAGE, PROTOCOL_VERSION, WebviewEnd, type AddForm, type DeliveryDetails, type Details, type Filter, type Message, type PanelOp, type Snapshot } from './protocol';
 import { TreeView } from './tree';
 import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
@@ -305,8 +305,21 @@ async function loadGantt(): Promise<void> {
   if (!model.folder) return;
   const w = state.ganttWindow ?? 'hour';
   const now = Date.now();
-  const r = await end.request('gantt', { folder: model.folder, from: now - WINDOWS[w], to: now }).catch((err: Error) => (showStatus(err.message, true), undefined));
-  if (r) gantt.load(r.runs, w, now, r.truncated);
+  const folder = model.folder;
+  const fail = (err: Error) => (showStatus(err.message, true), undefined);
+  let page = await end.request('gantt', { folder, from: now - WINDOWS[w], to: now, limit: GANTT_PAGE }).catch(fail);
+  if (!page) return;
+  gantt.load(page.runs, w, now, false);
+  // The rest page by page, drawn as it comes; up to GANTT_LIMIT runs.
+  let count = page.runs.length;
+  while (!page.complete && count < GANTT_LIMIT && model.folder === folder && state.view === 'gantt') {
+    const last: { endedAt: number | null; runId: string } = page.runs[page.runs.length - 1];
+    page = await end.request('gantt', { folder, from: now - WINDOWS[w], to: now, before: { endedAt: last.endedAt!, runId: last.runId }, limit: GANTT_PAGE }).catch(fail);
+    if (!page) return;
+    gantt.upsert(page.runs, Date.now(), false);
+    count += page.runs.length;
+  }
+  if (count >= GANTT_LIMIT) gantt.truncate();
 }
 
 function openForm(): void {

@@ -6,6 +6,7 @@
 import type { Action, ActionStatus, Delivery, EventType, Flow, LifecycleEvent, RunSummary, TriggerKind } from '../src/core/model';
 import type { WhenKind } from '../src/extension/model/whenChoices';
 import type { Health } from '../src/core/health';
+import type { GanttRow } from '../src/core/store/store';
 
 /** Bumped when a message changes shape; a webview restored from an older build asks again. */
 export const PROTOCOL_VERSION = 1;
@@ -13,8 +14,9 @@ export const PROTOCOL_VERSION = 1;
 /** A run as the panel lists it: no output, plus its action's command and trigger kind. */
 export type PanelRun = RunSummary;
 
-/** The most runs the Gantt view is sent for one window. */
+/** The most runs the Gantt view reads for one window, and how many a page holds. */
 export const GANTT_LIMIT = 20_000;
+export const GANTT_PAGE = 2000;
 
 export interface Filter {
   text: string;
@@ -179,8 +181,8 @@ export interface Requests {
   history: { params: { folder: string; before: { endedAt: number; runId: string } | undefined; limit: number }; result: { runs: PanelRun[]; complete: boolean } };
   details: { params: { folder: string; actionId: string; runId?: string }; result: Details | undefined };
   delivery: { params: { folder: string; deliveryId: string }; result: DeliveryDetails | undefined };
-  /** The runs of a time window, for the Gantt view (at most GANTT_LIMIT, newest first). */
-  gantt: { params: { folder: string; from: number; to: number }; result: { runs: PanelRun[]; truncated: boolean } };
+  /** A page of the runs of a time window, for the Gantt view (running ones, then newest end first). */
+  gantt: { params: { folder: string; from: number; to: number; before?: { endedAt: number; runId: string }; limit: number }; result: { runs: GanttRow[]; complete: boolean } };
   act: { params: { folder: string; op: PanelOp; actionId?: string; flowId?: string; runId?: string }; result: { done: boolean; message?: string } };
   validate: { params: { folder: string; form: AddForm }; result: FormFeedback };
   add: { params: { folder: string; form: AddForm }; result: { feedback: FormFeedback; actionId?: string } };

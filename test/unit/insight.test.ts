@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Orchestrator } from '../../src/core/orchestrator';
 import { sparkline } from '../../src/core/health';
+import { axisTicks, fitView, layoutGantt, moveCursor, visibleBars, type GanttRun } from '../../webview/ganttModel';
 import { cli, cliJson, engine, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 describe('insight: per-action health, stats, typo suggestions', function () {
@@ -96,6 +97,37 @@ describe('insight: per-action health, stats, typo suggestions', function () {
     await o.stop();
     o = undefined;
     await verifyClean(ws);
+  });
+
+  it('the Gantt view: a lane per action, runs that ran at once stacked, the wait before a bar, what a viewport shows, the keys', () => {
+    const now = 1_000_000;
+    const run = (runId: string, actionId: string, startedAt: number, endedAt: number | null, queuedAt?: number): GanttRun => ({
+      runId, actionId, name: actionId, status: endedAt === null ? 'running' : 'succeeded', startedAt, endedAt, queuedAt: queuedAt ?? startedAt, attempt: 1, exitCode: endedAt === null ? null : 0,
+    });
+    const runs = [
+      run('d1', 'deploy', 100_000, 400_000),
+      run('d2', 'deploy', 200_000, 300_000), // during d1: a second row
+      run('d3', 'deploy', 500_000, 600_000), // after both: back in the first row
+      run('b1', 'build', 100_000, 150_000),
+      run('b2', 'build', 160_000, null, 120_000), // waited 40 s for a slot, still running
+    ];
+    const layout = layoutGantt(runs, now);
+    assert.deepStrictEqual(layout.lanes.map((l) => [l.name, l.rows, l.top]), [['build', 1, 0], ['deploy', 2, 1]]);
+    assert.deepStrictEqual(layout.lanes[1].bars.map((b) => [b.run.runId, b.row]), [['d1', 0], ['d2', 1], ['d3', 0]]);
+    const view = { from: 0, spanMs: 1_000_000, widthPx: 1000 };
+    const bars = visibleBars(layout, view, now);
+    const b2 = bars.find((b) => layout.lanes[b.lane].bars[b.bar].run.runId === 'b2')!;
+    assert.deepStrictEqual([b2.qx, b2.qw, b2.x, b2.w], [120, 40, 160, 840], 'the wait in front, the running bar up to now');
+    assert.strictEqual(visibleBars(layout, { from: 450_000, spanMs: 100_000, widthPx: 1000 }, now).map((b) => layout.lanes[b.lane].bars[b.bar].run.runId).sort().join(), 'b2,d3');
+    const fitted = fitView(runs, 3_600_000, now, 1000);
+    assert.ok(Math.abs(fitted.spanMs - 972_000) < 1e-6 && Math.abs(fitted.from - (now - 972_000)) < 1e-6, 'fitted to the runs, with a margin');
+    assert.strictEqual(fitView(runs, 60_000, now, 1000).spanMs, 60_000, 'never wider than the window');
+    assert.ok(axisTicks(view).every((t) => t % 15_000 === 0));
+    let c = moveCursor(layout, undefined, 'ArrowRight');
+    assert.deepStrictEqual(c, { lane: 0, bar: 1 });
+    c = moveCursor(layout, c, 'ArrowDown');
+    assert.deepStrictEqual(c, { lane: 1, bar: 1 }, 'the nearest run in time of the lane below');
+    assert.deepStrictEqual(moveCursor(layout, c, 'End'), { lane: 1, bar: 2 });
   });
 
   it('a sparkline scales durations to eight heights', () => {

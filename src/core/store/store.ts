@@ -117,6 +117,19 @@ export interface ActionRow extends Action {
   gate: string | null;
 }
 
+/** A run as the Gantt view draws it. */
+export interface GanttRow {
+  runId: string;
+  actionId: string;
+  name: string;
+  status: RunStatus;
+  attempt: number;
+  startedAt: number;
+  endedAt: number | null;
+  exitCode: number | null;
+  queuedAt: number | null;
+}
+
 /** What reconciliation last applied from the actions file for one name. */
 export interface AppliedDefinition {
   name: string;
@@ -917,13 +930,29 @@ export class Store {
   }
 
   /**
-   * The runs a time window shows, newest first: those that ended in it (the runs_ended index
-   * walks back from `to`) and those still running. At most `limit`.
+   * One page of the runs a time window shows, for the Gantt view: the first page has the runs
+   * still going, then those that ended in the window, newest end first (the runs_ended index
+   * walks back from `before`, the last run of the previous page). Only the columns a bar needs.
    */
-  runsInWindow(from: number, to: number, limit: number): RunSummary[] {
-    const ended = this.all(`${RUN_SUMMARY_SELECT} WHERE r.ended_at IS NOT NULL AND r.ended_at >= ? AND r.started_at <= ? ORDER BY r.ended_at DESC LIMIT ?`, [from, to, limit]).map(toRunSummary);
-    const running = this.all(`${RUN_SUMMARY_SELECT} WHERE r.status = 'running' AND r.started_at <= ?`, [to]).map(toRunSummary);
-    return [...running, ...ended].slice(0, limit);
+  ganttPage(from: number, to: number, before: { endedAt: number; runId: string } | undefined, limit: number): GanttRow[] {
+    const cols = 'run_id, action_id, name, status, attempt, started_at, ended_at, exit_code, queued_at';
+    const running = before ? [] : this.all(`SELECT ${cols} FROM runs WHERE status = 'running' AND started_at <= ?`, [to]);
+    const ended = this.all(
+      `SELECT ${cols} FROM runs WHERE ended_at IS NOT NULL AND ended_at >= ? AND ended_at <= ? AND NOT (ended_at = ? AND run_id >= ?) AND started_at <= ?
+       ORDER BY ended_at DESC, run_id DESC LIMIT ?`,
+      [from, before?.endedAt ?? Number.MAX_SAFE_INTEGER, before?.endedAt ?? Number.MAX_SAFE_INTEGER, before?.runId ?? '', to, limit],
+    );
+    return [...running, ...ended].map((r) => ({
+      runId: r.run_id as string,
+      actionId: r.action_id as string,
+      name: r.name as string,
+      status: r.status as RunStatus,
+      attempt: r.attempt as number,
+      startedAt: r.started_at as number,
+      endedAt: r.ended_at as number | null,
+      exitCode: r.exit_code as number | null,
+      queuedAt: (r.queued_at as number | null) ?? null,
+    }));
   }
 
   /** Runs of a flow, oldest first. */
