@@ -2,12 +2,12 @@
 // the Schedule Action command (model/panelData.ts checkForm → wizardModel), so the panel and
 // the palette accept and refuse exactly the same things.
 import type { Action } from '../src/core/model';
-import { WHEN_CHOICES, WHEN_PROMPTS, type WhenKind } from '../src/extension/model/whenChoices';
+import { whenChoices, whenPrompts, type WhenKind } from '../src/extension/model/whenChoices';
 import type { AddForm, FormFeedback } from './protocol';
 import { button, dropdown, el, textField, type Field } from './ui/components';
 
 /** The palette's choices, without their codicon prefix. */
-const WHEN = WHEN_CHOICES.map((c) => ({ value: c.value, label: c.label.replace(/^\$\([^)]*\)\s*/, '') }));
+const when = () => whenChoices().map((c) => ({ value: c.value, label: c.label.replace(/^\$\([^)]*\)\s*/, '') }));
 
 const RUNNERS = [
   { value: 'task', label: 'VS Code task' },
@@ -58,13 +58,13 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
       if (!options.some((o) => o.value === form.value)) form.value = options[0]?.value ?? '';
       input = options.length ? dropdown({ options, value: form.value, ariaLabel: 'After which action', onChange: (v) => ((form.value = v), check()) }) : undefined;
     } else if (form.when !== 'manual' && form.when !== 'open') {
-      input = textField({ label: WHEN_PROMPTS[form.when].prompt, placeholder: WHEN_PROMPTS[form.when].placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
+      input = textField({ label: whenPrompts()[form.when].prompt, placeholder: whenPrompts()[form.when].placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
       input.id = 'add-value';
     }
     valueSlot.replaceChildren(...(input ? [input] : []), messages.value);
   };
   const whenField = dropdown({
-    options: WHEN.map((w) => ({ value: w.value, label: w.label })),
+    options: when().map((w) => ({ value: w.value, label: w.label })),
     value: form.when,
     ariaLabel: 'When',
     onChange: (v) => {

@@ -9,6 +9,8 @@ import { TreeView } from './tree';
 import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
 import { GanttView } from './gantt';
+import * as l10n from '../src/extension/l10n';
+import { fill, translateWith } from '../src/extension/l10n';
 import { WINDOWS, type GanttWindow } from './ganttModel';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
@@ -101,7 +103,7 @@ const gantt = new GanttView({
 app.append(header, filterBar, notice, main, gantt.element, status);
 gantt.element.classList.toggle('hidden', state.view !== 'gantt');
 app.setAttribute('aria-busy', 'true');
-side.append(el('p', 'muted', 'Loading…'));
+side.append(el('p', 'muted', l10n.t('Loading…')));
 
 function filter(): Filter {
   return state.filter ?? EMPTY_FILTER;
@@ -152,7 +154,7 @@ function drawHeader(): void {
       dropdown({
         options: s.folders.map((f) => ({ value: f.path, label: f.name })),
         value: s.folder,
-        ariaLabel: 'Folder',
+        ariaLabel: l10n.t('Folder'),
         onChange: (v) => {
           state.folder = v;
           state.selected = undefined;
@@ -162,19 +164,19 @@ function drawHeader(): void {
       }),
     );
   }
-  const mode = !s || s.notice ? '' : s.following ? `following ${s.following}` : model.paused ? 'paused: nothing starts until you resume' : 'running';
+  const mode = !s || s.notice ? '' : s.following ? l10n.t('following {0}', s.following) : model.paused ? l10n.t('paused: nothing starts until you resume') : l10n.t('running');
   parts.push(el('span', `mode${model.paused ? ' paused' : ''}`, mode));
   const spacer = el('span', 'grow');
   parts.push(spacer);
   if (s && !s.notice) {
     parts.push(
       state.view === 'gantt'
-        ? button('List', { icon: 'list-tree', title: 'Back to the queue, the history and the details', onClick: () => setView('list') })
-        : button('Runs over time', { icon: 'graph-line', title: 'A Gantt chart of the runs: one lane per action', onClick: () => setView('gantt') }),
-      button('Add action', { icon: 'add', appearance: 'primary', onClick: () => openForm() }),
+        ? button(l10n.t('List'), { icon: 'list-tree', title: l10n.t('Back to the queue, the history and the details'), onClick: () => setView('list') })
+        : button(l10n.t('Runs over time'), { icon: 'graph-line', title: l10n.t('A Gantt chart of the runs: one lane per action'), onClick: () => setView('gantt') }),
+      button(l10n.t('Add action'), { icon: 'add', appearance: 'primary', onClick: () => openForm() }),
       model.paused
-        ? button('Resume all', { icon: 'debug-continue', onClick: () => act('resumeAll') })
-        : button('Pause all', { icon: 'debug-pause', title: 'Hold every action of this folder; running ones finish', onClick: () => act('pauseAll') }),
+        ? button(l10n.t('Resume all'), { icon: 'debug-continue', onClick: () => act('resumeAll') })
+        : button(l10n.t('Pause all'), { icon: 'debug-pause', title: l10n.t('Hold every action of this folder; running ones finish'), onClick: () => act('pauseAll') }),
     );
   }
   redraw(header, ...parts);
@@ -186,21 +188,21 @@ function drawFilterBar(): void {
   for (const a of model.actions.values()) runners.add(a.run.runner);
   const search = textField({ placeholder: 'Filter by name or command', ariaLabel: 'Filter by name or command', value: f.text, icon: 'search', onInput: (v) => setFilter({ ...filter(), text: v }) });
   search.id = 'filter-text';
-  const clear = button('Clear filter', { appearance: 'icon', icon: 'clear-all', onClick: () => (setFilter(EMPTY_FILTER), drawFilterBar()) });
+  const clear = button(l10n.t('Clear filter'), { appearance: 'icon', icon: 'clear-all', onClick: () => (setFilter(EMPTY_FILTER), drawFilterBar()) });
   clear.classList.toggle('hidden', !isFiltering(f));
   filterBar.replaceChildren(
     search,
     dropdown({
-      ariaLabel: 'Status',
+      ariaLabel: l10n.t('Status'),
       value: f.status,
       options: [{ value: '', label: 'Any status' }, ...['running', 'scheduled', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled'].map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1) }))],
       onChange: (v) => setFilter({ ...filter(), status: v as Filter['status'] }),
     }),
-    dropdown({ ariaLabel: 'Runner', value: f.runner, options: [{ value: '', label: 'Any runner' }, ...[...runners].map((r) => ({ value: r, label: r }))], onChange: (v) => setFilter({ ...filter(), runner: v }) }),
+    dropdown({ ariaLabel: l10n.t('Runner'), value: f.runner, options: [{ value: '', label: l10n.t('Any runner') }, ...[...runners].map((r) => ({ value: r, label: r }))], onChange: (v) => setFilter({ ...filter(), runner: v }) }),
     dropdown({
-      ariaLabel: 'Trigger',
+      ariaLabel: l10n.t('Trigger'),
       value: f.trigger,
-      options: [{ value: '', label: 'Any trigger' }, ...['at', 'delay', 'cron', 'every', 'webhook', 'after', 'manual', 'change', 'git', 'afterTask', 'open'].map((t) => ({ value: t, label: t === 'afterTask' ? 'after task' : t }))],
+      options: [{ value: '', label: l10n.t('Any trigger') }, ...['at', 'delay', 'cron', 'every', 'webhook', 'after', 'manual', 'change', 'git', 'afterTask', 'open'].map((t) => ({ value: t, label: t === 'afterTask' ? l10n.t('after task') : t }))],
       onChange: (v) => setFilter({ ...filter(), trigger: v as Filter['trigger'] }),
     }),
     clear,
@@ -236,7 +238,7 @@ function drawSide(): void {
           state.adding = undefined;
           state.selected = { key: `a:${r.actionId}`, actionId: r.actionId };
           save();
-          showStatus(`Added "${form.name || form.command}".`);
+          showStatus(l10n.t('Added "{0}".', form.name || form.command));
           void loadDetails();
           return undefined;
         },
@@ -276,7 +278,20 @@ function drawSide(): void {
   }
   if (!details) {
     const hint = el('div', 'empty-details');
-    hint.append(el('p', '', snapshot?.notice ?? 'Select an action or a run to see what it runs, when, and everything that happened to it.'));
+    if (!snapshot?.notice && !model.actions.size && model.oldest() === undefined) {
+      // Nothing here yet: the first steps, not only a sentence.
+      hint.append(
+        el('h2', '', l10n.t('Nothing is automated in this folder yet')),
+        el('p', '', l10n.t('Add an action: a command and when it runs. Or keep your actions with the code, reviewed and shared, in .sdlc/actions.yaml.')),
+      );
+      const bar = el('div', 'toolbar');
+      bar.append(
+        button(l10n.t('Add action'), { icon: 'add', appearance: 'primary', onClick: () => openForm() }),
+        button(l10n.t('Open Actions File'), { icon: 'go-to-file', onClick: () => act('createActionsFile') }),
+        button(l10n.t('Get Started'), { icon: 'book', onClick: () => act('openWalkthrough') }),
+      );
+      hint.append(bar);
+    } else hint.append(el('p', '', snapshot?.notice ?? l10n.t('Select an action or a run to see what it runs, when, and everything that happened to it.')));
     redraw(side, hint);
     return;
   }
@@ -364,6 +379,9 @@ async function loadOlderHistory(folder: string): Promise<void> {
 }
 
 function load(s: Snapshot): void {
+  // The page's strings in VS Code's language (the first snapshot brings them).
+  const bundle = s.l10n;
+  if (bundle) translateWith((message, args) => fill(bundle[message] ?? message, args));
   snapshot = s;
   model.load(s);
   state.folder = s.folder;
@@ -427,7 +445,7 @@ async function start(): Promise<void> {
     if (state.adding) drawSide();
     else await loadDetails();
   } catch (err) {
-    showStatus(`Could not load the orchestrator: ${(err as Error).message}`, true);
+    showStatus(l10n.t('Could not load the orchestrator: {0}', (err as Error).message), true);
   }
 }
 

@@ -55,6 +55,8 @@ export interface Snapshot {
   filter: Filter;
   /** File actions by name: exported to GitHub Actions, and whether that is current. */
   exports?: Record<string, ExportState>;
+  /** The translations of the page's strings for VS Code's language (none for English). */
+  l10n?: Record<string, string>;
 }
 
 /**
@@ -156,7 +158,9 @@ export type PanelOp =
   | 'approve'
   | 'cancelFlow'
   | 'rerunFlow'
-  | 'openWorktree';
+  | 'openWorktree'
+  | 'createActionsFile'
+  | 'openWalkthrough';
 
 export interface AddForm {
   name: string;

@@ -196,7 +196,7 @@ export class ActionsFileSupport implements vscode.Disposable {
       if (label === undefined || !at || labels.has(label)) return [];
       const d = new vscode.Diagnostic(
         new vscode.Range(at.line - 1, at.column - 1, at.endLine - 1, at.endColumn - 1),
-        `${a.name}: no task "${label}" in tasks.json; it runs once a task with that label ends (add the task, or fix the label)`,
+        vscode.l10n.t('{0}: no task "{1}" in tasks.json; it runs once a task with that label ends (add the task, or fix the label)', a.name, label),
         vscode.DiagnosticSeverity.Warning,
       );
       d.source = 'SDLC Orchestrator';

@@ -42,7 +42,7 @@ export class Approvals {
     const waiting = this.pending(host);
     const folder = host.folder.uri.fsPath;
     if (!waiting.length) {
-      if (explicit) void vscode.window.showInformationMessage(`Every command in ${host.folder.name}'s actions file is approved on this machine.`);
+      if (explicit) void vscode.window.showInformationMessage(vscode.l10n.t("Every command in {0}'s actions file is approved on this machine.", host.folder.name));
       return;
     }
     const keys = [...new Set(waiting.map((a) => approvalKeyOf(a.run)))].sort().join(',');
@@ -51,23 +51,27 @@ export class Approvals {
     this.asking = true;
     try {
       const detail = [
-        'Commands from a file in the repository run only once you allow them. They would run as:',
+        vscode.l10n.t('Commands from a file in the repository run only once you allow them. They would run as:'),
         '',
         ...waiting.map((a) => `• ${displayText(a.name)}: ${displayText(a.run.task ? `task "${a.run.task}"` : a.run.command)}${a.run.cwd ? `  (in ${displayText(a.run.cwd)})` : ''}${a.run.env ? `  env: ${displayText(Object.keys(a.run.env).join(', '))}` : ''}`),
         '',
-        'Your approval is kept on this machine only, for exactly these commands; a change to one asks again.',
+        vscode.l10n.t('Your approval is kept on this machine only, for exactly these commands; a change to one asks again.'),
       ].join('\n');
+      const allow = vscode.l10n.t('Allow');
+      const openFile = vscode.l10n.t('Open Actions File');
       const choice = await vscode.window.showWarningMessage(
-        `.sdlc/actions.yaml in ${host.folder.name} wants to run ${waiting.length === 1 ? 'a command' : `${waiting.length} commands`} on this machine.`,
+        waiting.length === 1
+          ? vscode.l10n.t('.sdlc/actions.yaml in {0} wants to run a command on this machine.', host.folder.name)
+          : vscode.l10n.t('.sdlc/actions.yaml in {0} wants to run {1} commands on this machine.', host.folder.name, waiting.length),
         { modal: true, detail },
-        'Allow',
-        'Open Actions File',
+        allow,
+        openFile,
       );
-      if (choice === 'Open Actions File') {
+      if (choice === openFile) {
         await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, '.sdlc', 'actions.yaml')));
         return;
       }
-      if (choice !== 'Allow') return;
+      if (choice !== allow) return;
       await this.approve(host, waiting);
     } finally {
       this.asking = false;

@@ -124,19 +124,19 @@ export class Ctx implements vscode.Disposable {
     const folder = q.get('folder') ?? '';
     const runId = q.get('run') ?? '';
     if (uri.path !== '/run' || !folder || !runId) {
-      void vscode.window.showWarningMessage(`SDLC Orchestrator cannot open this link (${uri.path}); its links open a run: /run?folder=…&run=…`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('SDLC Orchestrator cannot open this link ({0}); its links open a run: /run?folder=…&run=…', uri.path));
       return;
     }
     const host = this.hosts.get(folder);
     if (!host) {
-      const choice = await vscode.window.showInformationMessage(`That run is in ${folder}, which is not open in this window.`, 'Open Folder');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('That run is in {0}, which is not open in this window.', folder), vscode.l10n.t('Open Folder'));
       if (choice) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(folder), { forceNewWindow: true });
       return;
     }
     if (vscode.workspace.isTrusted) await host.start().catch(() => undefined);
     const run = host.orchestrator?.store.getRun(runId);
     if (!run) {
-      void vscode.window.showWarningMessage(`Run ${runId} is not in ${host.folder.name}'s history any more (retention removes old runs).`);
+      void vscode.window.showWarningMessage(vscode.l10n.t("Run {0} is not in {1}'s history any more (retention removes old runs).", runId, host.folder.name));
       return;
     }
     this.panels.open({ folder, actionId: run.actionId, runId });
@@ -219,7 +219,7 @@ export class Ctx implements vscode.Disposable {
    */
   async hostFor(folder?: string): Promise<FolderHost | undefined> {
     if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage('This workspace is not trusted, so SDLC Orchestrator runs nothing here.', 'Manage Workspace Trust');
+      const choice = await vscode.window.showWarningMessage(vscode.l10n.t('This workspace is not trusted, so SDLC Orchestrator runs nothing here.'), vscode.l10n.t('Manage Workspace Trust'));
       if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
       return undefined;
     }
@@ -227,12 +227,12 @@ export class Ctx implements vscode.Disposable {
     if (!host) {
       const hosts = [...this.hosts.values()];
       if (hosts.length === 0) {
-        void vscode.window.showWarningMessage('Open a folder first: SDLC Orchestrator works on a workspace folder.');
+        void vscode.window.showWarningMessage(vscode.l10n.t('Open a folder first: SDLC Orchestrator works on a workspace folder.'));
         return undefined;
       }
       if (hosts.length === 1) host = hosts[0];
       else {
-        const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder?' });
+        const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: vscode.l10n.t('Which folder?') });
         host = picked && this.hosts.get(picked.uri.fsPath);
       }
     }
@@ -240,7 +240,7 @@ export class Ctx implements vscode.Disposable {
     try {
       await host.start();
     } catch (err) {
-      void vscode.window.showErrorMessage(`SDLC Orchestrator could not start for ${host.folder.name}: ${(err as Error).message}`, 'Show Log').then((a) => a && this.channel.show());
+      void vscode.window.showErrorMessage(vscode.l10n.t('SDLC Orchestrator could not start for {0}: {1}', host.folder.name, (err as Error).message), vscode.l10n.t('Show Log')).then((a) => a && this.channel.show());
       return undefined;
     }
     return host;
@@ -267,14 +267,14 @@ export class Ctx implements vscode.Disposable {
   private buildTree(): TreeNode[] {
     const untrusted = !vscode.workspace.isTrusted;
     // The view's message wraps, where a row would be cut off in a narrow sidebar.
-    if (this.treeView) this.treeView.message = untrusted ? 'This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.' : undefined;
+    if (this.treeView) this.treeView.message = untrusted ? vscode.l10n.t('This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.') : undefined;
     const views: FolderView[] = [...this.hosts.values()].map((h) =>
       h.view(
         100,
         untrusted
-          ? { text: 'Workspace not trusted: nothing runs here. Click to manage trust.', icon: 'workspace-untrusted', command: 'workbench.trust.manage' }
+          ? { text: vscode.l10n.t('Workspace not trusted: nothing runs here. Click to manage trust.'), icon: 'workspace-untrusted', command: 'workbench.trust.manage' }
           : !h.started && !h.error
-            ? { text: 'Not started. Schedule Action adds work.', icon: 'circle-outline', command: 'sdlc.scheduleAction' }
+            ? { text: vscode.l10n.t('Not started. Schedule Action adds work.'), icon: 'circle-outline', command: 'sdlc.scheduleAction' }
             : undefined,
       ),
     );
@@ -309,7 +309,7 @@ export class Ctx implements vscode.Disposable {
     const owned = statuses.filter((s) => s.role === 'owner');
     if (!owned.length) {
       const owner = statuses.find((s) => s.owner)?.owner;
-      return { kind: 'following', owner: owner ? `${owner.label}, pid ${owner.pid}` : 'another window', running, queued };
+      return { kind: 'following', owner: owner ? vscode.l10n.t('{0}, pid {1}', owner.label, owner.pid) : vscode.l10n.t('another window'), running, queued };
     }
     if (owned.every((s) => s.paused)) return { kind: 'paused', queued };
     const dues = owned.map((s) => s.nextDueAt).filter((t): t is number => t !== null);
@@ -337,9 +337,11 @@ export class Ctx implements vscode.Disposable {
       if (events.some((x) => x.type === 'task.retried' && x.runId === e.runId)) continue;
       const run = this.findRun(host.folder.uri.fsPath, e.runId);
       if (!run) continue;
-      void vscode.window.showErrorMessage(`SDLC: "${run.name}" failed: ${run.reason ?? 'unknown reason'}`, 'Show Output', 'Re-run').then(async (choice) => {
-        if (choice === 'Show Output') await this.showRunOutput(host.folder.uri.fsPath, run);
-        if (choice === 'Re-run') await host.orchestrator?.runNow(run.actionId).catch((err: Error) => vscode.window.showErrorMessage(err.message));
+      const showOutput = vscode.l10n.t('Show Output');
+      const rerun = vscode.l10n.t('Re-run');
+      void vscode.window.showErrorMessage(vscode.l10n.t('SDLC: "{0}" failed: {1}', run.name, run.reason ?? vscode.l10n.t('unknown reason')), showOutput, rerun).then(async (choice) => {
+        if (choice === showOutput) await this.showRunOutput(host.folder.uri.fsPath, run);
+        if (choice === rerun) await host.orchestrator?.runNow(run.actionId).catch((err: Error) => vscode.window.showErrorMessage(err.message));
       });
     }
   }

@@ -17,7 +17,7 @@ export class DeliveryProvider implements vscode.TextDocumentContentProvider {
     const orch = this.orchestratorOf(q.get('folder') ?? '');
     const id = q.get('delivery') ?? '';
     const d = orch?.getDelivery(id);
-    if (!orch || !d) return 'This delivery is no longer in the inbox.';
+    if (!orch || !d) return vscode.l10n.t('This delivery is no longer in the inbox.');
     return renderDelivery(d, orch.deliveryBody(id), orch.runsOfDelivery(id));
   }
 }

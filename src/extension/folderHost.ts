@@ -73,7 +73,7 @@ export class FolderHost implements vscode.Disposable {
       try {
         const s = this.settings;
         const notify = s.notifyDefault;
-        if (notify.error) void vscode.window.showWarningMessage(`SDLC Orchestrator: ${notify.error}; runs are not announced until it is fixed`);
+        if (notify.error) void vscode.window.showWarningMessage(vscode.l10n.t('SDLC Orchestrator: {0}; runs are not announced until it is fixed', notify.error));
         const orch = await Orchestrator.create({
           workspace: this.folder.uri.fsPath,
           runners: this.runners,
@@ -105,7 +105,7 @@ export class FolderHost implements vscode.Disposable {
             this.changed.fire();
             // Problems found while running (a watcher at the OS limit): said where the user looks.
             for (const e of events) {
-              if (e.type === 'engine.warning' && typeof e.data.message === 'string') void vscode.window.showWarningMessage(`SDLC Orchestrator (${this.folder.name}): ${e.data.message}`);
+              if (e.type === 'engine.warning' && typeof e.data.message === 'string') void vscode.window.showWarningMessage(vscode.l10n.t('SDLC Orchestrator ({0}): {1}', this.folder.name, e.data.message));
             }
           }),
           orch.onTick((status) => {
@@ -114,7 +114,7 @@ export class FolderHost implements vscode.Disposable {
           }),
         );
         await orch.start();
-        for (const w of orch.warnings) void vscode.window.showWarningMessage(`SDLC Orchestrator (${this.folder.name}): ${w}`);
+        for (const w of orch.warnings) void vscode.window.showWarningMessage(vscode.l10n.t('SDLC Orchestrator ({0}): {1}', this.folder.name, w));
         this.orch = orch;
         this.startError = undefined;
         this.changed.fire();
@@ -151,9 +151,9 @@ export class FolderHost implements vscode.Disposable {
   view(historyLimit: number, notice?: FolderView['notice']): FolderView {
     const base = { name: this.folder.name, path: this.folder.uri.fsPath, actions: [], history: [], deliveries: [] };
     if (notice) return { ...base, notice };
-    if (this.startError) return { ...base, notice: { text: `Could not start: ${this.startError}`, icon: 'error', command: 'sdlc.showLog' } };
+    if (this.startError) return { ...base, notice: { text: vscode.l10n.t('Could not start: {0}', this.startError), icon: 'error', command: 'sdlc.showLog' } };
     const orch = this.orch;
-    if (!orch) return { ...base, notice: { text: 'Starting…', icon: 'loading~spin' } };
+    if (!orch) return { ...base, notice: { text: vscode.l10n.t('Starting…'), icon: 'loading~spin' } };
     try {
       // Re-rendering for the clock ("in 3 min" ages) reuses what was read; only the change
       // feed (or a role change) makes the tree read the database again.
@@ -163,7 +163,7 @@ export class FolderHost implements vscode.Disposable {
         this.snapshot = {
           role,
           limit: historyLimit,
-          following: role !== 'follower' ? undefined : owner?.label === 'cli' ? 'the CLI' : 'another window',
+          following: role !== 'follower' ? undefined : owner?.label === 'cli' ? vscode.l10n.t('the CLI') : vscode.l10n.t('another window'),
           actions: orch.listActions(),
           history: orch.history(historyLimit),
           deliveries: orch.deliveries(DELIVERIES_SHOWN),
@@ -175,7 +175,7 @@ export class FolderHost implements vscode.Disposable {
       const { following, actions, history, deliveries, webhookUrl, flows } = this.snapshot;
       return { ...base, following, actions, history, deliveries, webhookUrl, flows };
     } catch (err) {
-      return { ...base, notice: { text: `Cannot read the state: ${(err as Error).message}`, icon: 'error', command: 'sdlc.showLog' } };
+      return { ...base, notice: { text: vscode.l10n.t('Cannot read the state: {0}', (err as Error).message), icon: 'error', command: 'sdlc.showLog' } };
     }
   }
 

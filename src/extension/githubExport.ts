@@ -16,7 +16,8 @@ import type { Ctx } from './ctx';
 import { exportStates } from './model/exportState';
 
 const SCHEME = 'sdlc-export';
-const VERB: Record<WorkflowChange['status'], string> = { create: 'new', update: 'changed', remove: 'removed', unchanged: 'unchanged', conflict: 'written by hand' };
+const verb = (s: WorkflowChange['status']): string =>
+  ({ create: vscode.l10n.t('new'), update: vscode.l10n.t('changed'), remove: vscode.l10n.t('removed'), unchanged: vscode.l10n.t('unchanged'), conflict: vscode.l10n.t('written by hand') })[s];
 
 export class GithubExportSupport implements vscode.Disposable {
   private readonly states = new Map<string, Record<string, ExportState>>();
@@ -76,19 +77,19 @@ export class GithubExportSupport implements vscode.Disposable {
     const file = actionsFileOf(folder);
     const shown = path.join('.sdlc', 'actions.yaml');
     if (!fs.existsSync(file)) {
-      void vscode.window.showInformationMessage(`There is no ${shown} in this folder to export. Move an action there first (Move to Actions File), or write one.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('There is no {0} in this folder to export. Move an action there first (Move to Actions File), or write one.', shown));
       return;
     }
     const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
     if (open?.isDirty) {
-      const save = await vscode.window.showWarningMessage(`${shown} has unsaved changes. The export is of the saved file.`, { modal: true }, 'Save and Export');
+      const save = await vscode.window.showWarningMessage(vscode.l10n.t('{0} has unsaved changes. The export is of the saved file.', shown), { modal: true }, vscode.l10n.t('Save and Export'));
       if (!save || !(await open.save())) return;
     }
     const parsed = await readActionsFile(file, { now: Date.now(), defaultRunner: this.ctx.settings.defaultRunner });
     if (parsed.problems.length) {
       const choice = await vscode.window.showErrorMessage(
-        `${shown} has ${parsed.problems.length} problem(s), so nothing was exported. ${problemText(parsed.problems[0], shown)}`,
-        'Show Problems',
+        vscode.l10n.t('{0} has {1} problem(s), so nothing was exported. {2}', shown, parsed.problems.length, problemText(parsed.problems[0], shown)),
+        vscode.l10n.t('Show Problems'),
       );
       if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
       return;
@@ -99,7 +100,7 @@ export class GithubExportSupport implements vscode.Disposable {
     const findings = await lintWorkflows(exp.workflows, dirLabel, fs.existsSync(wasm) ? wasm : undefined);
     if (findings.length) {
       for (const f of findings) this.ctx.log.error(`${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
-      void vscode.window.showErrorMessage(`The generated workflows do not pass actionlint (${findings.length} finding(s), in the log); nothing was written.`, 'Show Log').then((c) => c && this.ctx.channel.show());
+      void vscode.window.showErrorMessage(vscode.l10n.t('The generated workflows do not pass actionlint ({0} finding(s), in the log); nothing was written.', findings.length), vscode.l10n.t('Show Log')).then((c) => c && this.ctx.channel.show());
       return;
     }
     for (const w of exp.warnings) this.ctx.log.warn(`${shown}:${w.line}:${w.column}: export to GitHub Actions: ${w.action}: ${w.message}`);
@@ -112,7 +113,7 @@ export class GithubExportSupport implements vscode.Disposable {
     }
     const todo = pending(changes);
     if (!todo.length) {
-      void vscode.window.showInformationMessage(`The GitHub Actions workflows in ${dirLabel} are up to date with ${shown} (${changes.length} workflow(s)).`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('The GitHub Actions workflows in {0} are up to date with {1} ({2} workflow(s)).', dirLabel, shown, changes.length));
       return;
     }
     // Each change side by side with what is there now, before anything is written.
@@ -123,24 +124,27 @@ export class GithubExportSupport implements vscode.Disposable {
       this.proposed.set(right.toString(), c.content ?? '');
       this.proposed.set(empty.toString(), '');
       const left = c.status === 'create' ? empty : vscode.Uri.file(c.path);
-      await vscode.commands.executeCommand('vscode.diff', left, c.status === 'remove' ? empty : right, `${c.file} (${VERB[c.status]}): export preview`, { preview: false });
+      await vscode.commands.executeCommand('vscode.diff', left, c.status === 'remove' ? empty : right, vscode.l10n.t('{0} ({1}): export preview', c.file, verb(c.status)), { preview: false });
     }
-    const list = todo.map((c) => `${VERB[c.status]}: ${dirLabel}/${c.file}${c.actions.length ? ` (${c.actions.join(', ')})` : ''}`).join('\n');
-    const notes = exp.warnings.length ? `\n\n${exp.warnings.length} difference(s) from running in the editor are listed in each workflow's header and in the log.` : '';
-    const write = await vscode.window.showInformationMessage(`Write ${todo.length} GitHub Actions workflow file(s)?`, { modal: true, detail: `${list}${notes}` }, 'Write');
+    const list = todo.map((c) => `${verb(c.status)}: ${dirLabel}/${c.file}${c.actions.length ? ` (${c.actions.join(', ')})` : ''}`).join('\n');
+    const notes = exp.warnings.length ? `\n\n${vscode.l10n.t("{0} difference(s) from running in the editor are listed in each workflow's header and in the log.", exp.warnings.length)}` : '';
+    const writeLabel = vscode.l10n.t('Write');
+    const write = await vscode.window.showInformationMessage(vscode.l10n.t('Write {0} GitHub Actions workflow file(s)?', todo.length), { modal: true, detail: `${list}${notes}` }, writeLabel);
     await this.closePreviews();
-    if (write !== 'Write') return;
+    if (write !== writeLabel) return;
     applyWorkflows(dir, changes);
     this.refreshSoon(folder);
-    this.ctx.log.info(`exported ${shown} to ${dirLabel}: ${todo.map((c) => `${VERB[c.status]} ${c.file}`).join(', ')}`);
+    this.ctx.log.info(`exported ${shown} to ${dirLabel}: ${todo.map((c) => `${c.status} ${c.file}`).join(', ')}`);
     const open1 = todo.find((c) => c.status !== 'remove');
+    const openLabel = vscode.l10n.t('Open Workflow');
+    const diffLabel = vscode.l10n.t('Show Differences');
     const choice = await vscode.window.showInformationMessage(
-      `Exported to ${dirLabel}: ${todo.length} workflow file(s) written. Commit them with ${shown}.`,
-      ...(open1 ? ['Open Workflow'] : []),
-      ...(exp.warnings.length ? ['Show Differences'] : []),
+      vscode.l10n.t('Exported to {0}: {1} workflow file(s) written. Commit them with {2}.', dirLabel, todo.length, shown),
+      ...(open1 ? [openLabel] : []),
+      ...(exp.warnings.length ? [diffLabel] : []),
     );
-    if (choice === 'Open Workflow' && open1) await vscode.window.showTextDocument(vscode.Uri.file(open1.path));
-    if (choice === 'Show Differences') this.ctx.channel.show();
+    if (choice === openLabel && open1) await vscode.window.showTextDocument(vscode.Uri.file(open1.path));
+    if (choice === diffLabel) this.ctx.channel.show();
   }
 
   private async closePreviews(): Promise<void> {

@@ -15,7 +15,7 @@ export const PANEL_VIEW_TYPE = 'sdlc.orchestratorPanel';
 /** Opens a failed step's kept worktree in a new window, to look at what it saw. */
 export async function openWorktree(worktree: string): Promise<void> {
   if (!fs.existsSync(worktree)) {
-    void vscode.window.showWarningMessage(`The worktree ${worktree} is gone (retention removed it).`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('The worktree {0} is gone (retention removed it).', worktree));
     return;
   }
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(worktree), { forceNewWindow: true });
@@ -172,7 +172,7 @@ class OrchestratorPanel {
 
   private orch(folder: string) {
     const orch = this.ctx.hosts.get(folder)?.orchestrator;
-    if (!orch) throw new Error('The orchestrator for this folder is not running.');
+    if (!orch) throw new Error(vscode.l10n.t('The orchestrator for this folder is not running.'));
     return orch;
   }
 
@@ -190,12 +190,13 @@ class OrchestratorPanel {
       deliveries: [],
       lastSeq: 0,
       filter,
+      ...(vscode.l10n.bundle ? { l10n: vscode.l10n.bundle } : {}),
     };
-    if (!host) return { ...base, notice: 'Open a folder: SDLC Orchestrator works on a workspace folder.' };
+    if (!host) return { ...base, notice: vscode.l10n.t('Open a folder: SDLC Orchestrator works on a workspace folder.') };
     this.folder = host.folder.uri.fsPath;
-    if (!vscode.workspace.isTrusted) return { ...base, notice: 'This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.' };
+    if (!vscode.workspace.isTrusted) return { ...base, notice: vscode.l10n.t('This workspace is not trusted, so SDLC Orchestrator runs nothing here. Trust the folder to start it.') };
     const orch = host.orchestrator;
-    if (!orch) return { ...base, notice: host.error ? `Could not start: ${host.error}` : 'Starting…' };
+    if (!orch) return { ...base, notice: host.error ? vscode.l10n.t('Could not start: {0}', host.error) : vscode.l10n.t('Starting…') };
     const view = host.view(100); // the tree's limit: shares the tree's cached read
     const page = historyPage(orch, undefined, HISTORY_PAGE);
     return {
@@ -253,19 +254,23 @@ class OrchestratorPanel {
           this.ctx.renderStatus();
           return { done: true };
         }
+        if (op === 'createActionsFile' || op === 'openWalkthrough') {
+          await vscode.commands.executeCommand(op === 'createActionsFile' ? 'sdlc.createActionsFile' : 'sdlc.openWalkthrough', { folder });
+          return { done: true };
+        }
         if (op === 'cancelFlow' || op === 'rerunFlow') {
-          if (!flowId) return { done: false, message: 'Which flow?' };
+          if (!flowId) return { done: false, message: vscode.l10n.t('Which flow?') };
           await (op === 'cancelFlow' ? orch.cancelFlow(flowId) : orch.rerunFlow(flowId));
           return { done: true };
         }
         if (op === 'openWorktree') {
           const worktree = runId ? orch.store.getRun(runId)?.worktree : undefined;
-          if (!worktree) return { done: false, message: 'That run kept no worktree (it succeeded, or retention removed it).' };
+          if (!worktree) return { done: false, message: vscode.l10n.t('That run kept no worktree (it succeeded, or retention removed it).') };
           await openWorktree(worktree);
           return { done: true };
         }
         const action = actionId ? orch.getAction(actionId) : undefined;
-        if (!action) return { done: false, message: 'That action was deleted; add it again to run it.' };
+        if (!action) return { done: false, message: vscode.l10n.t('That action was deleted; add it again to run it.') };
         switch (op) {
           case 'runNow':
           case 'rerun':
@@ -281,7 +286,7 @@ class OrchestratorPanel {
             await orch.resumeAction(action.id);
             break;
           case 'openDefinition':
-            if (!(await this.ctx.actionsFile.reveal(folder, action.name))) return { done: false, message: `.sdlc/actions.yaml no longer defines "${action.name}".` };
+            if (!(await this.ctx.actionsFile.reveal(folder, action.name))) return { done: false, message: vscode.l10n.t('.sdlc/actions.yaml no longer defines "{0}".', action.name) };
             break;
           case 'approve': {
             const host = this.ctx.hosts.get(folder);
@@ -289,7 +294,7 @@ class OrchestratorPanel {
             break;
           }
           case 'delete': {
-            const ok = await vscode.window.showWarningMessage(`Delete "${action.name}"? A run in progress is cancelled; its history stays.`, { modal: true }, 'Delete');
+            const ok = await vscode.window.showWarningMessage(vscode.l10n.t('Delete "{0}"? A run in progress is cancelled; its history stays.', action.name), { modal: true }, vscode.l10n.t('Delete'));
             if (!ok) return { done: false };
             await orch.remove(action.id);
             break;

@@ -10,15 +10,17 @@ export function runUri(folder: string, run: { runId: string; name: string }): vs
 
 export function renderRun(r: RunRow): string {
   const lines = [
-    `${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
-    `exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · runner ${r.runner} · started by ${r.cause}`,
-    `started ${new Date(r.startedAt).toISOString()}${r.endedAt !== null ? ` · ended ${new Date(r.endedAt).toISOString()} (${r.endedAt - r.startedAt} ms)` : ''}`,
-    `run ${r.runId} of action ${r.actionId}`,
+    r.reason ? `${r.name}: ${r.status} (${r.reason})` : `${r.name}: ${r.status}`,
+    vscode.l10n.t('exit code: {0} · attempt {1} · runner {2} · started by {3}', r.exitCode ?? vscode.l10n.t('unknown'), r.attempt, r.runner, r.cause),
+    r.endedAt !== null
+      ? vscode.l10n.t('started {0} · ended {1} ({2} ms)', new Date(r.startedAt).toISOString(), new Date(r.endedAt).toISOString(), r.endedAt - r.startedAt)
+      : vscode.l10n.t('started {0}', new Date(r.startedAt).toISOString()),
+    vscode.l10n.t('run {0} of action {1}', r.runId, r.actionId),
     '',
   ];
   if (r.outputTail) lines.push(r.outputTail);
-  else if (r.runner === 'process') lines.push('(no output)');
-  else lines.push(`(the ${r.runner} runner shows its output in the terminal panel: look for "${r.name}")`);
+  else if (r.runner === 'process') lines.push(vscode.l10n.t('(no output)'));
+  else lines.push(vscode.l10n.t('(the {0} runner shows its output in the terminal panel: look for "{1}")', r.runner, r.name));
   return lines.join('\n');
 }
 
@@ -28,6 +30,6 @@ export class RunOutputProvider implements vscode.TextDocumentContentProvider {
   provideTextDocumentContent(uri: vscode.Uri): string {
     const q = new URLSearchParams(uri.query);
     const run = this.findRun(q.get('folder') ?? '', q.get('run') ?? '');
-    return run ? renderRun(run) : 'This run is no longer in the history.';
+    return run ? renderRun(run) : vscode.l10n.t('This run is no longer in the history.');
   }
 }

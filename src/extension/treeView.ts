@@ -56,8 +56,8 @@ export class OrchestratorTree implements vscode.TreeDataProvider<TreeNode> {
     // temporary delegate that a refresh disposes, and a click racing a refresh then fails.
     // Handlers read the selected row instead (Ctx.selectedNode).
     if (node.command) item.command = { command: node.command, title: node.label };
-    else if (node.kind === 'run') item.command = { command: 'sdlc.showOutput', title: 'Show Output' };
-    else if (node.kind === 'flow') item.command = { command: 'sdlc.showFlow', title: 'Show Flow' };
+    else if (node.kind === 'run') item.command = { command: 'sdlc.showOutput', title: vscode.l10n.t('Show Output') };
+    else if (node.kind === 'flow') item.command = { command: 'sdlc.showFlow', title: vscode.l10n.t('Show Flow') };
     return item;
   }
 

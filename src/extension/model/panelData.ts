@@ -1,6 +1,7 @@
 // What the orchestrator panel is sent: the whole state when it opens, one delta per commit of
 // the change feed, an action's details on request, and the Add form's validation (the same
 // checks as Schedule Action). Reads the engine; no vscode here, so it is tested with a real one.
+import * as l10n from '../l10n';
 import type { Action, ActionInput, LifecycleEvent } from '../../core/model';
 import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';
@@ -157,25 +158,25 @@ export function checkForm(form: AddForm, now: number, actions: Action[]): { feed
   feedback.command = commandFeedback(command);
   const name = String(form.name ?? '').trim() || (command.trim() ? defaultName(command) : '');
   feedback.name = form.name.trim() ? nameFeedback(form.name) : undefined;
-  if (!['task', 'terminal', 'process'].includes(form.runner)) feedback.command ??= `"${form.runner}" is not a runner: pick Task, Terminal or Process`;
+  if (!['task', 'terminal', 'process'].includes(form.runner)) feedback.command ??= l10n.t('"{0}" is not a runner: pick Task, Terminal or Process', form.runner);
   let trigger: ActionInput['trigger'] | undefined;
   const value = String(form.value ?? '');
   switch (form.when) {
     case 'manual':
       trigger = { kind: 'manual' };
-      feedback.info = 'Runs only when you press Run Now';
+      feedback.info = l10n.t('Runs only when you press Run Now');
       break;
     case 'after': {
       const upstream = actions.find((a) => a.id === value);
       if (upstream) {
         trigger = { kind: 'after', after: [upstream.id] };
-        feedback.info = `Runs after "${upstream.name}" succeeds, as a step of the flow it starts`;
-      } else feedback.value = actions.length ? 'Pick the action this one runs after' : 'There is no action to run after yet: add that one first';
+        feedback.info = l10n.t('Runs after "{0}" succeeds, as a step of the flow it starts', upstream.name);
+      } else feedback.value = actions.length ? l10n.t('Pick the action this one runs after') : l10n.t('There is no action to run after yet: add that one first');
       break;
     }
     case 'open':
       trigger = { kind: 'open' };
-      feedback.info = 'Runs once each time VS Code opens this folder';
+      feedback.info = l10n.t('Runs once each time VS Code opens this folder');
       break;
     case 'in':
     case 'at':
@@ -193,7 +194,7 @@ export function checkForm(form: AddForm, now: number, actions: Action[]): { feed
       break;
     }
     default:
-      feedback.value = `"${String(form.when)}" is not a kind of trigger`;
+      feedback.value = l10n.t('"{0}" is not a kind of trigger', String(form.when));
   }
   feedback.ok = !feedback.command && !feedback.name && !feedback.value && trigger !== undefined;
   return feedback.ok ? { feedback, input: { name, trigger: trigger!, run: { runner: form.runner, command } } } : { feedback };

@@ -4,6 +4,7 @@ import { causeText, shortCause } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Flow, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
+import * as l10n from '../l10n';
 import type { Health } from '../../core/health';
 
 export interface TreeNode {
@@ -74,38 +75,45 @@ export function queueOrder(actions: Action[]): Action[] {
 export function actionDescription(a: Action, now: number, names: Map<string, string>): string {
   switch (a.status) {
     case 'running':
-      return a.running > 1 ? `running ×${a.running}` : 'running';
+      return a.running > 1 ? l10n.t('running ×{0}', a.running) : l10n.t('running');
     case 'retrying':
-      return `retry ${a.dueAt !== null ? relativeTime(a.dueAt, now) : ''} · attempt ${a.attempt + 1}/${a.policy.maxAttempts}`;
+      return l10n.t('retry {0} · attempt {1}/{2}', a.dueAt !== null ? relativeTime(a.dueAt, now) : '', a.attempt + 1, a.policy.maxAttempts);
     case 'scheduled':
-      return a.dueAt !== null ? relativeTime(a.dueAt, now) : 'scheduled';
+      return a.dueAt !== null ? relativeTime(a.dueAt, now) : l10n.t('scheduled');
     case 'paused':
-      return 'paused';
+      return l10n.t('paused');
     default:
-      if (a.trigger.kind === 'webhook') return `on webhook ${a.trigger.hook}`;
-      if (a.trigger.kind === 'after') return `after ${a.trigger.after.map((id) => names.get(id) ?? id.slice(0, 8)).join(', ')}${a.trigger.if ? ` (if ${a.trigger.if})` : ''}`;
-      if (a.trigger.kind === 'manual') return 'manual';
-      if (a.trigger.kind === 'change') return `on change ${a.trigger.paths.join(', ')}`;
-      if (a.trigger.kind === 'git') return `on git ${a.trigger.git}${a.trigger.branch ? ` (${a.trigger.branch})` : ''}`;
-      if (a.trigger.kind === 'afterTask') return `after task ${a.trigger.task}`;
-      if (a.trigger.kind === 'open') return 'on folder open';
+      if (a.trigger.kind === 'webhook') return l10n.t('on webhook {0}', a.trigger.hook);
+      if (a.trigger.kind === 'after') {
+        const ups = a.trigger.after.map((id) => names.get(id) ?? id.slice(0, 8)).join(', ');
+        return a.trigger.if ? l10n.t('after {0} (if {1})', ups, a.trigger.if) : l10n.t('after {0}', ups);
+      }
+      if (a.trigger.kind === 'manual') return l10n.t('manual');
+      if (a.trigger.kind === 'change') return l10n.t('on change {0}', a.trigger.paths.join(', '));
+      if (a.trigger.kind === 'git') return a.trigger.branch ? l10n.t('on git {0} ({1})', a.trigger.git, a.trigger.branch) : l10n.t('on git {0}', a.trigger.git);
+      if (a.trigger.kind === 'afterTask') return l10n.t('after task {0}', a.trigger.task);
+      if (a.trigger.kind === 'open') return l10n.t('on folder open');
       return a.status;
   }
 }
 
 function actionTooltip(a: Action, names: Map<string, string>): string {
   const trigger =
-    a.trigger.kind === 'after' ? `after ${a.trigger.after.map((id) => `"${names.get(id) ?? id}"`).join(', ')}${a.trigger.if ? ` (if ${a.trigger.if})` : ''}` : describeTrigger(a.trigger);
+    a.trigger.kind === 'after'
+      ? a.trigger.if
+        ? l10n.t('after {0} (if {1})', a.trigger.after.map((id) => `"${names.get(id) ?? id}"`).join(', '), a.trigger.if)
+        : l10n.t('after {0}', a.trigger.after.map((id) => `"${names.get(id) ?? id}"`).join(', '))
+      : describeTrigger(a.trigger);
   return [
     displayText(a.name),
-    a.source === 'file' ? 'Defined in .sdlc/actions.yaml (shared with the repository)' : 'Added on this machine',
-    a.needsApproval ? 'Needs your approval: its command runs only once you allow it on this machine' : undefined,
-    `Status: ${a.status}${a.reason ? ` (${a.reason})` : ''}`,
-    `When: ${trigger}`,
-    a.dueAt !== null ? `Due: ${new Date(a.dueAt).toLocaleString()}` : undefined,
-    `Runs ${a.run.task ? `task "${a.run.task}"` : a.run.command} as ${a.run.runner}`,
-    a.policy.maxAttempts > 1 ? `Attempts: up to ${a.policy.maxAttempts}` : undefined,
-    a.policy.timeoutMs ? `Timeout: ${shortDuration(a.policy.timeoutMs)}` : undefined,
+    a.source === 'file' ? l10n.t('Defined in .sdlc/actions.yaml (shared with the repository)') : l10n.t('Added on this machine'),
+    a.needsApproval ? l10n.t('Needs your approval: its command runs only once you allow it on this machine') : undefined,
+    a.reason ? l10n.t('Status: {0} ({1})', a.status, a.reason) : l10n.t('Status: {0}', a.status),
+    l10n.t('When: {0}', trigger),
+    a.dueAt !== null ? l10n.t('Due: {0}', new Date(a.dueAt).toLocaleString()) : undefined,
+    a.run.task ? l10n.t('Runs task "{0}" as {1}', a.run.task, a.run.runner) : l10n.t('Runs {0} as {1}', a.run.command, a.run.runner),
+    a.policy.maxAttempts > 1 ? l10n.t('Attempts: up to {0}', a.policy.maxAttempts) : undefined,
+    a.policy.timeoutMs ? l10n.t('Timeout: {0}', shortDuration(a.policy.timeoutMs)) : undefined,
     `Id: ${a.id}`,
   ]
     .filter(Boolean)
@@ -114,22 +122,29 @@ function actionTooltip(a: Action, names: Map<string, string>): string {
 
 /** An action's health in a few lines, for its tooltip (read when the tooltip is shown, not per render). */
 export function healthLines(h: Health): string[] {
-  if (!h.runs) return ['Health: no runs yet'];
-  const rate = h.successRate === null ? 'no run succeeded or failed yet' : `${Math.round(h.successRate * 100)}% of the last ${h.succeeded + h.failed} succeeded`;
-  const times = h.p50Ms === null ? '' : ` · p50 ${shortDuration(h.p50Ms)}, p95 ${shortDuration(h.p95Ms!)}`;
-  const trend = h.trend && h.trend.word !== 'steady' ? ` · getting ${h.trend.word} (×${Number.isFinite(h.trend.ratio) ? h.trend.ratio.toFixed(1) : '∞'})` : '';
+  if (!h.runs) return [l10n.t('Health: no runs yet')];
+  const rate = h.successRate === null ? l10n.t('no run succeeded or failed yet') : l10n.t('{0}% of the last {1} succeeded', Math.round(h.successRate * 100), h.succeeded + h.failed);
+  const times = h.p50Ms === null ? '' : l10n.t(' · p50 {0}, p95 {1}', shortDuration(h.p50Ms), shortDuration(h.p95Ms!));
+  const ratio = h.trend && Number.isFinite(h.trend.ratio) ? h.trend.ratio.toFixed(1) : '∞';
+  const trend = h.trend?.word === 'slower' ? l10n.t(' · getting slower (×{0})', ratio) : h.trend?.word === 'faster' ? l10n.t(' · getting faster (×{0})', ratio) : '';
   return [
-    `Health: ${rate}${times}${trend}`,
-    ...(h.flaky ? [`Flaky: ${h.flips} switches between success and failure with its definition unchanged`] : []),
-    ...(h.lastFailure ? [`Last failure: ${new Date(h.lastFailure.endedAt).toLocaleString()}${h.lastFailure.reason ? ` (${h.lastFailure.reason})` : ''}`] : []),
+    l10n.t('Health: {0}{1}{2}', rate, times, trend),
+    ...(h.flaky ? [l10n.t('Flaky: {0} switches between success and failure with its definition unchanged', h.flips)] : []),
+    ...(h.lastFailure
+      ? [
+          h.lastFailure.reason
+            ? l10n.t('Last failure: {0} ({1})', new Date(h.lastFailure.endedAt).toLocaleString(), h.lastFailure.reason)
+            : l10n.t('Last failure: {0}', new Date(h.lastFailure.endedAt).toLocaleString()),
+        ]
+      : []),
   ];
 }
 
 /** A run that ended without an exit code: say how, in a word the row has room for. */
 export function failedHow(r: Pick<Run, 'reason' | 'status'>): string {
-  if (r.reason?.startsWith('recovered')) return 'recovered';
-  if (r.reason?.startsWith('timed out')) return 'timed out';
-  if (r.reason?.startsWith('interrupted')) return 'interrupted';
+  if (r.reason?.startsWith('recovered')) return l10n.t('recovered');
+  if (r.reason?.startsWith('timed out')) return l10n.t('timed out');
+  if (r.reason?.startsWith('interrupted')) return l10n.t('interrupted');
   return r.status;
 }
 
@@ -138,7 +153,7 @@ function runDescription(r: Run, now: number): string {
   const why = shortCause(r.cause); // what started it says most about a run of a development event
   if (why) parts.push(why);
   if (r.endedAt !== null) parts.push(shortDuration(r.endedAt - r.startedAt));
-  parts.push(r.exitCode === null ? (r.status === 'succeeded' ? 'exit ?' : failedHow(r)) : `exit ${r.exitCode}`);
+  parts.push(r.exitCode === null ? (r.status === 'succeeded' ? l10n.t('exit ?') : failedHow(r)) : l10n.t('exit {0}', r.exitCode));
   parts.push(relativeTime(r.endedAt ?? r.startedAt, now));
   return parts.join(' · ');
 }
@@ -146,9 +161,11 @@ function runDescription(r: Run, now: number): string {
 function runTooltip(r: Run): string {
   return [
     `${displayText(r.name)}: ${r.status}`,
-    r.reason ? `Why: ${r.reason}` : undefined,
-    `Started ${new Date(r.startedAt).toLocaleString()}${r.endedAt !== null ? `, took ${shortDuration(r.endedAt - r.startedAt)}` : ''}`,
-    `Exit code: ${r.exitCode ?? 'unknown'} · attempt ${r.attempt} · ${r.runner} · ${causeText(r.cause, (r as { data?: Record<string, string> }).data)}`,
+    r.reason ? l10n.t('Why: {0}', r.reason) : undefined,
+    r.endedAt !== null
+      ? l10n.t('Started {0}, took {1}', new Date(r.startedAt).toLocaleString(), shortDuration(r.endedAt - r.startedAt))
+      : l10n.t('Started {0}', new Date(r.startedAt).toLocaleString()),
+    l10n.t('Exit code: {0} · attempt {1} · {2} · {3}', r.exitCode ?? l10n.t('unknown'), r.attempt, r.runner, causeText(r.cause, (r as { data?: Record<string, string> }).data)),
   ]
     .filter(Boolean)
     .join('\n');
@@ -166,7 +183,7 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
       kind: 'action',
       label: displayText(a.name),
       // File actions say so: they are shared, and edited in the file.
-      description: (a.needsApproval ? 'needs approval' : actionDescription(a, now, names)) + (a.source === 'file' ? ' · actions.yaml' : ''),
+      description: (a.needsApproval ? l10n.t('needs approval') : actionDescription(a, now, names)) + (a.source === 'file' ? ' · actions.yaml' : ''),
       tooltip: actionTooltip(a, names),
       icon: a.needsApproval ? { id: 'shield', color: 'charts.yellow' } : (ACTION_ICON[a.status] ?? { id: 'circle-outline' }),
       contextValue: a.needsApproval ? 'action.approval.file' : `action.${a.status}${a.source === 'file' ? '.file' : ''}`,
@@ -194,24 +211,24 @@ function folderChildren(f: FolderView, now: number, historyLimit: number): TreeN
     {
       id: `${f.path}#queue`,
       kind: 'group',
-      label: 'Queue',
-      description: f.following ? `${queue.length} · following ${f.following}` : String(queue.length),
+      label: l10n.t('Queue'),
+      description: f.following ? l10n.t('{0} · following {1}', queue.length, f.following) : String(queue.length),
       icon: { id: 'list-ordered' },
       expanded: true,
       folder: f.path,
       contextValue: 'queue',
-      children: queue.length ? queue : empty('queue-empty', 'Nothing queued. Schedule Action adds work.'),
+      children: queue.length ? queue : empty('queue-empty', l10n.t('Nothing queued. Schedule Action adds work.')),
     },
     {
       id: `${f.path}#history`,
       kind: 'group',
-      label: 'History',
+      label: l10n.t('History'),
       description: String(history.length),
       icon: { id: 'history' },
       expanded: true,
       folder: f.path,
       contextValue: 'history',
-      children: history.length ? history : empty('history-empty', 'No runs yet.'),
+      children: history.length ? history : empty('history-empty', l10n.t('No runs yet.')),
     },
     ...(webhooks ? [webhooks] : []),
   ];
@@ -249,9 +266,13 @@ export function groupFlows(history: Run[], flows: Flow[], folder: string, now: n
     out.push({
       id: `${folder}#f:${r.flowId}`,
       kind: 'flow',
-      label: `${displayText(flow?.name ?? oldest.name)} flow`,
-      description: [status, `${steps.length} run${steps.length === 1 ? '' : 's'}`, shortDuration(ended - (flow?.startedAt ?? oldest.startedAt)), relativeTime(ended, now)].join(' · '),
-      tooltip: [`Flow ${r.flowId} started by "${displayText(flow?.name ?? oldest.name)}": ${status}`, flow?.reason ? `Why: ${flow.reason}` : undefined, flow && flow.attempt > 1 ? `Attempt ${flow.attempt}` : undefined]
+      label: l10n.t('{0} flow', displayText(flow?.name ?? oldest.name)),
+      description: [status, steps.length === 1 ? l10n.t('1 run') : l10n.t('{0} runs', steps.length), shortDuration(ended - (flow?.startedAt ?? oldest.startedAt)), relativeTime(ended, now)].join(' · '),
+      tooltip: [
+        l10n.t('Flow {0} started by "{1}": {2}', r.flowId!, displayText(flow?.name ?? oldest.name), status),
+        flow?.reason ? l10n.t('Why: {0}', flow.reason) : undefined,
+        flow && flow.attempt > 1 ? l10n.t('Attempt {0}', flow.attempt) : undefined,
+      ]
         .filter(Boolean)
         .join('\n'),
       icon: FLOW_ICON[status] ?? { id: 'type-hierarchy' },
@@ -272,21 +293,21 @@ export function groupFlows(history: Run[], flows: Flow[], folder: string, now: n
 function deliveryDescription(d: Delivery, now: number): string {
   const what =
     d.status === 'received'
-      ? 'received, runs on the next tick'
+      ? l10n.t('received, runs on the next tick')
       : d.actions.length
-        ? `ran ${d.actions.map((a) => a.name).join(', ')}`
-        : 'no action on this hook';
-  return `${d.replayOf ? 'replay, ' : ''}${what} · ${relativeTime(d.receivedAt, now)}`;
+        ? l10n.t('ran {0}', d.actions.map((a) => a.name).join(', '))
+        : l10n.t('no action on this hook');
+  return d.replayOf ? l10n.t('replay, {0} · {1}', what, relativeTime(d.receivedAt, now)) : `${what} · ${relativeTime(d.receivedAt, now)}`;
 }
 
 function deliveryTooltip(d: Delivery): string {
   return [
-    `Delivery to hook "${d.hook}"`,
-    `Received ${new Date(d.receivedAt).toLocaleString()} from ${d.source}`,
-    `${d.size} bytes${d.headers['content-type'] ? ` · ${d.headers['content-type']}` : ''}`,
-    d.externalId ? `Sender's id: ${d.externalId}` : undefined,
-    d.replayOf ? `Replay of ${d.replayOf}` : undefined,
-    d.status === 'processed' ? `Queued runs of: ${d.actions.map((a) => a.name).join(', ') || 'nothing (no action on this hook)'}` : 'Not processed yet',
+    l10n.t('Delivery to hook "{0}"', d.hook),
+    l10n.t('Received {0} from {1}', new Date(d.receivedAt).toLocaleString(), d.source),
+    d.headers['content-type'] ? l10n.t('{0} bytes · {1}', d.size, d.headers['content-type']) : l10n.t('{0} bytes', d.size),
+    d.externalId ? l10n.t("Sender's id: {0}", d.externalId) : undefined,
+    d.replayOf ? l10n.t('Replay of {0}', d.replayOf) : undefined,
+    d.status === 'processed' ? l10n.t('Queued runs of: {0}', d.actions.map((a) => a.name).join(', ') || l10n.t('nothing (no action on this hook)')) : l10n.t('Not processed yet'),
     `Id: ${d.id}`,
   ]
     .filter(Boolean)
@@ -314,8 +335,8 @@ function webhooksGroup(f: FolderView, now: number): TreeNode | undefined {
   const empty: TreeNode = {
     id: `${f.path}#webhooks-empty`,
     kind: 'message',
-    label: f.webhookUrl ? `No deliveries yet. POST to ${f.webhookUrl}/hooks/${[...hooks][0]}` : 'No deliveries yet. Webhooks are not served (see the log).',
-    tooltip: 'Copy Webhook URL gives the address and the secret.',
+    label: f.webhookUrl ? l10n.t('No deliveries yet. POST to {0}', `${f.webhookUrl}/hooks/${[...hooks][0]}`) : l10n.t('No deliveries yet. Webhooks are not served (see the log).'),
+    tooltip: l10n.t('Copy Webhook URL gives the address and the secret.'),
     command: 'sdlc.copyWebhookUrl',
     icon: { id: 'info' },
     folder: f.path,
@@ -323,9 +344,9 @@ function webhooksGroup(f: FolderView, now: number): TreeNode | undefined {
   return {
     id: `${f.path}#webhooks`,
     kind: 'group',
-    label: 'Webhooks',
-    description: f.webhookUrl ? `${rows.length} · ${f.webhookUrl}` : `${rows.length} · not served`,
-    tooltip: f.webhookUrl ? `Deliveries are POSTed to ${f.webhookUrl}/hooks/<name> with the folder's secret.` : 'No orchestrator serves webhooks for this folder.',
+    label: l10n.t('Webhooks'),
+    description: f.webhookUrl ? `${rows.length} · ${f.webhookUrl}` : l10n.t('{0} · not served', rows.length),
+    tooltip: f.webhookUrl ? l10n.t("Deliveries are POSTed to {0}/hooks/<name> with the folder's secret.", f.webhookUrl) : l10n.t('No orchestrator serves webhooks for this folder.'),
     icon: { id: 'plug' },
     expanded: true,
     folder: f.path,

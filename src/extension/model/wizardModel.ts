@@ -7,18 +7,19 @@ import { branchPatternProblem, globProblem } from '../../core/triggers/globs';
 import { validateCron } from '../../core/schedule';
 import { parseIsoTime } from '../../core/validate';
 import type { Choice, TypedWhen } from './whenChoices';
+import * as l10n from '../l10n';
 
-export { WHEN_CHOICES, WHEN_PROMPTS, type Choice, type TypedWhen, type WhenKind } from './whenChoices';
+export { whenChoices, whenPrompts, type Choice, type TypedWhen, type WhenKind } from './whenChoices';
 
 export type RunKind = 'task' | 'terminal' | 'process' | 'tasksJson';
 
 export function runChoices(defaultRunner: string): Choice<RunKind>[] {
-  const mark = (r: string) => (r === defaultRunner ? ' (default)' : '');
+  const mark = (r: string) => (r === defaultRunner ? l10n.t(' (default)') : '');
   return [
-    { value: 'task', label: '$(tools) Shell command as a VS Code task', description: mark('task'), detail: 'Runs in the terminal panel; its exit code is recorded.' },
-    { value: 'terminal', label: '$(terminal) Shell command in a terminal', description: mark('terminal'), detail: 'Runs in a named terminal that is reused for this action.' },
-    { value: 'process', label: '$(server-process) Shell command as a background process', description: mark('process'), detail: 'Runs hidden; its output is kept in the history.' },
-    { value: 'tasksJson', label: '$(checklist) A task from tasks.json', detail: 'Runs one of this folder’s tasks; its problem matchers feed the Problems panel.' },
+    { value: 'task', label: l10n.t('$(tools) Shell command as a VS Code task'), description: mark('task'), detail: l10n.t('Runs in the terminal panel; its exit code is recorded.') },
+    { value: 'terminal', label: l10n.t('$(terminal) Shell command in a terminal'), description: mark('terminal'), detail: l10n.t('Runs in a named terminal that is reused for this action.') },
+    { value: 'process', label: l10n.t('$(server-process) Shell command as a background process'), description: mark('process'), detail: l10n.t('Runs hidden; its output is kept in the history.') },
+    { value: 'tasksJson', label: l10n.t('$(checklist) A task from tasks.json'), detail: l10n.t('Runs one of this folder’s tasks; its problem matchers feed the Problems panel.') },
   ].sort((a, b) => (a.value === defaultRunner ? -1 : b.value === defaultRunner ? 1 : 0)) as Choice<RunKind>[];
 }
 
@@ -38,7 +39,7 @@ export function parseAt(text: string, now: number): number {
   const hm = /^(\d{1,2}):(\d{2})$/.exec(s);
   if (hm) {
     const [h, m] = [Number(hm[1]), Number(hm[2])];
-    if (h > 23 || m > 59) throw new ValidationError('at', `"${s}" is not a time of day; write HH:MM, e.g. 17:30`);
+    if (h > 23 || m > 59) throw new ValidationError('at', l10n.t('"{0}" is not a time of day; write HH:MM, e.g. 17:30', s));
     const d = new Date(now);
     d.setHours(h, m, 0, 0);
     if (d.getTime() <= now) d.setDate(d.getDate() + 1);
@@ -49,7 +50,7 @@ export function parseAt(text: string, now: number): number {
   if (local) {
     const [y, mo, d, h, mi, se] = local.slice(1).map((x) => Number(x ?? 0));
     const ms = new Date(y, mo - 1, d, h, mi, se).getTime();
-    if (Number.isNaN(ms) || new Date(ms).getMonth() !== mo - 1) throw new ValidationError('at', `"${s}" is not a valid date and time`);
+    if (Number.isNaN(ms) || new Date(ms).getMonth() !== mo - 1) throw new ValidationError('at', l10n.t('"{0}" is not a valid date and time', s));
     return ms;
   }
   return parseIsoTime(s, 'at');
@@ -62,54 +63,54 @@ export function whenFeedback(kind: TypedWhen, text: string, now: number): Feedba
       case 'in': {
         const t = /^\s*\d+(\.\d+)?\s*$/.test(text) ? `${text.trim()}m` : text.trim();
         const ms = parseDuration(t, 'delay');
-        return { ok: true, trigger: { kind: 'delay', delay: t }, info: `Runs once, ${localTime(now + ms)}` };
+        return { ok: true, trigger: { kind: 'delay', delay: t }, info: l10n.t('Runs once, {0}', localTime(now + ms)) };
       }
       case 'at': {
-        if (!text.trim()) return { ok: false, message: 'Type a time: 17:30, or 2026-12-01T09:00' };
+        if (!text.trim()) return { ok: false, message: l10n.t('Type a time: 17:30, or 2026-12-01T09:00') };
         const at = parseAt(text, now);
-        if (at <= now) return { ok: false, message: `${localTime(at)} is in the past; pick a later time` };
-        return { ok: true, trigger: { kind: 'at', at: new Date(at).toISOString() }, info: `Runs once, ${localTime(at)}` };
+        if (at <= now) return { ok: false, message: l10n.t('{0} is in the past; pick a later time', localTime(at)) };
+        return { ok: true, trigger: { kind: 'at', at: new Date(at).toISOString() }, info: l10n.t('Runs once, {0}', localTime(at)) };
       }
       case 'cron': {
         const expr = text.trim();
         const next = validateCron(expr, undefined, now, 3);
-        return { ok: true, trigger: { kind: 'cron', cron: expr }, info: `Next: ${next.map(localTime).join(' · ')}` };
+        return { ok: true, trigger: { kind: 'cron', cron: expr }, info: l10n.t('Next: {0}', next.map(localTime).join(' · ')) };
       }
       case 'every': {
         const t = /^\s*\d+(\.\d+)?\s*$/.test(text) ? `${text.trim()}m` : text.trim();
         const ms = parseDuration(t, 'interval');
-        if (ms < 1000) return { ok: false, message: 'Use an interval of a second or more' };
-        return { ok: true, trigger: { kind: 'every', every: t }, info: `First run ${localTime(now + ms)}, then every ${t}` };
+        if (ms < 1000) return { ok: false, message: l10n.t('Use an interval of a second or more') };
+        return { ok: true, trigger: { kind: 'every', every: t }, info: l10n.t('First run {0}, then every {1}', localTime(now + ms), t) };
       }
       case 'webhook': {
         const hook = text.trim();
         if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(hook) || hook.length > 100) {
-          return { ok: false, message: hook ? `"${hook}" is not a webhook name: use letters, digits, ".", "_" and "-"` : 'Name the webhook, e.g. deploy' };
+          return { ok: false, message: hook ? l10n.t('"{0}" is not a webhook name: use letters, digits, ".", "_" and "-"', hook) : l10n.t('Name the webhook, e.g. deploy') };
         }
-        return { ok: true, trigger: { kind: 'webhook', hook }, info: `Runs on each POST to /hooks/${hook}` };
+        return { ok: true, trigger: { kind: 'webhook', hook }, info: l10n.t('Runs on each POST to /hooks/{0}', hook) };
       }
       case 'change': {
         const paths = text.split(',').map((g) => g.trim()).filter(Boolean);
-        if (!paths.length) return { ok: false, message: 'Type a glob, e.g. src/**/*.ts' };
+        if (!paths.length) return { ok: false, message: l10n.t('Type a glob, e.g. src/**/*.ts') };
         for (const g of paths) {
           const problem = globProblem(g);
           if (problem) return { ok: false, message: problem.charAt(0).toUpperCase() + problem.slice(1) };
         }
-        return { ok: true, trigger: { kind: 'change', paths }, info: `Runs once per burst of changes to ${paths.join(', ')} (.git, .sdlc and node_modules left out)` };
+        return { ok: true, trigger: { kind: 'change', paths }, info: l10n.t('Runs once per burst of changes to {0} (.git, .sdlc and node_modules left out)', paths.join(', ')) };
       }
       case 'git': {
         const [event, branch, ...rest] = text.trim().split(/\s+/);
-        if (!GIT_EVENTS.includes(event as GitEvent)) return { ok: false, message: `Start with commit, checkout or merge${event ? ` ("${event}" is none of them)` : ''}` };
-        if (rest.length) return { ok: false, message: 'Give at most one branch pattern after the event, e.g. "commit main" or "checkout release/*"' };
+        if (!GIT_EVENTS.includes(event as GitEvent)) return { ok: false, message: event ? l10n.t('Start with commit, checkout or merge ("{0}" is none of them)', event) : l10n.t('Start with commit, checkout or merge') };
+        if (rest.length) return { ok: false, message: l10n.t('Give at most one branch pattern after the event, e.g. "commit main" or "checkout release/*"') };
         const problem = branch !== undefined ? branchPatternProblem(branch) : undefined;
         if (problem) return { ok: false, message: problem.charAt(0).toUpperCase() + problem.slice(1) };
-        const what = { commit: 'each commit', checkout: 'each switch of branch', merge: 'each merge or fast-forward pull' }[event as GitEvent];
-        return { ok: true, trigger: { kind: 'git', git: event as GitEvent, ...(branch ? { branch } : {}) }, info: `Runs on ${what}${branch ? ` on ${branch}` : ''}` };
+        const what = { commit: l10n.t('each commit'), checkout: l10n.t('each switch of branch'), merge: l10n.t('each merge or fast-forward pull') }[event as GitEvent];
+        return { ok: true, trigger: { kind: 'git', git: event as GitEvent, ...(branch ? { branch } : {}) }, info: branch ? l10n.t('Runs on {0} on {1}', what, branch) : l10n.t('Runs on {0}', what) };
       }
       case 'afterTask': {
         const task = text.trim();
-        if (!task) return { ok: false, message: 'Type the label of a task in tasks.json, e.g. build' };
-        return { ok: true, trigger: { kind: 'afterTask', task }, info: `Runs each time the task "${task}" ends` };
+        if (!task) return { ok: false, message: l10n.t('Type the label of a task in tasks.json, e.g. build') };
+        return { ok: true, trigger: { kind: 'afterTask', task }, info: l10n.t('Runs each time the task "{0}" ends', task) };
       }
     }
   } catch (err) {
@@ -119,8 +120,8 @@ export function whenFeedback(kind: TypedWhen, text: string, now: number): Feedba
 }
 
 export function commandFeedback(text: string): string | undefined {
-  if (!text.trim()) return 'Type the shell command to run, e.g. npm test';
-  if (text.length > 64 * 1024) return 'That command is too long (64 KiB at most)';
+  if (!text.trim()) return l10n.t('Type the shell command to run, e.g. npm test');
+  if (text.length > 64 * 1024) return l10n.t('That command is too long (64 KiB at most)');
   return undefined;
 }
 
@@ -131,7 +132,7 @@ export function defaultName(command: string): string {
 }
 
 export function nameFeedback(text: string): string | undefined {
-  if (!text.trim()) return 'Give the action a name';
-  if (text.length > 200) return 'Keep the name under 200 characters';
+  if (!text.trim()) return l10n.t('Give the action a name');
+  if (text.length > 200) return l10n.t('Keep the name under 200 characters');
   return undefined;
 }
