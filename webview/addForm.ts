@@ -1,6 +1,7 @@
 // The "Add action" form. Every keystroke is checked by the extension with the same code as
 // the Schedule Action command (model/panelData.ts checkForm → wizardModel), so the panel and
 // the palette accept and refuse exactly the same things.
+import * as l10n from '@vscode/l10n';
 import type { Action } from '../src/core/model';
 import { whenChoices, whenPrompts, type WhenKind } from '../src/extension/model/whenChoices';
 import type { AddForm, FormFeedback } from './protocol';
@@ -9,10 +10,10 @@ import { button, dropdown, el, textField, type Field } from './ui/components';
 /** The palette's choices, without their codicon prefix. */
 const when = () => whenChoices().map((c) => ({ value: c.value, label: c.label.replace(/^\$\([^)]*\)\s*/, '') }));
 
-const RUNNERS = [
-  { value: 'task', label: 'VS Code task' },
-  { value: 'terminal', label: 'Terminal' },
-  { value: 'process', label: 'Background process' },
+const runners = () => [
+  { value: 'task', label: l10n.t('VS Code task') },
+  { value: 'terminal', label: l10n.t('Terminal') },
+  { value: 'process', label: l10n.t('Background process') },
 ];
 
 export interface FormEvents {
@@ -25,8 +26,8 @@ export interface FormEvents {
 export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvents): HTMLElement {
   const form: AddForm = { ...initial };
   const box = el('section', 'add-form');
-  box.setAttribute('aria-label', 'Add action');
-  const title = el('h2', '', 'Add action');
+  box.setAttribute('aria-label', l10n.t('Add action'));
+  const title = el('h2', '', l10n.t('Add action'));
   const messages: Record<'name' | 'command' | 'value', HTMLElement> = { name: el('div', 'field-error'), command: el('div', 'field-error'), value: el('div', 'field-error') };
   for (const m of Object.values(messages)) m.setAttribute('aria-live', 'polite');
   const info = el('div', 'field-info');
@@ -44,11 +45,11 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
     void on.validate(form).then((f) => mine === seq && show(f));
   };
 
-  const command = textField({ label: 'Command', placeholder: 'npm test', value: form.command, onInput: (v) => ((form.command = v), (touched = true), check()) });
+  const command = textField({ label: l10n.t('Command'), placeholder: l10n.t('npm test'), value: form.command, onInput: (v) => ((form.command = v), (touched = true), check()) });
   command.id = 'add-command';
-  const name = textField({ label: 'Name (optional)', placeholder: 'defaults to the command', value: form.name, onInput: (v) => ((form.name = v), check()) });
+  const name = textField({ label: l10n.t('Name (optional)'), placeholder: l10n.t('defaults to the command'), value: form.name, onInput: (v) => ((form.name = v), check()) });
   name.id = 'add-name';
-  const runner = dropdown({ options: RUNNERS, value: form.runner, ariaLabel: 'Runs as', onChange: (v) => ((form.runner = v as AddForm['runner']), check()) });
+  const runner = dropdown({ options: runners(), value: form.runner, ariaLabel: l10n.t('Runs as'), onChange: (v) => ((form.runner = v as AddForm['runner']), check()) });
   const valueSlot = el('div', 'value-slot');
 
   const drawValue = () => {
@@ -56,7 +57,7 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
     if (form.when === 'after') {
       const options = actions.map((a) => ({ value: a.id, label: a.name }));
       if (!options.some((o) => o.value === form.value)) form.value = options[0]?.value ?? '';
-      input = options.length ? dropdown({ options, value: form.value, ariaLabel: 'After which action', onChange: (v) => ((form.value = v), check()) }) : undefined;
+      input = options.length ? dropdown({ options, value: form.value, ariaLabel: l10n.t('After which action'), onChange: (v) => ((form.value = v), check()) }) : undefined;
     } else if (form.when !== 'manual' && form.when !== 'open') {
       input = textField({ label: whenPrompts()[form.when].prompt, placeholder: whenPrompts()[form.when].placeholder, value: form.value, onInput: (v) => ((form.value = v), (touched = true), check()) });
       input.id = 'add-value';
@@ -66,7 +67,7 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
   const whenField = dropdown({
     options: when().map((w) => ({ value: w.value, label: w.label })),
     value: form.when,
-    ariaLabel: 'When',
+    ariaLabel: l10n.t('When'),
     onChange: (v) => {
       form.when = v as WhenKind;
       form.value = '';
@@ -82,7 +83,7 @@ export function renderAddForm(initial: AddForm, actions: Action[], on: FormEvent
     if (f) show(f);
   };
   const actionsBar = el('div', 'toolbar');
-  actionsBar.append(button('Add', { icon: 'add', appearance: 'primary', onClick: () => void submit() }), button('Cancel', { onClick: on.close }));
+  actionsBar.append(button(l10n.t('Add'), { icon: 'add', appearance: 'primary', onClick: () => void submit() }), button(l10n.t('Cancel'), { onClick: on.close }));
 
   const row = (label: string, ...children: HTMLElement[]) => {
     const r = el('div', 'form-row');

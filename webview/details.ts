@@ -1,5 +1,6 @@
 // The details pane: one action's whole story (what runs, when, what happened) and, for the
 // selected run, its result, output and webhook payload, with the buttons that act on them.
+import * as l10n from '@vscode/l10n';
 import { displayText } from '../src/core/displayText';
 import { describeTrigger } from '../src/core/model';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
@@ -46,20 +47,20 @@ function code(text: string, className = 'code'): HTMLElement {
 function buttons(d: Details, on: DetailsEvents): HTMLElement {
   const bar = el('div', 'toolbar');
   bar.setAttribute('role', 'toolbar');
-  bar.setAttribute('aria-label', 'Action');
+  bar.setAttribute('aria-label', l10n.t('Action'));
   const a = d.action;
   const active = a && ACTIVE.includes(a.status);
   // A file action: its definition is one click away, and it ends by being removed from the file.
   const fromFile = a?.source === 'file';
-  if (a?.needsApproval) bar.append(button('Review and Allow…', { icon: 'shield', appearance: 'primary', onClick: () => on.act('approve') }));
-  if (a && a.status !== 'paused') bar.append(button(active ? 'Run Now' : 'Re-run', { icon: active ? 'play' : 'debug-rerun', appearance: 'primary', onClick: () => on.act(active ? 'runNow' : 'rerun') }));
-  if (active && !fromFile) bar.append(button('Cancel', { icon: 'debug-stop', onClick: () => on.act('cancel') }));
-  if (a?.status === 'paused') bar.append(button('Resume', { icon: 'debug-continue', appearance: 'primary', onClick: () => on.act('resumeAction') }));
-  else if (active) bar.append(button('Pause', { icon: 'debug-pause', onClick: () => on.act('pauseAction') }));
-  if (d.run) bar.append(button('Show Output', { icon: 'output', onClick: () => on.showOutput(d.run!) }));
-  if (d.run?.worktree) bar.append(button('Open Worktree', { icon: 'multiple-windows', title: `Open ${d.run.worktree} (what the step saw) in a new window`, onClick: () => on.act('openWorktree', { runId: d.run!.runId }) }));
-  if (fromFile) bar.append(button('Open in actions.yaml', { icon: 'go-to-file', onClick: () => on.act('openDefinition') }));
-  else if (a) bar.append(button('Delete', { icon: 'trash', onClick: () => on.act('delete') }));
+  if (a?.needsApproval) bar.append(button(l10n.t('Review and Allow…'), { icon: 'shield', appearance: 'primary', onClick: () => on.act('approve') }));
+  if (a && a.status !== 'paused') bar.append(button(active ? l10n.t('Run Now') : l10n.t('Re-run'), { icon: active ? 'play' : 'debug-rerun', appearance: 'primary', onClick: () => on.act(active ? 'runNow' : 'rerun') }));
+  if (active && !fromFile) bar.append(button(l10n.t('Cancel'), { icon: 'debug-stop', onClick: () => on.act('cancel') }));
+  if (a?.status === 'paused') bar.append(button(l10n.t('Resume'), { icon: 'debug-continue', appearance: 'primary', onClick: () => on.act('resumeAction') }));
+  else if (active) bar.append(button(l10n.t('Pause'), { icon: 'debug-pause', onClick: () => on.act('pauseAction') }));
+  if (d.run) bar.append(button(l10n.t('Show Output'), { icon: 'output', onClick: () => on.showOutput(d.run!) }));
+  if (d.run?.worktree) bar.append(button(l10n.t('Open Worktree'), { icon: 'multiple-windows', title: l10n.t('Open {0} (what the step saw) in a new window', d.run.worktree), onClick: () => on.act('openWorktree', { runId: d.run!.runId }) }));
+  if (fromFile) bar.append(button(l10n.t('Open in actions.yaml'), { icon: 'go-to-file', onClick: () => on.act('openDefinition') }));
+  else if (a) bar.append(button(l10n.t('Delete'), { icon: 'trash', onClick: () => on.act('delete') }));
   return bar;
 }
 
@@ -69,59 +70,68 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
   if (a) {
     const trigger =
       a.trigger.kind === 'after'
-        ? `after ${d.afterName ?? ''} ${a.trigger.if === 'failure' ? '(if something before it failed)' : a.trigger.if === 'always' ? '(always)' : '(when all succeed)'}, in the flow they start`
+        ? a.trigger.if === 'failure'
+          ? l10n.t('after {0} (if something before it failed), in the flow they start', d.afterName ?? '')
+          : a.trigger.if === 'always'
+            ? l10n.t('after {0} (always), in the flow they start', d.afterName ?? '')
+            : l10n.t('after {0} (when all succeed), in the flow they start', d.afterName ?? '')
         : describeTrigger(a.trigger);
     const next = d.nextRuns.length ? el('ol', 'next-runs') : undefined;
     for (const t of d.nextRuns) next!.append(el('li', '', when(t, now)));
     box.append(
-      el('h3', '', 'Action'),
+      el('h3', '', l10n.t('Action')),
       facts([
-        ['Command', a.run.task ? `task "${a.run.task}"` : code(a.run.command, 'code inline')],
-        ['Runner', a.run.runner],
-        ['Defined', a.source === 'file' ? `in .sdlc/actions.yaml${a.needsApproval ? ' (its command needs your approval on this machine)' : ''}` : 'on this machine'],
-        ['GitHub Actions', exportText(d.export)],
-        ['Trigger', trigger],
-        ['Status', `${a.status}${a.reason ? ` (${a.reason})` : ''}${a.pending ? ` · ${a.pending} queued` : ''}`],
-        [d.nextRuns.length > 1 ? 'Next runs' : 'Next run', next],
-        ['Attempts', `${a.attempt} made of up to ${a.policy.maxAttempts}${a.policy.maxAttempts > 1 ? ` · backoff ${shortDuration(a.policy.backoffMs)}` : ''}`],
-        ['Timeout', a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
-        ['Priority', a.policy.priority ? String(a.policy.priority) : undefined],
-        ['Isolation', a.run.isolation === 'worktree' ? 'a git worktree of the commit its flow started from' : undefined],
+        [l10n.t('Command'), a.run.task ? l10n.t('task "{0}"', a.run.task) : code(a.run.command, 'code inline')],
+        [l10n.t('Runner'), a.run.runner],
+        [l10n.t('Defined'), a.source === 'file' ? (a.needsApproval ? l10n.t('in .sdlc/actions.yaml (its command needs your approval on this machine)') : l10n.t('in .sdlc/actions.yaml')) : l10n.t('on this machine')],
+        [l10n.t('GitHub Actions'), exportText(d.export)],
+        [l10n.t('Trigger'), trigger],
+        [l10n.t('Status'), `${a.status}${a.reason ? ` (${a.reason})` : ''}${a.pending ? ` · ${l10n.t('{0} queued', a.pending)}` : ''}`],
+        [d.nextRuns.length > 1 ? l10n.t('Next runs') : l10n.t('Next run'), next],
         [
-          'Notify',
-          a.policy.notify === 'off' ? 'off (not even the folder default)'
-          : a.policy.notify ? `on ${a.policy.notify.on} → ${a.policy.notify.url} (${a.policy.notify.format})`
-          : d.notifyDefault ? `on ${d.notifyDefault.on} → ${d.notifyDefault.url} (${d.notifyDefault.format}; the folder default in the settings)`
+          l10n.t('Attempts'),
+          a.policy.maxAttempts > 1
+            ? l10n.t('{0} made of up to {1} · backoff {2}', a.attempt, a.policy.maxAttempts, shortDuration(a.policy.backoffMs))
+            : l10n.t('{0} made of up to {1}', a.attempt, a.policy.maxAttempts),
+        ],
+        [l10n.t('Timeout'), a.policy.timeoutMs ? shortDuration(a.policy.timeoutMs) : undefined],
+        [l10n.t('Priority'), a.policy.priority ? String(a.policy.priority) : undefined],
+        [l10n.t('Isolation'), a.run.isolation === 'worktree' ? l10n.t('a git worktree of the commit its flow started from') : undefined],
+        [
+          l10n.t('Notify'),
+          a.policy.notify === 'off' ? l10n.t('off (not even the folder default)')
+          : a.policy.notify ? l10n.t('on {0} → {1} ({2})', a.policy.notify.on, a.policy.notify.url, a.policy.notify.format)
+          : d.notifyDefault ? l10n.t('on {0} → {1} ({2}; the folder default in the settings)', d.notifyDefault.on, d.notifyDefault.url, d.notifyDefault.format)
           : undefined,
         ],
-        ['Created', when(a.createdAt, now)],
-        ['Id', a.id],
+        [l10n.t('Created'), when(a.createdAt, now)],
+        [l10n.t('Id'), a.id],
       ]),
     );
   } else {
-    box.append(el('p', 'notice', 'This action was deleted; its runs stay in the history.'));
+    box.append(el('p', 'notice', l10n.t('This action was deleted; its runs stay in the history.')));
   }
-  if (d.health) box.append(el('h3', '', 'Health'), facts(healthFacts(d.health, (runId) => on.selectRun(runId, d.actionId))));
+  if (d.health) box.append(el('h3', '', l10n.t('Health')), facts(healthFacts(d.health, (runId) => on.selectRun(runId, d.actionId))));
   const r = d.run;
   if (r) {
     box.append(
-      el('h3', '', 'Run'),
+      el('h3', '', l10n.t('Run')),
       facts([
-        ['Result', `${r.status} · ${runOutcome(r)}`],
-        ['Why', r.reason ?? undefined],
-        ['Exit code', r.exitCode === null ? 'none recorded' : String(r.exitCode)],
-        ['Started', when(r.startedAt, now)],
-        ['Duration', r.endedAt !== null ? shortDuration(r.endedAt - r.startedAt) : `running for ${shortDuration(now - r.startedAt)}`],
-        ['Attempt', String(r.attempt)],
-        ['Cause', r.event && r.event !== r.cause ? r.event : r.cause],
-        ['Flow', d.flow ? `${d.flow.flowId.slice(0, 8)} of "${displayText(d.flow.name)}" (${d.flow.status})` : undefined],
-        ['Worktree', r.worktree],
-        ['Run id', r.runId],
+        [l10n.t('Result'), `${r.status} · ${runOutcome(r)}`],
+        [l10n.t('Why'), r.reason ?? undefined],
+        [l10n.t('Exit code'), r.exitCode === null ? l10n.t('none recorded') : String(r.exitCode)],
+        [l10n.t('Started'), when(r.startedAt, now)],
+        [l10n.t('Duration'), r.endedAt !== null ? shortDuration(r.endedAt - r.startedAt) : l10n.t('running for {0}', shortDuration(now - r.startedAt))],
+        [l10n.t('Attempt'), String(r.attempt)],
+        [l10n.t('Cause'), r.event && r.event !== r.cause ? r.event : r.cause],
+        [l10n.t('Flow'), d.flow ? l10n.t('{0} of "{1}" ({2})', d.flow.flowId.slice(0, 8), displayText(d.flow.name), d.flow.status) : undefined],
+        [l10n.t('Worktree'), r.worktree],
+        [l10n.t('Run id'), r.runId],
       ]),
     );
   }
   if (d.runs.length > 1) {
-    box.append(el('h3', '', `Runs (${d.runs.length}${d.runs.length >= 50 ? '+' : ''})`));
+    box.append(el('h3', '', l10n.t('Runs ({0})', `${d.runs.length}${d.runs.length >= 50 ? '+' : ''}`)));
     const list = el('ul', 'run-list');
     for (const x of d.runs) {
       const li = el('li');
@@ -145,11 +155,11 @@ function overview(d: Details, now: number, on: DetailsEvents): HTMLElement {
  */
 function timeline(d: Details): HTMLElement {
   const rows = timelineRows(d.timeline);
-  if (!rows.length) return el('p', 'muted', 'No events recorded for this action.');
+  if (!rows.length) return el('p', 'muted', l10n.t('No events recorded for this action.'));
   const table = el('table', 'timeline-table');
-  table.setAttribute('aria-label', 'Lifecycle timeline');
+  table.setAttribute('aria-label', l10n.t('Lifecycle timeline'));
   const head = el('tr');
-  for (const title of ['Seq', 'Time', 'Event', 'Run', 'Detail']) {
+  for (const title of [l10n.t('Seq'), l10n.t('Time'), l10n.t('Event'), l10n.t('Run'), l10n.t('Detail')]) {
     const th = el('th', '', title);
     th.scope = 'col';
     head.append(th);
@@ -164,7 +174,7 @@ function timeline(d: Details): HTMLElement {
       const id = el('span', 'short-id', r.run);
       id.title = r.runId;
       id.dataset.full = r.runId;
-      id.setAttribute('aria-label', `run ${r.runId}`);
+      id.setAttribute('aria-label', l10n.t('run {0}', r.runId));
       run.append(id);
     }
     tr.append(el('td', 'num', String(r.seq)), el('td', 'nowrap', r.time), el('td', 'nowrap', r.type), run, el('td', '', r.detail));
@@ -189,14 +199,14 @@ function timeline(d: Details): HTMLElement {
 /** The action's notifications, newest first, each with its attempts: where it went, what answered. */
 function notifications(list: NotificationView[], now: number, on: DetailsEvents, actionId: string): HTMLElement {
   const box = el('div', 'notifications');
-  box.append(el('p', 'muted', 'Each run end this action announces is kept in the outbox until the receiver accepts it; every attempt carries the same Idempotency-Key.'));
+  box.append(el('p', 'muted', l10n.t('Each run end this action announces is kept in the outbox until the receiver accepts it; every attempt carries the same Idempotency-Key.')));
   const ul = el('ul', 'notification-list');
-  ul.setAttribute('aria-label', 'Notifications');
+  ul.setAttribute('aria-label', l10n.t('Notifications'));
   for (const n of list) {
     const li = el('li', `notification status-${n.status}`);
     const head = el('div', 'notification-head');
-    head.append(badge(n.status, `Notification ${n.status}`), el('span', '', `${new Date(n.createdAt).toLocaleString()} · ${notificationText(n, now)}`));
-    const run = el('a', '', `run ${n.runId.slice(0, 8)}`);
+    head.append(badge(n.status, l10n.t('Notification {0}', n.status)), el('span', '', `${new Date(n.createdAt).toLocaleString()} · ${notificationText(n, now)}`));
+    const run = el('a', '', l10n.t('run {0}', n.runId.slice(0, 8)));
     run.href = '#';
     run.title = n.runId;
     run.addEventListener('click', (e) => {
@@ -205,9 +215,9 @@ function notifications(list: NotificationView[], now: number, on: DetailsEvents,
     });
     head.append(run);
     const tries = el('ol', 'attempts');
-    tries.setAttribute('aria-label', 'Attempts');
+    tries.setAttribute('aria-label', l10n.t('Attempts'));
     for (const a of n.attempts) tries.append(el('li', a.ok ? 'ok' : 'refused', attemptText(a)));
-    if (!n.attempts.length) tries.append(el('li', 'muted', 'not attempted yet'));
+    if (!n.attempts.length) tries.append(el('li', 'muted', l10n.t('not attempted yet')));
     li.append(head, tries);
     ul.append(li);
   }
@@ -217,10 +227,10 @@ function notifications(list: NotificationView[], now: number, on: DetailsEvents,
 
 function output(d: Details): HTMLElement {
   const r = d.run;
-  if (!r) return el('p', 'muted', 'No run yet.');
+  if (!r) return el('p', 'muted', l10n.t('No run yet.'));
   const box = el('div');
   box.append(
-    el('p', 'muted', r.outputTail ? 'The last part of the output, as kept in the history.' : 'No output was kept for this run (task and terminal runs show theirs in the terminal).'),
+    el('p', 'muted', r.outputTail ? l10n.t('The last part of the output, as kept in the history.') : l10n.t('No output was kept for this run (task and terminal runs show theirs in the terminal).')),
     ...(r.outputTail ? [code(r.outputTail, 'code output')] : []),
   );
   return box;
@@ -230,40 +240,40 @@ function payloadView(p: Payload, on: DetailsEvents): HTMLElement {
   const box = el('div');
   const dl = p.delivery;
   const bar = el('div', 'toolbar');
-  bar.append(button('Open Delivery', { icon: 'go-to-file', onClick: () => on.showDelivery(dl.id) }), button('Replay', { icon: 'debug-rerun', onClick: () => on.replay(dl.id) }));
+  bar.append(button(l10n.t('Open Delivery'), { icon: 'go-to-file', onClick: () => on.showDelivery(dl.id) }), button(l10n.t('Replay'), { icon: 'debug-rerun', onClick: () => on.replay(dl.id) }));
   box.append(
     facts([
-      ['Hook', dl.hook],
-      ['Received', `${new Date(dl.receivedAt).toLocaleString()} from ${dl.source}`],
-      ['Size', `${dl.size} bytes${dl.headers['content-type'] ? ` · ${dl.headers['content-type']}` : ''}`],
-      ["Sender's id", dl.externalId ?? undefined],
-      ['Replay of', dl.replayOf ?? undefined],
-      ['Delivery id', dl.id],
+      [l10n.t('Hook'), dl.hook],
+      [l10n.t('Received'), l10n.t('{0} from {1}', new Date(dl.receivedAt).toLocaleString(), dl.source)],
+      [l10n.t('Size'), dl.headers['content-type'] ? l10n.t('{0} bytes · {1}', dl.size, dl.headers['content-type']) : l10n.t('{0} bytes', dl.size)],
+      [l10n.t("Sender's id"), dl.externalId ?? undefined],
+      [l10n.t('Replay of'), dl.replayOf ?? undefined],
+      [l10n.t('Delivery id'), dl.id],
     ]),
     bar,
-    code(p.text + (p.truncated ? '\n… (cut here; Open Delivery shows all of it)' : ''), `code payload kind-${p.kind}`),
+    code(p.text + (p.truncated ? `\n${l10n.t('… (cut here; Open Delivery shows all of it)')}` : ''), `code payload kind-${p.kind}`),
   );
   return box;
 }
 
 export function renderDetails(d: Details, tab: string, now: number, on: DetailsEvents): HTMLElement {
   const box = el('section', 'details');
-  box.setAttribute('aria-label', 'Details');
+  box.setAttribute('aria-label', l10n.t('Details'));
   const head = el('div', 'details-head');
   const a = d.action;
   const status = a?.status ?? d.run?.status ?? 'deleted';
   const h = el('h2');
   h.append(icon(a?.status === 'running' ? 'sync~spin' : 'symbol-event'), el('span', '', displayText(a?.name ?? d.run?.name ?? d.actionId)));
-  head.append(h, badge(status, `Status: ${status}`));
+  head.append(h, badge(status, l10n.t('Status: {0}', status)));
   box.append(head, buttons(d, on));
   const pay = d.payload && payloadView(d.payload, on);
   const items = [
-    { id: 'overview', label: 'Overview', content: overview(d, now, on) },
+    { id: 'overview', label: l10n.t('Overview'), content: overview(d, now, on) },
     ...(d.flow
       ? [
           {
             id: 'flow',
-            label: 'Flow',
+            label: l10n.t('Flow'),
             count: d.flow.steps.length,
             content: renderFlow(d.flow, d.run?.runId, now, {
               cancelFlow: (flowId) => on.act('cancelFlow', { flowId }),
@@ -273,10 +283,10 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
           },
         ]
       : []),
-    { id: 'timeline', label: 'Timeline', count: d.timeline.length, content: timeline(d) },
-    { id: 'output', label: 'Output', content: output(d) },
-    ...(pay ? [{ id: 'payload', label: 'Payload', content: pay }] : []),
-    ...(d.notifications?.length ? [{ id: 'notifications', label: 'Notifications', count: d.notifications.length, content: notifications(d.notifications, now, on, d.actionId) }] : []),
+    { id: 'timeline', label: l10n.t('Timeline'), count: d.timeline.length, content: timeline(d) },
+    { id: 'output', label: l10n.t('Output'), content: output(d) },
+    ...(pay ? [{ id: 'payload', label: l10n.t('Payload'), content: pay }] : []),
+    ...(d.notifications?.length ? [{ id: 'notifications', label: l10n.t('Notifications'), count: d.notifications.length, content: notifications(d.notifications, now, on, d.actionId) }] : []),
   ];
   box.append(tabs(items, tab, on.tabChanged));
   return box;
@@ -285,15 +295,15 @@ export function renderDetails(d: Details, tab: string, now: number, on: DetailsE
 /** A delivery from the inbox: what arrived (headers aside; Open Delivery has them) and what it ran. */
 export function renderDeliveryDetails(d: DeliveryDetails, now: number, on: DetailsEvents): HTMLElement {
   const box = el('section', 'details');
-  box.setAttribute('aria-label', 'Webhook delivery');
+  box.setAttribute('aria-label', l10n.t('Webhook delivery'));
   const dl = d.payload.delivery;
   const head = el('div', 'details-head');
   const h = el('h2');
-  h.append(icon('mail'), el('span', '', `Delivery to "${dl.hook}"`));
-  head.append(h, badge(dl.status, `Status: ${dl.status}`));
+  h.append(icon('mail'), el('span', '', l10n.t('Delivery to "{0}"', dl.hook)));
+  head.append(h, badge(dl.status, l10n.t('Status: {0}', dl.status)));
   box.append(head, payloadView(d.payload, on));
-  box.append(el('h3', '', d.runs.length ? 'Runs it queued' : 'Runs'));
-  if (!d.runs.length) box.append(el('p', 'muted', dl.status === 'received' ? 'Not processed yet: the next tick queues its runs.' : 'No action was on this hook when it arrived.'));
+  box.append(el('h3', '', d.runs.length ? l10n.t('Runs it queued') : l10n.t('Runs')));
+  if (!d.runs.length) box.append(el('p', 'muted', dl.status === 'received' ? l10n.t('Not processed yet: the next tick queues its runs.') : l10n.t('No action was on this hook when it arrived.')));
   const list = el('ul', 'run-list');
   for (const r of d.runs) {
     const link = el('a', '', `${displayText(r.name)} · ${r.status}${r.endedAt !== null ? ` · ${runOutcome(r)} · ${relativeTime(r.endedAt, now)}` : ''}`);

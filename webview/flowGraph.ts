@@ -1,6 +1,7 @@
 // The Flow tab: a flow run drawn as a graph, live. Steps are buttons (a click or Enter opens the
 // step's run; the arrow keys move between steps along the edges' columns), edges are an SVG
 // layer underneath, and every step says in words what the picture shows.
+import * as l10n from '@vscode/l10n';
 import { displayText } from '../src/core/displayText';
 import { relativeTime, shortDuration } from '../src/extension/model/relativeTime';
 import type { FlowView } from './protocol';
@@ -31,34 +32,35 @@ type Step = FlowView['steps'][number];
 export function stepMeta(s: Step, now: number): string {
   const parts: string[] = [s.status];
   if (s.startedAt !== null && (s.status === 'running' || s.endedAt !== null)) parts.push(shortDuration((s.endedAt ?? now) - s.startedAt));
-  if (s.attempt > 1) parts.push(`run ${s.attempt}`);
-  if ((s.runAttempt ?? 1) > 1) parts.push(`try ${s.runAttempt}`);
+  if (s.attempt > 1) parts.push(l10n.t('run {0}', s.attempt));
+  if ((s.runAttempt ?? 1) > 1) parts.push(l10n.t('try {0}', s.runAttempt ?? 1));
   return parts.join(' · ');
 }
 
 /** The whole step in words, for screen readers and the tooltip. */
 export function stepLabel(s: Step, names: Map<string, string>, now: number): string {
-  const after = s.upstreams.length ? `, after ${s.upstreams.map((u) => names.get(u) ?? u).join(' and ')}${s.cond !== 'success' ? ` (if ${s.cond})` : ''}` : ', first step';
-  return `${displayText(s.name)}: ${stepMeta(s, now)}${after}${s.reason ? `. ${s.reason}` : ''}${s.runId ? '. Enter opens its run' : ''}`;
+  const ups = s.upstreams.map((u) => names.get(u) ?? u).join(l10n.t(' and '));
+  const after = !s.upstreams.length ? l10n.t(', first step') : s.cond !== 'success' ? l10n.t(', after {0} (if {1})', ups, s.cond) : l10n.t(', after {0}', ups);
+  return `${displayText(s.name)}: ${stepMeta(s, now)}${after}${s.reason ? `. ${s.reason}` : ''}${s.runId ? l10n.t('. Enter opens its run') : ''}`;
 }
 
 export function renderFlow(flow: FlowView, selectedRunId: string | undefined, now: number, on: FlowEvents): HTMLElement {
   const box = el('div', 'flow');
   const names = new Map(flow.steps.map((s) => [s.actionId, s.name] as const));
   const head = el('div', 'flow-head');
-  const title = el('span', 'flow-title', `Flow ${flow.flowId.slice(0, 8)} of "${displayText(flow.name)}"`);
+  const title = el('span', 'flow-title', l10n.t('Flow {0} of "{1}"', flow.flowId.slice(0, 8), displayText(flow.name)));
   title.title = flow.flowId;
   head.append(
-    badge(flow.status, `Flow ${flow.status}`),
+    badge(flow.status, l10n.t('Flow {0}', flow.status)),
     title,
     el(
       'span',
       'muted',
       [
-        `started ${relativeTime(flow.startedAt, now)}`,
-        flow.endedAt !== null ? `took ${shortDuration(flow.endedAt - flow.startedAt)}` : `running for ${shortDuration(now - flow.startedAt)}`,
-        flow.attempt > 1 ? `attempt ${flow.attempt}` : '',
-        flow.commit ? `commit ${flow.commit.slice(0, 10)}` : '',
+        l10n.t('started {0}', relativeTime(flow.startedAt, now)),
+        flow.endedAt !== null ? l10n.t('took {0}', shortDuration(flow.endedAt - flow.startedAt)) : l10n.t('running for {0}', shortDuration(now - flow.startedAt)),
+        flow.attempt > 1 ? l10n.t('attempt {0}', flow.attempt) : '',
+        flow.commit ? l10n.t('commit {0}', flow.commit.slice(0, 10)) : '',
       ]
         .filter(Boolean)
         .join(' · '),
@@ -66,9 +68,9 @@ export function renderFlow(flow: FlowView, selectedRunId: string | undefined, no
   );
   const bar = el('div', 'toolbar');
   bar.setAttribute('role', 'toolbar');
-  bar.setAttribute('aria-label', 'Flow');
-  if (flow.status === 'running') bar.append(button('Cancel Flow', { icon: 'debug-stop', onClick: () => on.cancelFlow(flow.flowId) }));
-  if (flow.status === 'failed' || flow.status === 'cancelled') bar.append(button('Re-run Failed Steps', { icon: 'debug-rerun', appearance: 'primary', onClick: () => on.rerunFlow(flow.flowId) }));
+  bar.setAttribute('aria-label', l10n.t('Flow'));
+  if (flow.status === 'running') bar.append(button(l10n.t('Cancel Flow'), { icon: 'debug-stop', onClick: () => on.cancelFlow(flow.flowId) }));
+  if (flow.status === 'failed' || flow.status === 'cancelled') bar.append(button(l10n.t('Re-run Failed Steps'), { icon: 'debug-rerun', appearance: 'primary', onClick: () => on.rerunFlow(flow.flowId) }));
   box.append(head, bar);
   if (flow.reason) box.append(el('p', 'muted', flow.reason));
 
@@ -76,7 +78,7 @@ export function renderFlow(flow: FlowView, selectedRunId: string | undefined, no
   const scroller = el('div', 'flow-scroll');
   const graph = el('div', 'flow-graph');
   graph.setAttribute('role', 'group');
-  graph.setAttribute('aria-label', `Steps of the flow, ${flow.steps.length}, in the order they run`);
+  graph.setAttribute('aria-label', l10n.t('Steps of the flow, {0}, in the order they run', flow.steps.length));
   graph.style.width = `${layout.width}px`;
   graph.style.height = `${layout.height}px`;
   const svg = document.createElementNS(SVG, 'svg');

@@ -3,6 +3,7 @@
 // day, week), then zoomed (+ / −, Ctrl+wheel) and panned (wheel, drag). It is reachable by
 // keyboard: the arrow keys move between runs, Enter opens one, and each run is read out in
 // words as it is reached (a live region), the same words its tooltip shows.
+import * as l10n from '@vscode/l10n';
 import { displayText } from '../src/core/displayText';
 import { shortDuration } from '../src/extension/model/relativeTime';
 import { axisTicks, fitView, layoutGantt, moveCursor, visibleBars, WINDOWS, type BarRect, type Cursor, type GanttLayout, type GanttRun, type GanttWindow, type Viewport } from './ganttModel';
@@ -10,6 +11,14 @@ import { button, dropdown, el } from './ui/components';
 
 const ROW_H = 20;
 const AXIS_H = 22;
+
+/** What the summary says, per window (whole sentences: a translation may order them its own way). */
+const WINDOW_TEXT: Record<GanttWindow, (runs: number, actions: number) => string> = {
+  hour: (runs, actions) => l10n.t('{0} run(s) of {1} action(s) in the last hour', runs, actions),
+  day: (runs, actions) => l10n.t('{0} run(s) of {1} action(s) in the last day', runs, actions),
+  week: (runs, actions) => l10n.t('{0} run(s) of {1} action(s) in the last week', runs, actions),
+};
+const NO_RUNS: Record<GanttWindow, () => string> = { hour: () => l10n.t('No runs in the last hour.'), day: () => l10n.t('No runs in the last day.'), week: () => l10n.t('No runs in the last week.') };
 
 export interface GanttEvents {
   open(run: GanttRun): void;
@@ -19,9 +28,12 @@ export interface GanttEvents {
 /** A run in words: what the bar shows. */
 export function barText(r: GanttRun, now: number): string {
   const end = r.endedAt ?? now;
-  const how = r.status === 'running' ? 'running' : r.status === 'failed' ? `failed${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}` : r.status;
-  const waited = r.queuedAt !== null && r.queuedAt !== undefined && r.startedAt - r.queuedAt >= 1 ? `, waited ${shortDuration(r.startedAt - r.queuedAt)} for a slot` : '';
-  return `${displayText(r.name)}: ${how}, started ${new Date(r.startedAt).toLocaleTimeString()}, ${r.status === 'running' ? 'for' : 'took'} ${shortDuration(end - r.startedAt)}${waited}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}`;
+  const how = r.status === 'failed' && r.exitCode !== null ? l10n.t('failed (exit {0})', r.exitCode) : r.status;
+  const waited = r.queuedAt !== null && r.queuedAt !== undefined && r.startedAt - r.queuedAt >= 1 ? l10n.t(', waited {0} for a slot', shortDuration(r.startedAt - r.queuedAt)) : '';
+  const when = new Date(r.startedAt).toLocaleTimeString();
+  const took = shortDuration(end - r.startedAt);
+  const head = r.status === 'running' ? l10n.t('{0}: {1}, started {2}, for {3}', displayText(r.name), how, when, took) : l10n.t('{0}: {1}, started {2}, took {3}', displayText(r.name), how, when, took);
+  return `${head}${waited}${r.attempt > 1 ? l10n.t(', attempt {0}', r.attempt) : ''}`;
 }
 
 export class GanttView {
@@ -48,7 +60,7 @@ export class GanttView {
     this.live.setAttribute('aria-live', 'polite');
     this.chart.tabIndex = 0;
     this.chart.setAttribute('role', 'application');
-    this.chart.setAttribute('aria-roledescription', 'timeline');
+    this.chart.setAttribute('aria-roledescription', l10n.t('timeline'));
     const body = el('div', 'gantt-body');
     body.append(this.labels, this.chart);
     this.chart.append(this.canvas);
@@ -91,22 +103,22 @@ export class GanttView {
   private toolbar(): HTMLElement {
     const bar = el('div', 'toolbar gantt-toolbar');
     bar.setAttribute('role', 'toolbar');
-    bar.setAttribute('aria-label', 'Runs over time');
+    bar.setAttribute('aria-label', l10n.t('Runs over time'));
     this.picker = dropdown({
-        ariaLabel: 'Time window',
+        ariaLabel: l10n.t('Time window'),
         value: this.window,
         options: [
-          { value: 'hour', label: 'Last hour' },
-          { value: 'day', label: 'Last day' },
-          { value: 'week', label: 'Last week' },
+          { value: 'hour', label: l10n.t('Last hour') },
+          { value: 'day', label: l10n.t('Last day') },
+          { value: 'week', label: l10n.t('Last week') },
         ],
         onChange: (v) => this.on.windowChanged(v as GanttWindow),
       });
     bar.append(
       this.picker,
-      button('Zoom in', { appearance: 'icon', icon: 'zoom-in', title: 'Zoom in (+)', onClick: () => this.zoom(0.5) }),
-      button('Zoom out', { appearance: 'icon', icon: 'zoom-out', title: 'Zoom out (−)', onClick: () => this.zoom(2) }),
-      button('Fit', { appearance: 'icon', icon: 'screen-normal', title: 'Show all the runs of the window (0)', onClick: () => this.fit() }),
+      button(l10n.t('Zoom in'), { appearance: 'icon', icon: 'zoom-in', title: l10n.t('Zoom in (+)'), onClick: () => this.zoom(0.5) }),
+      button(l10n.t('Zoom out'), { appearance: 'icon', icon: 'zoom-out', title: l10n.t('Zoom out (−)'), onClick: () => this.zoom(2) }),
+      button(l10n.t('Fit'), { appearance: 'icon', icon: 'screen-normal', title: l10n.t('Show all the runs of the window (0)'), onClick: () => this.fit() }),
       this.legend(),
     );
     return bar;
@@ -115,11 +127,11 @@ export class GanttView {
   private legend(): HTMLElement {
     const box = el('span', 'gantt-legend');
     for (const [cls, label] of [
-      ['succeeded', 'succeeded'],
-      ['failed', 'failed'],
-      ['cancelled', 'cancelled'],
-      ['running', 'running'],
-      ['queued', 'waiting for a slot'],
+      ['succeeded', l10n.t('succeeded')],
+      ['failed', l10n.t('failed')],
+      ['cancelled', l10n.t('cancelled')],
+      ['running', l10n.t('running')],
+      ['queued', l10n.t('waiting for a slot')],
     ]) {
       const item = el('span', 'gantt-legend-item');
       item.append(el('span', `swatch swatch-${cls}`), el('span', '', label));
@@ -170,9 +182,9 @@ export class GanttView {
     const failed = [...this.runs.values()].filter((r) => r.status === 'failed').length;
     const running = [...this.runs.values()].filter((r) => r.status === 'running').length;
     this.summary.textContent = this.layout.runs
-      ? `${this.layout.runs} run(s) of ${this.layout.lanes.length} action(s) in the last ${this.window}${failed ? `, ${failed} failed` : ''}${running ? `, ${running} running` : ''}${this.truncated ? ' (the newest 20,000 shown)' : ''}.`
-      : `No runs in the last ${this.window}.`;
-    this.chart.setAttribute('aria-label', `Runs over time: ${this.summary.textContent} The arrow keys move between runs, Enter opens one, + and − zoom.`);
+      ? `${WINDOW_TEXT[this.window](this.layout.runs, this.layout.lanes.length)}${failed ? l10n.t(', {0} failed', failed) : ''}${running ? l10n.t(', {0} running', running) : ''}${this.truncated ? l10n.t(' (the newest 20,000 shown)') : ''}.`
+      : NO_RUNS[this.window]();
+    this.chart.setAttribute('aria-label', l10n.t('Runs over time: {0} The arrow keys move between runs, Enter opens one, + and − zoom.', this.summary.textContent ?? ''));
     this.labels.replaceChildren(
       el('div', 'gantt-axis-space'),
       ...this.layout.lanes.map((l) => {
@@ -240,7 +252,7 @@ export class GanttView {
 
   private announce(): void {
     const r = this.cursor && this.runAt(this.cursor);
-    this.live.textContent = r ? barText(r, Date.now()) : this.layout.runs ? 'Press an arrow key to go to a run.' : '';
+    this.live.textContent = r ? barText(r, Date.now()) : this.layout.runs ? l10n.t('Press an arrow key to go to a run.') : '';
     this.chart.dataset.current = r?.runId ?? '';
   }
 

@@ -9,8 +9,7 @@ import { TreeView } from './tree';
 import { button, dropdown, el, registerComponents, textField } from './ui/components';
 import { isFiltering, PanelModel, visibleRows } from './viewModel';
 import { GanttView } from './gantt';
-import * as l10n from '../src/extension/l10n';
-import { fill, translateWith } from '../src/extension/l10n';
+import * as l10n from '@vscode/l10n';
 import { WINDOWS, type GanttWindow } from './ganttModel';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
@@ -381,7 +380,7 @@ async function loadOlderHistory(folder: string): Promise<void> {
 function load(s: Snapshot): void {
   // The page's strings in VS Code's language (the first snapshot brings them).
   const bundle = s.l10n;
-  if (bundle) translateWith((message, args) => fill(bundle[message] ?? message, args));
+  if (bundle) l10n.config({ contents: bundle });
   snapshot = s;
   model.load(s);
   state.folder = s.folder;

@@ -2,6 +2,7 @@
 // Only the rows in view are in the DOM, so ten thousand runs scroll as smoothly as ten; each
 // row carries aria-level/setsize/posinset so a screen reader still hears where it is. Focus
 // stays on the tree element and moves by aria-activedescendant.
+import * as l10n from '@vscode/l10n';
 import { badge, el, icon } from './ui/components';
 import { moveFocus, type TreeRow } from './viewModel';
 
@@ -28,7 +29,7 @@ export class TreeView {
     this.element = el('div', 'tree');
     this.element.id = 'tree';
     this.element.setAttribute('role', 'tree');
-    this.element.setAttribute('aria-label', 'Queue and history');
+    this.element.setAttribute('aria-label', l10n.t('Queue and history'));
     this.element.tabIndex = 0;
     this.spacer = el('div', 'tree-spacer');
     this.element.append(this.spacer);

@@ -1,6 +1,7 @@
 // What the panel shows, computed from what the host sent: the queue and history as one tree
 // (grouped, filtered, flattened to the rows that are visible), and an action's timeline.
 // No DOM here, so it is unit-tested in plain mocha; webview/tree.ts draws the rows.
+import * as l10n from '@vscode/l10n';
 import { shortCause } from '../src/core/triggers/eventText';
 import { displayText } from '../src/core/displayText';
 import type { Action, Delivery, LifecycleEvent } from '../src/core/model';
@@ -186,8 +187,8 @@ function runIcon(r: PanelRun): [string, Tone] {
 
 /** The exit code, or (none recorded) how the run ended, in a word the row has room for. */
 export function runOutcome(r: PanelRun): string {
-  if (r.exitCode !== null) return `exit ${r.exitCode}`;
-  return r.status === 'succeeded' ? 'exit ?' : failedHow(r);
+  if (r.exitCode !== null) return l10n.t('exit {0}', r.exitCode);
+  return r.status === 'succeeded' ? l10n.t('exit ?') : failedHow(r);
 }
 
 function runDescription(r: PanelRun): string {
@@ -205,25 +206,43 @@ export function dayKey(ms: number): string {
 }
 
 export function dayLabel(key: string, now: number): string {
-  if (key === dayKey(now)) return 'Today';
-  if (key === dayKey(now - 86_400_000)) return 'Yesterday';
+  if (key === dayKey(now)) return l10n.t('Today');
+  if (key === dayKey(now - 86_400_000)) return l10n.t('Yesterday');
   const [y, m, d] = key.split('-').map(Number);
   return new Date(y, m - 1, d).toLocaleDateString('en-US', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
 }
 
 const QUEUE_GROUPS: { key: string; label: string; icon: string; has: (a: Action) => boolean }[] = [
-  { key: 'running', label: 'Running', icon: 'play-circle', has: (a) => a.status === 'running' },
-  { key: 'scheduled', label: 'Scheduled', icon: 'clock', has: (a) => a.status === 'scheduled' || a.status === 'retrying' },
-  { key: 'waiting', label: 'Waiting', icon: 'watch', has: (a) => a.status === 'waiting' },
-  { key: 'paused', label: 'Paused', icon: 'debug-pause', has: (a) => a.status === 'paused' },
+  { key: 'running', get label() {
+      return l10n.t('Running');
+    }, icon: 'play-circle', has: (a) => a.status === 'running' },
+  { key: 'scheduled', get label() {
+      return l10n.t('Scheduled');
+    }, icon: 'clock', has: (a) => a.status === 'scheduled' || a.status === 'retrying' },
+  { key: 'waiting', get label() {
+      return l10n.t('Waiting');
+    }, icon: 'watch', has: (a) => a.status === 'waiting' },
+  { key: 'paused', get label() {
+      return l10n.t('Paused');
+    }, icon: 'debug-pause', has: (a) => a.status === 'paused' },
 ];
 
 const WAITING_ON: { key: string; label: string; kinds: string[] }[] = [
-  { key: 'webhook', label: 'Webhook', kinds: ['webhook'] },
-  { key: 'after', label: 'Dependency', kinds: ['after'] },
-  { key: 'manual', label: 'Manual', kinds: ['manual'] },
-  { key: 'dev', label: 'Development events', kinds: ['change', 'git', 'afterTask', 'open'] },
-  { key: 'other', label: 'Other', kinds: ['at', 'delay', 'cron', 'every'] },
+  { key: 'webhook', get label() {
+      return l10n.t('Webhook');
+    }, kinds: ['webhook'] },
+  { key: 'after', get label() {
+      return l10n.t('Dependency');
+    }, kinds: ['after'] },
+  { key: 'manual', get label() {
+      return l10n.t('Manual');
+    }, kinds: ['manual'] },
+  { key: 'dev', get label() {
+      return l10n.t('Development events');
+    }, kinds: ['change', 'git', 'afterTask', 'open'] },
+  { key: 'other', get label() {
+      return l10n.t('Other');
+    }, kinds: ['at', 'delay', 'cron', 'every'] },
 ];
 
 function byDue(a: Action, b: Action): number {
@@ -234,15 +253,15 @@ function byDue(a: Action, b: Action): number {
 export function exportText(s: ExportState | undefined): string | undefined {
   switch (s?.state) {
     case 'exported':
-      return `exported to ${s.workflow} (up to date)`;
+      return l10n.t('exported to {0} (up to date)', s.workflow ?? '');
     case 'stale':
-      return `${s.workflow} is out of date: run Export Actions to GitHub Actions`;
+      return l10n.t('{0} is out of date: run Export Actions to GitHub Actions', s.workflow ?? '');
     case 'missing':
-      return 'not exported (Export Actions to GitHub Actions)';
+      return l10n.t('not exported (Export Actions to GitHub Actions)');
     case 'conflict':
-      return `${s.workflow} was written by hand: rename it to export this action`;
+      return l10n.t('{0} was written by hand: rename it to export this action', s.workflow ?? '');
     case 'unsupported':
-      return s.reason ?? 'cannot be exported';
+      return s.reason ?? l10n.t('cannot be exported');
     default:
       return undefined;
   }
@@ -250,7 +269,7 @@ export function exportText(s: ExportState | undefined): string | undefined {
 
 /** Only an export that exists is worth a word in the row; the details say the rest. */
 export function exportBadge(e: ExportState | undefined): string {
-  return e?.state === 'exported' ? ' · on GitHub' : e?.state === 'stale' ? ' · GitHub: out of date' : '';
+  return e?.state === 'exported' ? l10n.t(' · on GitHub') : e?.state === 'stale' ? l10n.t(' · GitHub: out of date') : '';
 }
 
 function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
@@ -260,8 +279,8 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
   const actionNode = (a: Action): Node => {
     const [icon, tone] = ACTION_ICON[a.status] ?? ['circle-outline', undefined];
     const description =
-      (a.needsApproval ? 'needs approval' : actionDescription(a, now, names)) +
-      (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${a.pending} queued` : '') +
+      (a.needsApproval ? l10n.t('needs approval') : actionDescription(a, now, names)) +
+      (a.status === 'scheduled' ? ` · ${a.run.runner}` : a.pending ? ` · ${l10n.t('{0} queued', a.pending)}` : '') +
       (a.source === 'file' ? ` · actions.yaml${exportBadge(model.exports[a.name])}` : '');
     return { key: `a:${a.id}`, kind: 'action', label: displayText(a.name), description, icon, tone, actionId: a.id };
   };
@@ -310,23 +329,23 @@ function buildNodes(model: PanelModel, f: Filter, now: number): Node[] {
     {
       key: 'queue',
       kind: 'group',
-      label: 'Queue',
+      label: l10n.t('Queue'),
       icon: 'list-ordered',
       count: queued.length,
       open: true,
-      children: () => (queueGroups.length ? queueGroups : empty('queue-empty', filtering ? 'No queued action matches the filter.' : 'Nothing queued. Add an action to schedule work.')),
+      children: () => (queueGroups.length ? queueGroups : empty('queue-empty', filtering ? l10n.t('No queued action matches the filter.') : l10n.t('Nothing queued. Add an action to schedule work.'))),
     },
     // The inbox before the history: the history can be ten thousand rows long.
     ...(inbox ? [inbox] : []),
     {
       key: 'history',
       kind: 'group',
-      label: 'History',
+      label: l10n.t('History'),
       icon: 'history',
       count: runs.length,
       description: model.historyComplete ? undefined : 'loading older runs…',
       open: true,
-      children: () => (dayNodes.length ? dayNodes : empty('history-empty', filtering ? 'No run matches the filter.' : 'No runs yet.')),
+      children: () => (dayNodes.length ? dayNodes : empty('history-empty', filtering ? l10n.t('No run matches the filter.') : l10n.t('No runs yet.'))),
     },
   ];
 }
@@ -340,7 +359,7 @@ function inboxNode(model: PanelModel, f: Filter, now: number): Node | undefined 
   return {
     key: 'webhooks',
     kind: 'group',
-    label: 'Webhooks',
+    label: l10n.t('Webhooks'),
     icon: 'plug',
     count: shown.length,
     description: model.webhookUrl ?? 'not served',
@@ -348,18 +367,18 @@ function inboxNode(model: PanelModel, f: Filter, now: number): Node | undefined 
     children: () =>
       shown.length
         ? shown.map((d) => {
-            const what = d.status === 'received' ? 'runs on the next tick' : d.actions.length ? `ran ${d.actions.map((a) => a.name).join(', ')}` : 'no action on this hook';
+            const what = d.status === 'received' ? l10n.t('runs on the next tick') : d.actions.length ? l10n.t('ran {0}', d.actions.map((a) => a.name).join(', ')) : l10n.t('no action on this hook');
             return {
               key: `d:${d.id}`,
               kind: 'delivery' as const,
               label: d.hook,
-              description: `${d.replayOf ? 'replay · ' : ''}${what} · ${relativeTime(d.receivedAt, now)}`,
+              description: `${d.replayOf ? l10n.t('replay · ') : ''}${what} · ${relativeTime(d.receivedAt, now)}`,
               icon: d.status === 'received' ? 'mail' : 'mail-read',
               tone: d.status === 'received' ? ('running' as const) : d.actions.length ? undefined : ('muted' as const),
               deliveryId: d.id,
             };
           })
-        : [{ key: 'webhooks-empty', kind: 'empty' as const, label: isFiltering(f) && model.deliveries.length ? 'No delivery matches the filter.' : model.webhookUrl ? `No deliveries yet. POST to ${model.webhookUrl}/hooks/${(hooks[0]?.trigger as { hook?: string })?.hook ?? '<name>'}` : 'No deliveries.', icon: 'info' }],
+        : [{ key: 'webhooks-empty', kind: 'empty' as const, label: isFiltering(f) && model.deliveries.length ? l10n.t('No delivery matches the filter.') : model.webhookUrl ? l10n.t('No deliveries yet. POST to {0}', `${model.webhookUrl}/hooks/${(hooks[0]?.trigger as { hook?: string })?.hook ?? '<name>'}`) : l10n.t('No deliveries.'), icon: 'info' }],
   };
 }
 

@@ -1,15 +1,15 @@
 // Entry point: activation builds the one context object; deactivation stops every folder's
 // orchestrator cleanly (tick in flight finished, state durable, lease released).
 import * as vscode from 'vscode';
-import { translateWith } from './l10n';
+import * as l10n from '@vscode/l10n';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 
 let ctx: Ctx | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  // The model/ files and the strings they make speak the user's language from here on.
-  translateWith((message, args) => vscode.l10n.t(message, ...args));
+  // The model/ files (which cannot import vscode) speak the user's language from here on.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const started = performance.now();
   ctx = new Ctx(context);
   registerCommands(ctx);

@@ -1,6 +1,6 @@
 // What "Show Delivery" shows: the delivery as stored, then its body (pretty-printed when it is
 // JSON, as text when it is text, summarised when it is binary). No vscode here.
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { Delivery, Run } from '../../core/model';
 
 /** Text that is valid UTF-8 without control bytes other than whitespace. */

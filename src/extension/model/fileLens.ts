@@ -1,6 +1,6 @@
 // What the editor shows above each action in `.sdlc/actions.yaml` (CodeLens) and on a cron
 // value (hover): computed from the parsed file and the engine's state. No vscode here.
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { FileAction } from '../../core/definitions/actionsFile';
 import { describeTrigger, type Action, type Run } from '../../core/model';
 import { validateCron } from '../../core/schedule';

@@ -1,7 +1,7 @@
 // What the orchestrator panel is sent: the whole state when it opens, one delta per commit of
 // the change feed, an action's details on request, and the Add form's validation (the same
 // checks as Schedule Action). Reads the engine; no vscode here, so it is tested with a real one.
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { Action, ActionInput, LifecycleEvent } from '../../core/model';
 import type { Orchestrator } from '../../core/orchestrator';
 import { cronFor } from '../../core/schedule';

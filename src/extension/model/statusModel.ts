@@ -26,7 +26,7 @@ export interface StatusView {
   command: string;
 }
 
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 import { relativeTime } from './relativeTime';
 
 export function renderStatus(s: StatusState, now: number): StatusView {

@@ -4,7 +4,7 @@ import { causeText, shortCause } from '../../core/triggers/eventText';
 import { displayText } from '../../core/displayText';
 import { describeTrigger, type Action, type Delivery, type Flow, type Run } from '../../core/model';
 import { relativeTime, shortDuration } from './relativeTime';
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 import type { Health } from '../../core/health';
 
 export interface TreeNode {

@@ -1,7 +1,7 @@
 // When an action runs, in the user's words: the choices Schedule Action offers at its "When?"
 // step and the panel's Add form offers in its dropdown. Only the l10n shim is imported, so the
 // webview bundles it without the engine.
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 
 export interface Choice<T> {
   value: T;

@@ -7,7 +7,7 @@ import { branchPatternProblem, globProblem } from '../../core/triggers/globs';
 import { validateCron } from '../../core/schedule';
 import { parseIsoTime } from '../../core/validate';
 import type { Choice, TypedWhen } from './whenChoices';
-import * as l10n from '../l10n';
+import * as l10n from '@vscode/l10n';
 
 export { whenChoices, whenPrompts, type Choice, type TypedWhen, type WhenKind } from './whenChoices';
 
