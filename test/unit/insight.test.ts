@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Orchestrator } from '../../src/core/orchestrator';
 import { sparkline } from '../../src/core/health';
+import { healthLines } from '../../src/extension/model/treeModel';
 import { axisTicks, fitView, layoutGantt, moveCursor, visibleBars, type GanttRun } from '../../webview/ganttModel';
 import { cli, cliJson, engine, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
@@ -62,6 +63,12 @@ describe('insight: per-action health, stats, typo suggestions', function () {
     assert.deepStrictEqual([flaky.succeeded, flaky.failed, flaky.successRate, flaky.flips, flaky.flaky], [4, 4, 0.5, 7, true]);
     assert.match(flaky.lastFailure!.reason!, /exit code 3/);
     assert.strictEqual(flaky.lastFailure!.runId, o.history(10_000).find((r) => r.name === 'flaky' && r.status === 'failed')!.runId);
+    // The tree's tooltip says it in a few lines.
+    const tip = healthLines(flaky);
+    assert.match(tip[0], /^Health: 50% of the last 8 succeeded · p50 /);
+    assert.match(tip[1], /^Flaky: 7 switches between success and failure/);
+    assert.match(tip[2], /^Last failure: .*exit code 3/);
+    assert.match(healthLines(slowing)[0], /getting slower \(×\d/);
 
     // The CLI says the same.
     await o.stop();
