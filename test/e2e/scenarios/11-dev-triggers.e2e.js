@@ -53,6 +53,9 @@ describe('11. development-event triggers', function () {
       await choose(page, 'When files change');
       // A glob is checked as you type: an unclosed bracket is refused, and Enter does nothing.
       const box = page.locator('.quick-input-widget input');
+      // The step's own box, not the pick before it (the widget is reused; a fill that lands on the
+      // pick as it closes is cleared by the new step).
+      await page.locator('.quick-input-widget', { hasText: 'Which files?' }).waitFor({ timeout: 10_000 });
       await box.fill('src/[a-z');
       await page.locator('.quick-input-widget', { hasText: 'is not a valid glob' }).waitFor({ timeout: 5000 });
       await shot('glob-checked');
