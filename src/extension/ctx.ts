@@ -279,7 +279,7 @@ export class Ctx implements vscode.Disposable {
       ),
     );
     this.lastTreeRefresh = Date.now();
-    this.onboarding.update(views);
+    this.onboarding.update(views, (folder) => this.actionsFileSupport?.fileOf(folder) !== undefined);
     // Nothing here yet: the view's welcome content (package.json viewsWelcome) teaches the first steps.
     const starting = (v: FolderView) => !v.notice || v.notice.icon === 'circle-outline' || v.notice.icon === 'loading~spin';
     if (!untrusted && views.length && views.every((v) => !v.actions.length && !v.history.length && !v.deliveries.length && starting(v))) return [];

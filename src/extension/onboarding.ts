@@ -39,11 +39,14 @@ export class Onboarding implements vscode.Disposable {
     void vscode.commands.executeCommand('workbench.action.openWalkthrough', `${this.context.extension.id}#${WALKTHROUGH}`, false);
   }
 
-  /** Called with what the tree shows (after each change): the cheap keys at once, git now and then. */
-  update(views: FolderView[]): void {
+  /**
+   * Called with what the tree shows (after each change): the cheap keys at once, git now and then.
+   * `hasFile` is what the actions-file support already knows (it watches the file): no stat here.
+   */
+  update(views: FolderView[], hasFile: (folder: string) => boolean): void {
     this.set('sdlcOrchestrator.hasAction', views.some((v) => v.actions.length > 0 || v.history.length > 0));
     this.set('sdlcOrchestrator.hasRun', views.some((v) => v.history.length > 0));
-    const withFile = views.filter((v) => fs.existsSync(actionsFileOf(v.path)));
+    const withFile = views.filter((v) => hasFile(v.path));
     this.set('sdlcOrchestrator.hasActionsFile', withFile.length > 0);
     if (withFile.length && !this.keys.get('sdlcOrchestrator.actionsFileCommitted')) void this.checkCommitted(withFile.map((v) => v.path));
   }

@@ -894,10 +894,6 @@ export class Store {
     return this.all('SELECT id, flow_id FROM triggers WHERE action_id = ? AND flow_id IS NOT NULL', [actionId]).map((r) => ({ id: r.id as number, flowId: r.flow_id as string }));
   }
 
-  runningFlowIds(): string[] {
-    return this.all("SELECT flow_id FROM flows WHERE status = 'running'").map((r) => r.flow_id as string);
-  }
-
   /**
    * An action's latest `limit` ended runs, newest first: what its health is computed from (the
    * runs_action index walks back from the newest; running runs are skipped).
