@@ -317,7 +317,8 @@ export class Orchestrator {
         throw err;
       }
       this.answerInbox(taken, now);
-      if (committed) db.maybeSnapshot(now); // only when the journal has grown long: this commit just happened
+      // Only when the journal has grown long (this commit just happened); a worker's is waited for.
+      if (committed && db.maybeSnapshot(now)) await db.flush();
       return true;
     } finally {
       this.role = 'stopped';
@@ -1319,8 +1320,16 @@ export class Orchestrator {
         this.log.error('recording the shutdown', err);
       }
     }
-    this.db?.close({ snapshot: wasOwner });
+    const db = this.db;
     this.db = undefined;
+    if (wasOwner && db) {
+      try {
+        await db.flush(); // in a worker when the database is large: stopping does not stall the host either
+      } catch (err) {
+        if (!(err instanceof FencedError)) this.log.error('writing the last snapshot (the journal keeps everything)', err);
+      }
+    }
+    db?.close({ snapshot: false });
     await devStopped;
     if (wasOwner) await this.lease.release();
   }

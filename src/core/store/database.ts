@@ -2,17 +2,25 @@
 // `.sdlc/orchestrator.journal` holds every transaction committed since. Loading replays the
 // journal onto the snapshot; committing appends one fsynced line; snapshots are written
 // atomically now and then and empty the journal. The cost of a commit does not grow with
-// the database; the cost of a snapshot does, so snapshots happen rarely and off the hot path.
+// the database; the cost of a snapshot does, so a snapshot of a database that takes more
+// than a few milliseconds to export is written by a worker thread (snapshotWorker.ts) from
+// the snapshot and the journal on disk, while this thread goes on committing.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { writeFileAtomic } from './atomicFile';
+import { Worker } from 'worker_threads';
+import { fsyncDir, renameWithRetry, writeFileAtomic } from './atomicFile';
 import type { Epoch } from '../epoch';
 import { readJournal, JournalWriter, type JournalRecord } from './journal';
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
 import { migrate } from './schema';
+import type { SnapshotJob, SnapshotReply } from './snapshotWorker';
+import { sqlJsWasmPath } from './sqljs';
 import { Store } from './store';
+
+/** Beside this file in out/ and in the bundle (dist/snapshotWorker.js). */
+const SNAPSHOT_WORKER = path.join(__dirname, 'snapshotWorker.js');
 
 export class CorruptDatabaseError extends Error {
   constructor(
@@ -33,14 +41,20 @@ export interface SnapshotPolicy {
   maxJournalBytes: number;
   /** When idle this long, snapshot if the last export was cheap (small databases stay current on disk). */
   idleMs: number;
+  /**
+   * An export expected to take at most this long is done on this thread (well under the 20 ms
+   * a stall may last); a longer one in a worker thread, and never when idle.
+   */
   cheapExportMs: number;
+  /** Every snapshot outside start-up in a worker thread, however small (the crash tests). */
+  alwaysInWorker?: boolean;
 }
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
   maxJournalRecords: 5000,
   maxJournalBytes: 8 * 1024 * 1024,
   idleMs: 2000,
-  cheapExportMs: 25,
+  cheapExportMs: 8,
 };
 
 function stamp(now: number): string {
@@ -100,6 +114,10 @@ export class DurableDatabase {
   private lastSnapshotAt = 0;
   private lastExportMs = 0;
   private readonly policy: SnapshotPolicy;
+  /** The snapshot a worker is writing; none is started while one is. */
+  private background: Promise<void> | undefined;
+  /** A worker could not be started here (a missing file): snapshots go back to this thread. */
+  private workerBroken = false;
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -171,6 +189,7 @@ export class DurableDatabase {
       } else if (read.badBytes > 0) {
         opts.log.info(`ignored a torn last journal record (${read.badBytes} bytes, never acknowledged) left by a crash`);
       }
+      this.removeLeftoverTemps();
       this.journal = new JournalWriter(paths.journal, read.bytes.subarray(0, read.goodBytes), read.records, () => epoch.check());
       // After damage, a snapshot holds everything that applied and empties the journal, so
       // new records never land behind records that can no longer be replayed.
@@ -283,10 +302,11 @@ export class DurableDatabase {
     this.store.rollback();
   }
 
-  /** Writes the whole database atomically and empties the journal. Never inside a transaction. */
+  /** Writes the whole database atomically and empties the journal, on this thread. Never inside a transaction. */
   snapshot(): void {
     if (!this.journal) return;
     if (this.store.inTransaction) throw new Error('snapshot inside an open transaction');
+    if (this.background) throw new Error('snapshot while a worker writes one');
     const started = performance.now();
     const bytes = this.store.db.export();
     const epoch = this.opts.epoch!;
@@ -300,13 +320,91 @@ export class DurableDatabase {
   /** Called between ticks: snapshot when the journal is long, or when idle and cheap. */
   maybeSnapshot(now: number): boolean {
     const j = this.journal;
-    if (!j || j.recordCount === 0 || this.store.inTransaction) return false;
+    if (!j || j.recordCount === 0 || this.store.inTransaction || this.background) return false;
+    const cheap = this.lastExportMs <= this.policy.cheapExportMs && !this.policy.alwaysInWorker;
     const long = j.recordCount >= this.policy.maxJournalRecords || j.bytes >= this.policy.maxJournalBytes;
-    const idleAndCheap =
-      now - this.lastCommitAt >= this.policy.idleMs && this.lastExportMs <= this.policy.cheapExportMs && now - this.lastSnapshotAt >= this.policy.idleMs;
+    const idleAndCheap = cheap && now - this.lastCommitAt >= this.policy.idleMs && now - this.lastSnapshotAt >= this.policy.idleMs;
     if (!long && !idleAndCheap) return false;
-    this.snapshot();
+    if (cheap || this.workerBroken) this.snapshot();
+    else this.snapshotInWorker();
     return true;
+  }
+
+  /** Whether a worker is writing a snapshot now. */
+  get snapshotting(): boolean {
+    return this.background !== undefined;
+  }
+
+  /**
+   * Before the owner lets go: waits for a snapshot being written, then writes one if the
+   * journal holds anything (in a worker when it is not cheap), so the next start replays little.
+   */
+  async flush(): Promise<void> {
+    await this.background;
+    const j = this.journal;
+    if (!j || j.recordCount === 0 || this.store.inTransaction) return;
+    if (this.lastExportMs <= this.policy.cheapExportMs || this.workerBroken) this.snapshot();
+    else await this.snapshotInWorker();
+  }
+
+  /**
+   * Starts a worker that writes the database as of the last commit to a temp file; when it is
+   * done, the file replaces the snapshot (after the fencing check) and the journal drops the
+   * records it holds. Commits go on meanwhile; they stay in the journal. Failing leaves the
+   * snapshot and the journal as they were (and a worker that cannot start at all sends the
+   * next snapshots back to this thread).
+   */
+  snapshotInWorker(): Promise<void> {
+    if (this.background) return this.background;
+    const journal = this.journal;
+    if (!journal) return Promise.resolve();
+    if (this.store.inTransaction) throw new Error('snapshot inside an open transaction');
+    const epoch = this.opts.epoch!;
+    const upTo = this.journalN;
+    const offset = journal.bytes;
+    const records = journal.recordCount;
+    const tmp = path.join(path.dirname(this.paths.db), `.${path.basename(this.paths.db)}.${process.pid}.${Date.now()}.tmp`);
+    const started = performance.now();
+    this.opts.log.debug(`snapshot of record ${upTo} started in a worker`);
+    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp };
+    const work = runSnapshotWorker(job)
+      .then(async (reply) => {
+        if (this.journal !== journal) throw new Error('the database was closed while its snapshot was written');
+        epoch.check();
+        renameWithRetry(tmp, this.paths.db);
+        fsyncDir(path.dirname(this.paths.db));
+        this.lastExportMs = reply.exportMs;
+        this.lastSnapshotAt = this.opts.now();
+        this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
+        await journal.dropBefore(offset, records, () => epoch.check());
+        this.opts.log.debug(`snapshot of record ${upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+      })
+      .catch((err: unknown) => {
+        fs.rmSync(tmp, { force: true });
+        if ((err as { workerNotStarted?: boolean }).workerNotStarted) this.workerBroken = true;
+        if (this.journal === journal) this.opts.log.warn(`a snapshot could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
+      })
+      .finally(() => {
+        this.background = undefined;
+      });
+    this.background = work;
+    return work;
+  }
+
+  /** Temp files of snapshots and journals cut off by a crash; only an owner (holding the lease) removes them. */
+  private removeLeftoverTemps(): void {
+    const dir = path.dirname(this.paths.db);
+    const snapshotTmp = new RegExp(`^\\.${escapeRe(path.basename(this.paths.db))}\\.\\d+\\.\\d+\\.tmp$`);
+    const journalTmp = new RegExp(`^${escapeRe(path.basename(this.paths.journal))}\\.\\d+\\.new$`);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (snapshotTmp.test(name) || journalTmp.test(name)) fs.rmSync(path.join(dir, name), { force: true });
+    }
   }
 
   /**
@@ -349,11 +447,37 @@ export class DurableDatabase {
 
   close(options: { snapshot: boolean } = { snapshot: true }): void {
     try {
-      if (options.snapshot && this.journal && this.journal.recordCount > 0) this.snapshot();
+      // With a worker's snapshot in flight, the journal keeps everything (its result is dropped).
+      if (options.snapshot && this.journal && this.journal.recordCount > 0 && !this.background) this.snapshot();
     } finally {
       this.journal?.close();
       this.journal = undefined;
       this.store.close();
     }
   }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function runSnapshotWorker(job: SnapshotJob): Promise<Extract<SnapshotReply, { ok: true }>> {
+  return new Promise((resolve, reject) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(SNAPSHOT_WORKER, { workerData: { snapshotJob: job } });
+    } catch (err) {
+      return reject(Object.assign(err as Error, { workerNotStarted: true }));
+    }
+    let replied = false;
+    worker.once('message', (reply: SnapshotReply) => {
+      replied = true;
+      if (reply.ok) resolve(reply);
+      else reject(new Error(reply.error));
+    });
+    worker.once('error', (err) => reject(Object.assign(err, { workerNotStarted: (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' })));
+    worker.once('exit', (code) => {
+      if (!replied) reject(new Error(`the snapshot worker exited (${code}) without an answer`));
+    });
+  });
 }

@@ -9,6 +9,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { promisify } from 'util';
 import type { SqlValue } from 'sql.js';
 import { fsyncDir, renameWithRetry } from './atomicFile';
 import type { Op } from './store';
@@ -154,11 +155,18 @@ export function readJournal(file: string, offset = 0): JournalRead {
   return { records, goodBytes: offset + pos, badBytes: buf.length - pos, damaged, damage, bytes: buf };
 }
 
+const readAsync = promisify(fs.read);
+const writeAsync = promisify(fs.write);
+const fdatasyncAsync = promisify(fs.fdatasync);
+/** What is left to copy when the journal is switched, synchronously, between two appends. */
+const SWITCH_TAIL_BYTES = 64 * 1024;
+
 /** The owner's handle on the journal: appends are written and fsynced before returning. */
 export class JournalWriter {
   private fd: number;
   private size: number;
   private records = 0;
+  private closed = false;
 
   /**
    * A new owner never appends to the file an earlier owner may still hold open: it writes the
@@ -208,6 +216,60 @@ export class JournalWriter {
     this.records++;
   }
 
+  /**
+   * Drops the first `dropRecords` records (the `offset` bytes before them), which a snapshot
+   * now holds, while appends go on. What follows them is copied to a new file asynchronously;
+   * only what was appended meanwhile (under 64 KiB) is copied between two appends, and the new
+   * file replaces the journal by rename, as a new owner's does: after a crash at any moment
+   * the journal is the old file or the new one, each complete. `beforeRename` may throw (a
+   * fenced owner): the journal is then left as it was.
+   */
+  async dropBefore(offset: number, dropRecords: number, beforeRename: () => void): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.new`;
+    const src = fs.openSync(this.file, 'r');
+    let out: number | undefined;
+    let switched = false;
+    try {
+      out = fs.openSync(tmp, 'w');
+      const buf = Buffer.alloc(1 << 20);
+      let copied = offset;
+      const copyAsync = async (end: number): Promise<void> => {
+        while (copied < end) {
+          const { bytesRead } = await readAsync(src, buf, 0, Math.min(buf.length, end - copied), copied);
+          if (bytesRead === 0) throw new Error('the journal is shorter than what was written to it');
+          let w = 0;
+          while (w < bytesRead) w += (await writeAsync(out!, buf, w, bytesRead - w, copied - offset + w)).bytesWritten;
+          copied += bytesRead;
+        }
+      };
+      for (let pass = 0; pass < 20 && this.size - copied > SWITCH_TAIL_BYTES; pass++) await copyAsync(this.size);
+      await fdatasyncAsync(out);
+      if (this.closed) throw new Error('the journal was closed');
+      // From here to the switch, synchronously: no append can come in between.
+      while (copied < this.size) {
+        const n = fs.readSync(src, buf, 0, Math.min(buf.length, this.size - copied), copied);
+        if (n === 0) throw new Error('the journal is shorter than what was written to it');
+        let w = 0;
+        while (w < n) w += fs.writeSync(out, buf, w, n - w, copied - offset + w);
+        copied += n;
+      }
+      fs.fdatasyncSync(out);
+      beforeRename();
+      renameWithRetry(tmp, this.file);
+      switched = true;
+      fs.closeSync(this.fd);
+      this.fd = out;
+      out = undefined;
+      this.size = copied - offset;
+      this.records -= dropRecords;
+      fsyncDir(path.dirname(this.file));
+    } finally {
+      fs.closeSync(src);
+      if (out !== undefined) fs.closeSync(out);
+      if (!switched) fs.rmSync(tmp, { force: true });
+    }
+  }
+
   /** Empties the journal once a snapshot holds everything in it. */
   reset(): void {
     fs.ftruncateSync(this.fd, 0);
@@ -217,6 +279,7 @@ export class JournalWriter {
   }
 
   close(): void {
+    this.closed = true;
     fs.closeSync(this.fd);
   }
 }
