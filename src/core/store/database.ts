@@ -371,8 +371,9 @@ export class DurableDatabase {
       .then(async (reply) => {
         if (this.journal !== journal) throw new Error('the database was closed while its snapshot was written');
         epoch.check();
-        renameWithRetry(tmp, this.paths.db);
-        fsyncDir(path.dirname(this.paths.db));
+        // Off this thread: the rename frees the old file's blocks, over 10 ms for 50 MB.
+        await renameAsync(tmp, this.paths.db);
+        await fsyncDirAsync(path.dirname(this.paths.db));
         this.lastExportMs = reply.exportMs;
         this.lastSnapshotAt = this.opts.now();
         this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
@@ -459,6 +460,28 @@ export class DurableDatabase {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function renameAsync(from: string, to: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fs.promises.rename(from, to);
+    } catch (err) {
+      // Windows refuses a rename over a file another process briefly holds open.
+      if (i >= 9 || !['EPERM', 'EBUSY', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, 10 * (i + 1)));
+    }
+  }
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function runSnapshotWorker(job: SnapshotJob): Promise<Extract<SnapshotReply, { ok: true }>> {

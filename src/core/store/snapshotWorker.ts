@@ -10,6 +10,8 @@ import { readJournal } from './journal';
 import { loadSqlJs } from './sqljs';
 import { Store } from './store';
 
+const FLUSH_SLICE = 512 * 1024;
+
 export interface SnapshotJob {
   wasm: string;
   db: string;
@@ -44,8 +46,14 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
     const exportMs = performance.now() - started;
     const fd = fs.openSync(job.tmp, 'w');
     try {
+      // In slices, each flushed before the next: dirty pages never pile up, so the owner's
+      // journal fsyncs (one per commit, meanwhile) wait behind one slice at most, not the file.
       let written = 0;
-      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      while (written < bytes.length) {
+        const end = Math.min(bytes.length, written + FLUSH_SLICE);
+        while (written < end) written += fs.writeSync(fd, bytes, written, end - written);
+        fs.fdatasyncSync(fd);
+      }
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
