@@ -59,6 +59,41 @@ async function engine(dues, opts = {}) {
 
 // ---- no durability ----
 
+/**
+ * The spawn floor: at the due time, each job's `true` through a shell (`/bin/sh -c true`, as
+ * the process runner starts a command), at most 16 at a time (the engine's default
+ * concurrency), the next started as one exits. Nothing recorded: what spawning alone costs.
+ */
+async function spawnFloor(dues, limit = 16) {
+  const started = new Array(dues.length).fill(NaN);
+  const order = dues.map((due, i) => [due, i]).sort((a, b) => a[0] - b[0]);
+  let next = 0;
+  let running = 0;
+  let finishedAt = NaN;
+  await within(LIMIT_MS, 'spawn floor', new Promise((resolve, reject) => {
+    const pump = () => {
+      while (running < limit && next < order.length && order[next][0] <= Date.now()) {
+        const i = order[next++][1];
+        running++;
+        const child = spawn('/bin/sh', ['-c', 'true'], { stdio: 'ignore' });
+        started[i] = nowMs();
+        child.on('error', reject);
+        child.on('exit', () => {
+          running--;
+          if (next === order.length && running === 0) {
+            finishedAt = nowMs();
+            return resolve();
+          }
+          pump();
+        });
+      }
+      if (next < order.length && running < limit) setTimeout(pump, Math.max(0, order[next][0] - Date.now()));
+    };
+    pump();
+  }));
+  return { started, finishedAt };
+}
+
 async function floor(dues) {
   const started = new Array(dues.length).fill(NaN);
   await new Promise((resolve) => {
@@ -281,6 +316,7 @@ module.exports = {
   'engine, all at once': (d) => engine(d, { maxConcurrent: 20_000 }),
   'engine+process': (d) => engine(d, { process: true }),
   floor,
+  'spawn floor': (d) => spawnFloor(d),
   croner,
   'naive sql.js': naiveSqljs,
   'better-sqlite3': betterSqlite,

@@ -30,12 +30,13 @@ async function open(ws) {
   const o = await open(a ?? b);
   const startupMs = performance.now() - t0;
   const rssMb = process.memoryUsage().rss / 1048576;
+  const rssPeakMb = process.resourceUsage().maxRSS / 1024; // the most this process ever held, the load included
   const journal = require('fs').statSync(o.paths.journal).size;
   // The load's transient copies (the file read, sql.js's own) are freed by V8's memory
   // reducer once the process is quiet, within about ten seconds.
   await new Promise((r) => setTimeout(r, 12_000));
   const rssSettledMb = process.memoryUsage().rss / 1048576;
-  process.stdout.write(JSON.stringify({ startupMs, rssMb, rssSettledMb, journalBytes: journal }) + '\n');
+  process.stdout.write(JSON.stringify({ startupMs, rssMb, rssPeakMb, rssSettledMb, journalBytes: journal }) + '\n');
   process.exit(0);
 })().catch((err) => {
   process.stderr.write(`${err.stack}\n`);

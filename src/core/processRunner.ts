@@ -1,10 +1,13 @@
 // The `process` runner: a shell command as a child process in its own process group, so
 // cancel and timeout end the whole tree it started. Used by the CLI and the extension.
 import { spawn } from 'child_process';
-import { POSIX_WRAPPER, RunOutputFile, runStatusFiles } from './runStatus';
+import { POSIX_WRAPPER, recordedExit, RunOutputFile, runStatusFiles, type RunStatusFiles } from './runStatus';
+import { spawner } from './spawner/spawner';
 
 /** How often a running run's output file is looked at (a stat) to keep it under its cap. */
 const OUTPUT_CHECK_MS = 2000;
+/** How often a run whose spawner process died is looked at (is its pid still there?). */
+const LOST_POLL_MS = 250;
 import { OutputTail, type RunHandle, type RunOutcome, type RunRequest, type Runner, type StopReason } from './runner';
 
 export interface ProcessRunnerOptions {
@@ -41,6 +44,10 @@ export class ProcessRunner implements Runner {
     let child: ReturnType<typeof spawn>;
     // Under the wrapper the run leaves its pid and exit status for an owner that restarts.
     const files = req.statusDir && process.platform !== 'win32' ? runStatusFiles(req.statusDir, req.runId) : undefined;
+    if (files) {
+      const handle = this.startFromSpawner(req, files, tail, finish);
+      if (handle) return handle;
+    }
     try {
       child = spawn(files ? '/bin/sh' : req.command, files ? ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid, files.out] : [], {
         shell: !files,
@@ -68,10 +75,7 @@ export class ProcessRunner implements Runner {
       clearInterval(capTimer);
       const written = output?.tail();
       if (written) tail.push(written);
-      if (code === 0) finish({ status: 'succeeded', exitCode: 0 });
-      else if (stopReason === 'cancel') finish({ status: 'cancelled', exitCode: code, reason: 'cancelled' });
-      else if (code !== null) finish({ status: 'failed', exitCode: code, reason: `exit code ${code}` });
-      else finish({ status: 'failed', exitCode: null, reason: `killed by ${signal}`, interrupted: stopReason === 'shutdown' || stopReason === 'lease-lost' });
+      finish(outcomeOf(code, signal, stopReason));
     });
     return {
       adoptable: files !== undefined,
@@ -85,4 +89,83 @@ export class ProcessRunner implements Runner {
       },
     };
   }
+
+  /** The same run, its shell started by the spawner process (see spawner/spawnerProcess.ts); undefined when there is none. */
+  private startFromSpawner(req: RunRequest, files: RunStatusFiles, tail: OutputTail, finish: (outcome: RunOutcome) => void): RunHandle | undefined {
+    const output = new RunOutputFile(req.statusDir!, req.runId, this.opts.tailChars ?? 8192, this.opts.outputCapBytes);
+    let pid: number | undefined;
+    let stopReason: StopReason | undefined;
+    let stopPending = false;
+    let over = false; // a stop after the end must never signal a pid group that may be reused
+    const timers: NodeJS.Timeout[] = [];
+    const capTimer = setInterval(() => output.check(), OUTPUT_CHECK_MS);
+    capTimer.unref();
+    timers.push(capTimer);
+    const ended = (code: number | null, signal: NodeJS.Signals | null, shellOutput: string) => {
+      over = true;
+      for (const t of timers) clearInterval(t);
+      if (shellOutput) tail.push(shellOutput);
+      const written = output.tail();
+      if (written) tail.push(written);
+      finish(outcomeOf(code, signal, stopReason));
+    };
+    const kill = () => {
+      killTree(pid!, 'SIGTERM');
+      const t = setTimeout(() => killTree(pid!, 'SIGKILL'), this.opts.killGraceMs ?? 2000);
+      t.unref();
+      timers.push(t);
+    };
+    const started = spawner.spawn(
+      { file: '/bin/sh', args: ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid, files.out], cwd: req.cwd, env: req.env, tailChars: this.opts.tailChars ?? 8192 },
+      {
+        spawned: (p) => {
+          pid = p;
+          if (stopPending && !over) kill();
+        },
+        exit: ended,
+        error: (message) => {
+          over = true;
+          for (const t of timers) clearInterval(t);
+          finish({ status: 'failed', exitCode: null, reason: `could not start: ${message}` });
+        },
+        lost: () => {
+          if (pid === undefined) {
+            over = true;
+            for (const t of timers) clearInterval(t);
+            return finish({ status: 'failed', exitCode: null, reason: 'could not start: the process spawner exited' });
+          }
+          // The shell goes on without its parent: its end is its pid gone and its exit status written.
+          const poll = setInterval(() => {
+            try {
+              process.kill(pid!, 0);
+            } catch {
+              const exit = recordedExit(req.statusDir!, req.runId);
+              ended(exit ?? null, exit === undefined ? 'SIGKILL' : null, '');
+            }
+          }, LOST_POLL_MS);
+          timers.push(poll);
+        },
+      },
+    );
+    if (!started) {
+      clearInterval(capTimer);
+      return undefined;
+    }
+    return {
+      adoptable: true,
+      stop: (reason) => {
+        if (over || stopReason) return;
+        stopReason = reason;
+        if (pid === undefined) stopPending = true;
+        else kill();
+      },
+    };
+  }
+}
+
+function outcomeOf(code: number | null, signal: NodeJS.Signals | null, stopReason: StopReason | undefined): RunOutcome {
+  if (code === 0) return { status: 'succeeded', exitCode: 0 };
+  if (stopReason === 'cancel') return { status: 'cancelled', exitCode: code, reason: 'cancelled' };
+  if (code !== null) return { status: 'failed', exitCode: code, reason: `exit code ${code}` };
+  return { status: 'failed', exitCode: null, reason: `killed by ${signal}`, interrupted: stopReason === 'shutdown' || stopReason === 'lease-lost' };
 }

@@ -1,0 +1,9 @@
+// What the engine and its spawner process (spawnerProcess.ts) say to each other.
+export type SpawnerRequest =
+  | { t: 'spawn'; id: number; file: string; args: string[]; cwd?: string; env: Record<string, string>; tailChars: number }
+  | { t: 'kill'; pid: number; signal: NodeJS.Signals };
+
+export type SpawnerReply =
+  | { t: 'spawned'; id: number; pid: number }
+  | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; tail: string }
+  | { t: 'error'; id: number; message: string };
