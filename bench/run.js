@@ -284,26 +284,7 @@ function table(headers, rows) {
     ),
   );
 
-  // The targets of the performance issue, each from this run.
-  const B = results.burst;
-  const spawnFloorMs = B['spawn floor']?.allFinishedMs;
-  const processMs = B['engine+process']?.allFinishedMs;
-  const bsq = L['better-sqlite3']?.p50;
-  const stall500 = SN[500_000]?.worker;
-  const stall100 = SN[100_000]?.worker;
-  const S5 = results.startup;
-  out.push('', '16. The performance targets, from this run', '');
-  out.push(
-    table(
-      ['what', 'now', 'floor or best peer, same run', 'target', ''],
-      [
-        ['event-loop stall while a snapshot is written (max / p99)', `${f(stall100?.stallMaxMs, 1)} / ${f(stall100?.stallP99Ms, 1)} ms at 100k, ${f(stall500?.stallMaxMs, 1)} / ${f(stall500?.stallP99Ms, 1)} ms at 500k`, '0', 'no stall over 20 ms at 500k', mark(stall500?.stallMaxMs <= 20 && stall500?.stallP99Ms <= 20)],
-        ['10,000 runs due at once, process runner, default concurrency', `${f(processMs / 1000, 1)} s (${f(processMs / 10_000, 2)} ms a run)`, `spawn floor: ${f(spawnFloorMs / 1000, 1)} s (${f(spawnFloorMs / 10_000, 2)} ms a run)`, `within 1.3× the floor: ${f(processMs / spawnFloorMs, 2)}×`, mark(processMs <= 1.3 * spawnFloorMs)],
-        ['due-to-start latency p50, no-op runner', `${f(e.p50)} ms`, `better-sqlite3 (WAL, synchronous=FULL): ${f(bsq)} ms`, 'at or below better-sqlite3', mark(e.p50 <= bsq)],
-        ['start-up, 100k finished runs and a 4,999-record journal', `${f(S5.startupMs, 0)} ms; RSS peak ${f(S5.rssPeakMb, 0)} MB, settled ${f(S5.rssSettledMb, 0)} MB`, '—', '250 ms, RSS under 150 MB at every moment', mark(S5.startupMs <= 250 && S5.rssPeakMb < 150 && S5.rssSettledMb < 150)],
-      ],
-    ),
-  );
+  out.push('', '16. The performance targets, from this run', '', require('./targets').targetsTable(results));
   out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
   const text = out.join('\n');
   console.log(text);
