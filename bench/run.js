@@ -45,14 +45,7 @@ function med(results) {
   return out;
 }
 
-const f = (v, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-const mark = (ok) => (ok ? '✓' : '✗');
-
-function table(headers, rows) {
-  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(' | ')} |`;
-  return [line(headers), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
+const { f, mark, table, targetsTable } = require('./targets');
 
 (async () => {
   const t0 = Date.now();
@@ -284,7 +277,7 @@ function table(headers, rows) {
     ),
   );
 
-  out.push('', '16. The performance targets, from this run', '', require('./targets').targetsTable(results));
+  out.push('', '16. The performance targets, from this run', '', targetsTable(results));
   out.push('', `(${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
   const text = out.join('\n');
   console.log(text);

@@ -38,7 +38,7 @@ function targetsTable(results) {
   );
 }
 
-module.exports = { targetsTable };
+module.exports = { f, mark, table, targetsTable };
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
