@@ -141,6 +141,7 @@ export class Orchestrator {
   private readonly loop: TickLoop;
   private readonly live = new Map<string, LiveRun>();
   private finished: { runId: string; outcome: RunOutcome }[] = [];
+  private readonly removing = new Set<Promise<void>>();
   private readonly eventListeners = new Set<(events: LifecycleEvent[]) => void>();
   private readonly tickListeners = new Set<(status: EngineStatus) => void>();
   private publishedSeq = 0;
@@ -693,7 +694,7 @@ export class Orchestrator {
     this.readFlowCommits();
     if (pruned) this.cleanWorktrees();
     this.stopRuns(devStops);
-    if (ended.length) removeRunStatus(this.paths.runs, ended);
+    if (ended.length) this.removeStatusFiles(ended);
     if (inbox) this.answerInbox(inbox, now);
     if (!this.dispatch(claims, committedAt)) return null;
     if (this.dev && (this.devStart || this.transitions!.definitionsVersion !== this.devVersion)) {
@@ -932,6 +933,15 @@ export class Orchestrator {
       this.log.warn(`could not write the changed-files list of run ${run.runId}: ${(err as Error).message}`);
     }
     return env;
+  }
+
+  /** The ended runs' status files, removed off this thread; stop() waits for what is in flight. */
+  private removeStatusFiles(runIds: string[]): void {
+    const removing = removeRunStatus(this.paths.runs, runIds).then((err) => {
+      this.removing.delete(removing);
+      if (err) this.log.warn(`could not remove a run's status file: ${err.message}`);
+    });
+    this.removing.add(removing);
   }
 
   private runDone(runId: string, outcome: RunOutcome): void {
@@ -1330,6 +1340,7 @@ export class Orchestrator {
       }
     }
     db?.close({ snapshot: false });
+    await Promise.all(this.removing);
     await devStopped;
     if (wasOwner) await this.lease.release();
   }

@@ -190,28 +190,29 @@ export function inspectLeftRun(dir: string, runId: string): LeftRun {
   return { kind: 'gone' };
 }
 
-/** Removed once the run's end is committed. */
-export function removeRunStatus(dir: string, runIds: Iterable<string>): void {
-  for (const runId of runIds) {
-    const f = runStatusFiles(dir, runId);
-    // Two small unlinks, done before the caller goes on: a process that exits right after
-    // (the CLI exits as soon as its command is done) must not leave them behind.
-    // (A run ended here has no tombstone to keep: its shell is gone, seen to exit or killed.)
-    unlinkIfThere(f.exit);
-    unlinkIfThere(f.pid);
-    unlinkIfThere(f.out);
-    unlinkIfThere(f.changed);
-    unlinkIfThere(f.output);
-  }
-}
-
-/** unlink, where the file may not exist: half the cost of rmSync({ force }), which is per ended run in a burst. */
-function unlinkIfThere(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+/**
+ * Removed once the run's end is committed, off this thread: five unlinks a run were a fifth
+ * of the owner's work in a burst. The engine's stop waits for them, so a process that exits
+ * right after its command (the CLI) leaves nothing behind. (A run ended here has no tombstone
+ * to keep: its shell is gone, seen to exit or killed.) Resolves with the first unexpected error.
+ */
+export function removeRunStatus(dir: string, runIds: Iterable<string>): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    let left = 0;
+    let failure: Error | undefined;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      if (err && err.code !== 'ENOENT') failure ??= err;
+      if (--left === 0) resolve(failure);
+    };
+    for (const runId of runIds) {
+      const f = runStatusFiles(dir, runId);
+      for (const file of [f.exit, f.pid, f.out, f.changed, f.output]) {
+        left++;
+        fs.unlink(file, done);
+      }
+    }
+    if (left === 0) resolve(undefined);
+  });
 }
 
 /** Files of runs that are not running any more (a crash between commit and removal). */

@@ -94,9 +94,9 @@ describe('development-event triggers', function () {
       const triggered = o.eventsOf(o.getAction('lint')!.id).filter((e) => e.type === 'task.triggered');
       assert.strictEqual(triggered.length, 3, 'three bursts, three events: never one per file');
       assert.strictEqual(triggered[1].data.changed, 200);
-      // The command has written its line; its run ends (and its files go) a moment later.
+      // The command has written its line; its run ends, and its files go, a moment later.
       await idle(o, 'lint');
-      assert.ok(!fs.readdirSync(path.join(ws, '.sdlc', 'runs')).some((f) => f.endsWith('.changed')), 'the list file is removed with the run');
+      await waitFor(() => !fs.readdirSync(path.join(ws, '.sdlc', 'runs')).some((f) => f.endsWith('.changed')), 2000, 'the list file removed with the run');
       await o.stop();
       await verifyClean(ws);
     });

@@ -145,7 +145,7 @@ describe('flows: fan-in graphs, conditions, outputs, re-runs, priorities, worktr
     assert.deepStrictEqual(run.outputs, { version: '1.2.3', notes: 'line one\nline two' });
     const ended = o.eventsSince(0).find((e) => e.type === 'flow.step' && e.runId === run.runId && e.data.status === 'succeeded')!;
     assert.deepStrictEqual(ended.data.outputProblems, ['line 6: not key=value']);
-    assert.ok(!fs.existsSync(path.join(ws, '.sdlc', 'runs', `${run.runId}.output`)), 'the output file is removed once recorded');
+    await waitFor(() => !fs.existsSync(path.join(ws, '.sdlc', 'runs', `${run.runId}.output`)), 2000, 'the output file removed once recorded');
     await stopAndVerify();
   });
 
