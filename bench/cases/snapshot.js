@@ -64,7 +64,10 @@ async function measure(ws, mode) {
   const ws = await folderWithHistory(rows);
   const copy = `${ws}-main`;
   fs.cpSync(ws, copy, { recursive: true });
+  // Both folders on disk before measuring: writeback of the copy would slow every fsync after.
+  require('child_process').spawnSync('sync');
   const worker = await measure(ws, 'worker');
+  require('child_process').spawnSync('sync');
   const main = await measure(copy, 'main');
   for (const d of [ws, copy]) fs.rmSync(d, { recursive: true, force: true });
   process.stdout.write(JSON.stringify({ rows, worker, main }) + '\n');

@@ -56,7 +56,7 @@ describe('snapshots written by a worker thread', function () {
     // Stopping wrote the last snapshot (in a worker): the file alone holds every action.
     assert.strictEqual((await snapshotFileState(ws)).names.size, 400);
     assert.strictEqual(readJournal(p.journal).records.length, 0);
-    assert.deepStrictEqual(fs.readdirSync(path.dirname(p.db)).filter((f) => f.endsWith('.tmp') || f.endsWith('.new')), []);
+    assert.deepStrictEqual(fs.readdirSync(path.dirname(p.db)).filter((f) => /\.(tmp|new|old)$/.test(f)), []);
     await verifyClean(ws);
   });
 
@@ -126,7 +126,7 @@ describe('snapshots written by a worker thread', function () {
     // The next owner removes what the killed ones left half-written.
     const o = await engine(ws);
     const dir = path.dirname(sdlcPaths(ws).db);
-    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.new')), []);
+    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /\.(tmp|new|old)$/.test(f)), []);
     assert.ok(Number(o.store.db.exec('SELECT count(*) FROM actions')[0].values[0][0]) >= acknowledged.size);
     await o.stop();
     await verifyClean(ws);
