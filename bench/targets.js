@@ -38,7 +38,15 @@ function targetsTable(results) {
   );
 }
 
-module.exports = { f, mark, table, targetsTable };
+/** The snapshot case's runs, each of its two sides (worker, main) reduced to medians. */
+function snapshotMedian(runs) {
+  const ok = runs.filter((r) => !r.error);
+  if (!ok.length) return runs[0];
+  const side = (k) => Object.fromEntries(Object.keys(ok[0][k]).map((f) => [f, median(ok.map((r) => r[k][f]))]));
+  return { rows: ok[0].rows, runs: ok.length, worker: side('worker'), main: side('main') };
+}
+
+module.exports = { f, mark, table, targetsTable, snapshotMedian };
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
@@ -60,7 +68,7 @@ if (require.main === module) {
   const results = { latency: {}, burst: {}, snapshot: {}, startup: {} };
   for (const s of ['engine', 'better-sqlite3']) results.latency[s] = med(['schedule.js', s, 'latency']);
   for (const s of ['engine+process', 'spawn floor']) results.burst[s] = med(['schedule.js', s, 'burst']);
-  for (const rows of [100000, 500000]) results.snapshot[rows] = runCase(['snapshot.js', String(rows)]);
+  for (const rows of [100000, 500000]) results.snapshot[rows] = snapshotMedian(Array.from({ length: RUNS }, () => runCase(['snapshot.js', String(rows)])));
   const prep = runCase(['startup.js', 'prepare', '100000']);
   results.startup = prep.error ? prep : med(['startup.js', 'measure', prep.ws]);
   if (prep.ws) fs.rmSync(prep.ws, { recursive: true, force: true });
