@@ -34,6 +34,29 @@ export function renameWithRetry(from: string, to: string, attempts = 10): void {
   }
 }
 
+/** renameWithRetry off this thread: a rename over a large file frees its blocks, which takes a while. */
+export async function renameWithRetryAsync(from: string, to: string, attempts = 10): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fs.promises.rename(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (i >= attempts - 1 || !RETRYABLE_RENAME.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 10 * (i + 1)));
+    }
+  }
+}
+
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  if (process.platform === 'win32') return; // as fsyncDir
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** `beforeRename` may throw to leave the target as it was (a fenced owner must not replace the database). */
 export function writeFileAtomic(target: string, data: Uint8Array | string, mode?: number, beforeRename?: () => void): void {
   const dir = path.dirname(target);

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { Worker } from 'worker_threads';
-import { fsyncDir, renameWithRetry, writeFileAtomic } from './atomicFile';
+import { fsyncDirAsync, renameWithRetryAsync, writeFileAtomic } from './atomicFile';
 import type { Epoch } from '../epoch';
 import { readJournal, JournalWriter, type JournalRecord } from './journal';
 import type { Logger } from '../log';
@@ -378,7 +378,7 @@ export class DurableDatabase {
         // once: freeing 270 MB in one go held the owner's next journal fsync for 30 ms. It is
         // shrunk away in small steps afterwards (and removed by the next owner after a crash).
         const old = linkAside(this.paths.db);
-        await renameAsync(tmp, this.paths.db);
+        await renameWithRetryAsync(tmp, this.paths.db);
         await fsyncDirAsync(path.dirname(this.paths.db));
         if (old) this.shrinking = shrinkAway(old).finally(() => (this.shrinking = undefined));
         this.lastExportMs = reply.exportMs;
@@ -492,28 +492,6 @@ async function shrinkAway(file: string): Promise<void> {
     await fs.promises.unlink(file);
   } catch {
     // Gone already, or not ours to shrink: the next owner removes what is left.
-  }
-}
-
-async function renameAsync(from: string, to: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fs.promises.rename(from, to);
-    } catch (err) {
-      // Windows refuses a rename over a file another process briefly holds open.
-      if (i >= 9 || !['EPERM', 'EBUSY', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      await new Promise((r) => setTimeout(r, 10 * (i + 1)));
-    }
-  }
-}
-
-async function fsyncDirAsync(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.promises.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
