@@ -348,6 +348,7 @@ export class DurableDatabase {
     if (!j || j.recordCount === 0 || this.store.inTransaction) return;
     if (this.lastExportMs <= this.policy.cheapExportMs || this.workerBroken) this.snapshot();
     else await this.snapshotInWorker();
+    await this.shrinking; // the snapshot it replaced, freed before the owner lets go
   }
 
   /**
