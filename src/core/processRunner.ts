@@ -49,7 +49,7 @@ export class ProcessRunner implements Runner {
       if (handle) return handle;
     }
     try {
-      child = spawn(files ? '/bin/sh' : req.command, files ? ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid, files.out] : [], {
+      child = spawn(files ? '/bin/sh' : req.command, files ? wrapperArgs(req.command, files) : [], {
         shell: !files,
         cwd: req.cwd,
         env: { ...process.env, ...req.env },
@@ -116,7 +116,7 @@ export class ProcessRunner implements Runner {
       timers.push(t);
     };
     const started = spawner.spawn(
-      { file: '/bin/sh', args: ['-c', POSIX_WRAPPER, 'sdlc-run', req.command, files.exit, files.pid, files.out], cwd: req.cwd, env: req.env, tailChars: this.opts.tailChars ?? 8192 },
+      { file: '/bin/sh', args: wrapperArgs(req.command, files), cwd: req.cwd, env: req.env, tailChars: this.opts.tailChars ?? 8192 },
       {
         spawned: (p) => {
           pid = p;
@@ -161,6 +161,11 @@ export class ProcessRunner implements Runner {
       },
     };
   }
+}
+
+/** `/bin/sh`'s arguments for running `command` under the wrapper that leaves its pid and exit status. */
+function wrapperArgs(command: string, files: RunStatusFiles): string[] {
+  return ['-c', POSIX_WRAPPER, 'sdlc-run', command, files.exit, files.pid, files.out];
 }
 
 function outcomeOf(code: number | null, signal: NodeJS.Signals | null, stopReason: StopReason | undefined): RunOutcome {

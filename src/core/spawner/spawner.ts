@@ -27,7 +27,7 @@ class Spawner {
   private disabled = process.platform === 'win32' || process.env.SDLC_SPAWNER === 'off';
 
   /** Starts `file args` from the spawner process; false when there is none to use (spawn directly). */
-  spawn(req: Omit<Extract<SpawnerRequest, { t: 'spawn' }>, 't' | 'id'>, watch: SpawnWatch): boolean {
+  spawn(req: Omit<SpawnerRequest, 't' | 'id'>, watch: SpawnWatch): boolean {
     const child = this.ensure();
     if (!child) return false;
     const id = this.nextId++;

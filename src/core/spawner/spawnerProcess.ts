@@ -11,14 +11,6 @@ import type { SpawnerReply, SpawnerRequest } from './spawnerProtocol';
 const send = (reply: SpawnerReply) => process.send?.(reply);
 
 process.on('message', (req: SpawnerRequest) => {
-  if (req.t === 'kill') {
-    try {
-      process.kill(req.pid, req.signal);
-    } catch {
-      // already gone
-    }
-    return;
-  }
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(req.file, req.args, {

@@ -1,7 +1,6 @@
 // What the engine and its spawner process (spawnerProcess.ts) say to each other.
-export type SpawnerRequest =
-  | { t: 'spawn'; id: number; file: string; args: string[]; cwd?: string; env: Record<string, string>; tailChars: number }
-  | { t: 'kill'; pid: number; signal: NodeJS.Signals };
+// Stopping a run needs no message: the engine signals the run's process group itself.
+export type SpawnerRequest = { t: 'spawn'; id: number; file: string; args: string[]; cwd?: string; env: Record<string, string>; tailChars: number };
 
 export type SpawnerReply =
   | { t: 'spawned'; id: number; pid: number }
