@@ -218,7 +218,7 @@ export class Orchestrator {
       log: this.log,
       onLost: (err) => this.loseLease(err),
     });
-    this.loop = new TickLoop(() => this.tick(), { intervalMs: this.tickMs, now: () => this.clock.now(), keepAlive: opts.keepAlive });
+    this.loop = new TickLoop(() => this.tick(), { intervalMs: this.tickMs, now: () => this.clock.now(), keepAlive: opts.keepAlive, precise: this.clock === systemClock });
     this.api =
       opts.api === false
         ? undefined

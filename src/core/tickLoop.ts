@@ -2,6 +2,8 @@
 // next thing due, whichever is first; wake early on notify(). Sleeps are capped so a clock
 // jump or a laptop waking from sleep is noticed within the cap.
 
+import { wakeAt as wakeAt_, type WakeHandle } from './preciseWake';
+
 export interface TickLoopOptions {
   intervalMs: number;
   /** The longest single sleep; the clock is re-read after each. */
@@ -9,10 +11,19 @@ export interface TickLoopOptions {
   now: () => number;
   /** Whether the timer keeps the process alive (the CLI's `run` wants it to). */
   keepAlive?: boolean;
+  /**
+   * `now` is Date.now(): wake at a due time to a tenth of a millisecond (preciseWake.ts) rather
+   * than setTimeout's 0.5–1 ms late. A test's own clock turns this off.
+   */
+  precise?: boolean;
 }
+
+/** The setTimeout kept under a precise wake-up fires this much later: only if that one is lost. */
+const FALLBACK_MS = 2;
 
 export class TickLoop {
   private timer: NodeJS.Timeout | undefined;
+  private wake: WakeHandle | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private nextTickAt = 0;
@@ -49,13 +60,15 @@ export class TickLoop {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    this.timer = this.immediate = undefined;
+    this.wake?.cancel();
+    this.timer = this.immediate = this.wake = undefined;
   }
 
   private runTick(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.wake?.cancel();
+    this.timer = this.wake = undefined;
     let nextDue: number | null = null;
     try {
       nextDue = this.tick();
@@ -72,7 +85,9 @@ export class TickLoop {
     if (this.nextTickAt <= now || this.nextTickAt > now + this.opts.intervalMs) this.nextTickAt = now + this.opts.intervalMs;
     const wakeAt = nextDue !== null ? Math.min(this.nextTickAt, nextDue) : this.nextTickAt;
     const delay = Math.max(0, Math.min(wakeAt - now, this.maxSleepMs));
-    this.timer = setTimeout(() => this.runTick(), delay);
+    // Only a due time needs the precision; the housekeeping interval does not.
+    this.wake = this.opts.precise && wakeAt === nextDue && delay > 0 && delay === wakeAt - now ? wakeAt_(wakeAt, () => this.runTick()) : undefined;
+    this.timer = setTimeout(() => this.runTick(), this.wake ? delay + FALLBACK_MS : delay);
     if (!this.opts.keepAlive) this.timer.unref();
   }
 }
