@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import type * as http from 'http';
 import * as path from 'path';
 import type { SqlJsStatic } from 'sql.js';
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID as uuidv4 } from 'crypto'; // Node's own: the uuid package took 15 ms to load
 import { systemClock, type Clock } from './clock';
 import { DurableDatabase, type SnapshotPolicy } from './store/database';
 import { formatDuration } from './duration';
@@ -365,7 +365,7 @@ export class Orchestrator {
         return undefined;
       }
       this.epoch = epoch;
-      db = DurableDatabase.open(this.SQL, this.paths, { mode: 'owner', log: this.log, now: () => this.clock.now(), snapshotPolicy: this.opts.snapshotPolicy, epoch });
+      db = await DurableDatabase.openOwner(this.SQL, this.paths, { mode: 'owner', log: this.log, now: () => this.clock.now(), snapshotPolicy: this.opts.snapshotPolicy, epoch });
     } catch (err) {
       await this.lease.release();
       throw err;

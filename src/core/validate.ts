@@ -1,6 +1,10 @@
 // Turns what a caller asked for into a well-formed action, or a ValidationError that names
 // the bad value and says what to write instead. Nothing is stored before this passes.
-import { v4 as uuidv4, validate as isUuid } from 'uuid';
+import { randomUUID as uuidv4 } from 'crypto';
+
+/** What the uuid package's validate accepts: versions 1 to 8, the nil and the max uuid. */
+const UUID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/i;
+const isUuid = (s: string): boolean => UUID.test(s);
 import { parseDuration } from './duration';
 import { ValidationError } from './errors';
 import { DEFAULT_POLICY, FLOW_CONDITIONS, GIT_EVENTS, ISOLATIONS, OVERLAPS, upstreamsOf, type ActionInput, type Coalescing, type FlowCondition, type GitEvent, type Isolation, type Overlap, type CatchUpPolicy, type InterruptedPolicy, type Policy, type RunSpec, type Trigger, type TriggerInput } from './model';

@@ -3,7 +3,7 @@
 // (its body file, then its row and event in one journaled commit) before the 202 goes out.
 // What a delivery does is decided later, on the tick (Transitions.processDeliveries).
 import * as path from 'path';
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID as uuidv4 } from 'crypto'; // Node's own: the uuid package took 15 ms to load
 import { NotFoundError } from './errors';
 import type { Logger } from './log';
 import type { SdlcPaths } from './paths';

@@ -65,7 +65,9 @@ function decodeBody(body: string): JournalRecord | undefined {
   try {
     const raw = JSON.parse(body) as { n: number; e?: number; ops: [Op[0], unknown[]][] };
     if (!Number.isInteger(raw.n) || !Array.isArray(raw.ops)) return undefined;
-    return { n: raw.n, e: Number.isInteger(raw.e) ? raw.e! : 0, ops: raw.ops.map(([name, params]) => [name, params.map(decodeValue)]) };
+    // Blobs are the only values that need decoding: a record without one is used as parsed.
+    const ops = body.includes('"$b"') ? raw.ops.map(([name, params]) => [name, params.map(decodeValue)] as Op) : (raw.ops as Op[]);
+    return { n: raw.n, e: Number.isInteger(raw.e) ? raw.e! : 0, ops };
   } catch {
     return undefined;
   }
@@ -162,45 +164,65 @@ export function readJournal(file: string, offset = 0): JournalRead {
 const readAsync = promisify(fs.read);
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
+const fsyncAsync = promisify(fs.fsync);
+
+/** The good records, written to the owner's own file, not yet in place (see JournalWriter.prepare). */
+export interface PreparedJournal {
+  /** Renames it over the journal; `beforeRename` may throw (a fenced owner), which leaves the journal as it was. */
+  install(beforeRename?: () => void): JournalWriter;
+  discard(): void;
+}
 /** What is left to copy when the journal is switched, synchronously, between two appends. */
 const SWITCH_TAIL_BYTES = 64 * 1024;
 
 /** The owner's handle on the journal: appends are written and fsynced before returning. */
 export class JournalWriter {
-  private fd: number;
-  private size: number;
-  private records = 0;
   private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private fd: number,
+    private size: number,
+    private records: number,
+  ) {}
 
   /**
    * A new owner never appends to the file an earlier owner may still hold open: it writes the
    * good records to a new file and renames it over the journal. An earlier owner that is still
    * running (frozen, or about to be fenced) then writes only to the replaced file, which nobody
-   * reads, and the bytes of the live journal are only ever this owner's.
+   * reads, and the bytes of the live journal are only ever this owner's. The copy is written
+   * and fsynced on libuv's threads (the caller goes on loading meanwhile); `install` renames it
+   * into place, once the caller has kept what it must of the old file.
    */
-  constructor(
-    readonly file: string,
-    /** The good records' bytes, as read (a torn or damaged tail left out). */
-    good: Buffer,
-    existingRecords: number,
-    beforeRename: () => void = () => {},
-  ) {
+  static async prepare(file: string, good: Buffer, existingRecords: number): Promise<PreparedJournal> {
     const tmp = `${file}.${process.pid}.new`;
-    this.fd = fs.openSync(tmp, 'w+');
+    const fd = fs.openSync(tmp, 'w+');
+    const discard = (): void => {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+    };
     try {
       let written = 0;
-      while (written < good.length) written += fs.writeSync(this.fd, good, written, good.length - written, written);
-      fs.fsyncSync(this.fd);
-      beforeRename();
-      renameWithRetry(tmp, file);
-      fsyncDir(path.dirname(file));
+      while (written < good.length) written += (await writeAsync(fd, good, written, good.length - written, written)).bytesWritten;
+      await fsyncAsync(fd);
     } catch (err) {
-      fs.closeSync(this.fd);
-      fs.rmSync(tmp, { force: true });
+      discard();
       throw err;
     }
-    this.size = good.length;
-    this.records = existingRecords;
+    return {
+      discard,
+      install: (beforeRename = () => {}) => {
+        try {
+          beforeRename();
+          renameWithRetry(tmp, file);
+          fsyncDir(path.dirname(file));
+        } catch (err) {
+          discard();
+          throw err;
+        }
+        return new JournalWriter(file, fd, good.length, existingRecords);
+      },
+    };
   }
 
   get bytes(): number {

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import { parentPort, workerData } from 'worker_threads';
 import { readJournal } from './journal';
-import { loadSqlJs } from './sqljs';
+import { loadSqlJs, readDatabaseFile } from './sqljs';
 import { Store } from './store';
 
 const FLUSH_SLICE = 512 * 1024;
@@ -25,12 +25,12 @@ export type SnapshotReply = { ok: true; bytes: number; exportMs: number } | { ok
 
 export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply> {
   const SQL = await loadSqlJs(job.wasm);
-  const db = new SQL.Database(fs.readFileSync(job.db));
+  const read = readJournal(job.journal);
+  const db = new SQL.Database(readDatabaseFile(job.db, 2 * read.bytes.length) ?? new Uint8Array(0));
   const store = new Store(db);
   try {
     let n = Number(store.getMeta('journal_n') ?? 0);
     if (n > job.upTo) throw new Error(`the snapshot on disk already holds record ${n}, past ${job.upTo}`);
-    const read = readJournal(job.journal);
     db.exec('BEGIN');
     for (const rec of read.records) {
       if (rec.n <= n) continue;
