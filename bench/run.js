@@ -54,7 +54,7 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
+  const results = { machine: {}, latency: {}, wake: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -67,6 +67,7 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
 
   process.stderr.write('1. due-to-start latency: 1,000 jobs over 10 s\n');
   for (const s of SYSTEMS) results.latency[s] = med(repeat(['schedule.js', s, 'latency']));
+  for (const m of ['setTimeout', 'precise']) results.wake[m] = med(repeat(['wake.js', m]));
 
   process.stderr.write('2. burst: 10,000 jobs due at once\n');
   for (const s of ['engine, all at once', 'engine', 'engine+process', 'spawn floor', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq']) {
@@ -146,6 +147,8 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
   out.push(
     '',
     `targets (engine, no-op runner): p50 ≤ 5 ms ${mark(e.p50 <= 5)} · p99 ≤ 25 ms ${mark(e.p99 <= 25)} · p50 within 1.5× croner's: ${f(e.p50 / cronerP50)}× ${mark(e.p50 <= 1.5 * cronerP50)}`,
+    '',
+    `the wake-up alone (cases/wake.js, 300 due times): the engine's worker-thread wake-up p50 ${f(results.wake.precise?.p50)} ms, p99 ${f(results.wake.precise?.p99)} ms; setTimeout's p50 ${f(results.wake.setTimeout?.p50)} ms, p99 ${f(results.wake.setTimeout?.p99)} ms`,
     '',
   );
   out.push('2. Burst: 10,000 jobs due at the same moment (ms after the due time)', '');
