@@ -61,7 +61,9 @@ export function recordedOutput(dir: string, runId: string, chars = 8192): string
     return undefined;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return undefined; // something else in its place (a folder): no output to show
+    const size = st.size;
     // UTF-8 takes at most 4 bytes a character: enough bytes for `chars`, cut to them after decoding.
     const want = Math.min(size, chars * 4);
     const buf = Buffer.alloc(want);

@@ -181,6 +181,18 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     assert.strictEqual(kept.tail().length, 50);
   });
 
+  it("a shell that cannot open its run's output file says why (on the one pipe kept), and the run fails with it", async () => {
+    const dir = tmpWorkspace();
+    const runs = path.join(dir, 'runs');
+    fs.mkdirSync(path.join(runs, 'r1.out'), { recursive: true }); // a folder where the output file goes
+    const outcome = await new Promise<RunOutcome>((resolve) =>
+      new ProcessRunner().start({ runId: 'r1', actionId: 'a', name: 'blocked', attempt: 1, command: 'echo never', cwd: dir, env: {}, workspace: dir, statusDir: runs }, resolve),
+    );
+    assert.strictEqual(outcome.status, 'failed');
+    assert.notStrictEqual(outcome.exitCode, 0);
+    assert.match(outcome.outputTail ?? '', /r1\.out/, `the shell's complaint names the file: ${outcome.outputTail}`);
+  });
+
   it('a shell its owner started just before dying runs its command exactly when the next owner finds it started', async () => {
     // The next owner looks at runs whose shell may not have written its pid yet. Either the
     // shell creates the pid file first (the run is adopted or its exit read), or the owner's

@@ -1,7 +1,10 @@
 import * as assert from 'assert';
+import fc from 'fast-check';
+import type { SqlValue } from 'sql.js';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { fastBinder, statementPointer } from '../../src/core/store/fastBind';
 import { loadSqlJs, readDatabaseFile, readDatabaseFileAsync } from '../../src/core/store/sqljs';
 
 describe('a snapshot loaded with room to grow', () => {
@@ -49,5 +52,58 @@ describe('a snapshot loaded with room to grow', () => {
   it('says a missing file is missing', async () => {
     assert.strictEqual(readDatabaseFile(path.join(dir, 'none.db'), 0), undefined);
     assert.strictEqual(await readDatabaseFileAsync(path.join(dir, 'none.db'), 0), undefined);
+  });
+});
+
+describe('values bound through SQLite’s C API (fastBind.ts)', () => {
+  it('store exactly what sql.js’s own bind stores, for every kind of value', async () => {
+    const SQL = await loadSqlJs();
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.integer(),
+      fc.integer({ min: -(2 ** 31) - 5, max: -(2 ** 31) + 5 }),
+      fc.integer({ min: 2 ** 31 - 5, max: 2 ** 31 + 5 }),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: true }),
+      fc.boolean(),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', minLength: 3000, maxLength: 6000 }), // larger than the first scratch area
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(value, { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 30 }), async (rows) => {
+        const dbs = [new SQL.Database(), new SQL.Database()];
+        const binder = fastBinder(dbs[1])!;
+        assert.ok(binder, 'the C API is there to bind through');
+        for (const [k, db] of dbs.entries()) {
+          db.exec('CREATE TABLE t (a, b TEXT, c INTEGER, d REAL)');
+          const stmt = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?)');
+          if (k === 1) assert.ok((statementPointer(db, stmt) ?? 0) > 0, 'the statement’s pointer is found: the C API path is the one tested');
+          for (const row of rows) {
+            const params = row as SqlValue[];
+            if (k === 0) stmt.bind(params);
+            else binder(stmt, params);
+            stmt.step();
+            stmt.reset();
+          }
+          stmt.free();
+        }
+        const read = (db: (typeof dbs)[number]) => db.exec('SELECT typeof(a), a, typeof(b), b, typeof(c), c, typeof(d), d FROM t ORDER BY rowid');
+        assert.deepStrictEqual(read(dbs[1]), read(dbs[0]));
+        assert.ok(Buffer.from(dbs[1].export()).equals(Buffer.from(dbs[0].export())));
+        for (const db of dbs) db.close();
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('lets sql.js refuse what it refuses, with its own message', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    db.exec('CREATE TABLE t (a)');
+    const stmt = db.prepare('INSERT INTO t VALUES (?)');
+    assert.throws(() => fastBinder(db)!(stmt, [undefined as unknown as SqlValue]), /Wrong API use/);
+    stmt.free();
+    db.close();
   });
 });

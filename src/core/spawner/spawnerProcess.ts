@@ -17,7 +17,10 @@ process.on('message', (req: SpawnerRequest) => {
       cwd: req.cwd,
       env: { ...process.env, ...req.env },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // Only ever the POSIX wrapper, whose first act sends both outputs to the run's file: all
+      // that can reach a pipe is the shell's own complaint before that (on stderr). One pipe a
+      // run, not two: each is a pair of descriptors, a poll registration and a close to wait for.
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (err) {
     return send({ t: 'error', id: req.id, message: (err as Error).message });
@@ -26,7 +29,6 @@ process.on('message', (req: SpawnerRequest) => {
   const keep = (d: string) => {
     tail = (tail + d).slice(-req.tailChars);
   };
-  child.stdout!.setEncoding('utf8').on('data', keep);
   child.stderr!.setEncoding('utf8').on('data', keep);
   let failed = false;
   child.on('error', (err) => {

@@ -4,6 +4,12 @@ import initSqlJs, { type SqlJsStatic } from 'sql.js';
 
 let loaded: Promise<SqlJsStatic> | undefined;
 let loadedFrom: string | undefined;
+let loadedModule: SqlJsStatic | undefined;
+
+/** The sql.js loaded by loadSqlJs, once it has loaded. */
+export function loadedSqlJs(): SqlJsStatic | undefined {
+  return loadedModule;
+}
 
 /** The wasm file sql.js was loaded from: a snapshot worker loads the same one. */
 export function sqlJsWasmPath(): string {
@@ -17,7 +23,10 @@ export function loadSqlJs(wasmPath?: string): Promise<SqlJsStatic> {
     loadedFrom = path;
     const wasmBinary = fs.readFileSync(path);
     loaded = initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
-    loaded.catch(() => (loaded = undefined));
+    loaded.then(
+      (m) => (loadedModule = m),
+      () => (loaded = undefined),
+    );
   }
   return loaded;
 }

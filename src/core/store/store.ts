@@ -1,6 +1,7 @@
 // The engine's view of the sql.js database: every write is a named, parameterized
 // statement, recorded while a transaction is open so the journal can replay it exactly.
 // Prepared statements are cached and all freed on close.
+import { fastBinder, type Binder } from './fastBind';
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
@@ -322,8 +323,11 @@ export class Store {
   /** Each cached statement's column names: getAsObject() asks sql.js for them on every row. */
   private readonly columns = new Map<Statement, string[]>();
   private ops: Op[] | undefined;
+  /** Binds a write's values through SQLite's C API (fastBind.ts); sql.js's own bind when it cannot. */
+  private readonly bind: Binder | undefined;
 
   constructor(readonly db: Database) {
+    this.bind = fastBinder(db);
     // The database lives in memory (sql.js); durability is the journal's and the snapshot's.
     // SQLite's own rollback journal and syncs would only be writes through sql.js's file
     // layer: keep the rollback journal in memory (ROLLBACK still works) and skip the syncs.
@@ -417,7 +421,9 @@ export class Store {
   execute(name: WriteName, params: SqlValue[]): number {
     const stmt = this.prepared(WRITES[name]);
     try {
-      stmt.run(params);
+      if (this.bind) this.bind(stmt, params);
+      else stmt.bind(params);
+      stmt.step();
     } finally {
       stmt.reset();
     }
