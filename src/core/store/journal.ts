@@ -12,6 +12,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import type { SqlValue } from 'sql.js';
 import { fsyncDir, renameWithRetry } from './atomicFile';
+import { openExisting, readFully } from './readFully';
 import type { Op } from './store';
 
 export interface JournalRecord {
@@ -108,27 +109,15 @@ function decodeAt(buf: Buffer, pos: number): Decoded {
 
 /** Reads the bytes of `file` from `offset` on (a follower reads only what is new). */
 function readFrom(file: string, offset: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const fd = openExisting(file);
+  if (fd === undefined) return undefined;
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) {
       throw new JournalPathError(`the journal ${file} is a folder, not a file; move it out of the way (nothing in it is used) and start again`);
     }
-    const size = st.size;
-    const buf = Buffer.alloc(Math.max(0, size - offset));
-    let got = 0;
-    while (got < buf.length) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, offset + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    const buf = Buffer.alloc(Math.max(0, st.size - offset));
+    return buf.subarray(0, readFully(fd, buf, buf.length, offset));
   } finally {
     fs.closeSync(fd);
   }

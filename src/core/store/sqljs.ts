@@ -1,6 +1,7 @@
 // Loads sql.js with its wasm read explicitly from a file we ship (never fetched).
 import * as fs from 'fs';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { openExisting, readFully } from './readFully';
 
 let loaded: Promise<SqlJsStatic> | undefined;
 let loadedFrom: string | undefined;
@@ -68,23 +69,12 @@ function roomFor(size: number, growth: number): { room: Uint8Array<ArrayBuffer>;
 
 /** Reads `file` for `new SQL.Database(...)`, with room to grow without a copy; undefined if it does not exist. */
 export function readDatabaseFile(file: string, growth: number): Uint8Array | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const fd = openExisting(file);
+  if (fd === undefined) return undefined;
   try {
     const size = fs.fstatSync(fd).size;
     const { room, view } = roomFor(size, growth);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, room, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return view(got);
+    return view(readFully(fd, room, size, 0));
   } finally {
     fs.closeSync(fd);
   }
