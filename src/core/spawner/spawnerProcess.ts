@@ -9,13 +9,15 @@ import { spawn } from 'child_process';
 import type { SpawnerReply, SpawnerRequest } from './spawnerProtocol';
 
 const send = (reply: SpawnerReply) => process.send?.(reply);
+/** Read once: each read of process.env asks the C environment again, key by key. */
+const baseEnv = { ...process.env };
 
 process.on('message', (req: SpawnerRequest) => {
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(req.file, req.args, {
       cwd: req.cwd,
-      env: { ...process.env, ...req.env },
+      env: { ...baseEnv, ...req.env },
       detached: true,
       // Only ever the POSIX wrapper, whose first act sends both outputs to the run's file: all
       // that can reach a pipe is the shell's own complaint before that (on stderr). One pipe a
