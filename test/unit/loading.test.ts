@@ -97,13 +97,17 @@ describe('values bound through SQLite’s C API (fastBind.ts)', () => {
     );
   });
 
-  it('lets sql.js refuse what it refuses, with its own message', async () => {
+  it('lets sql.js refuse what it refuses, with its own message, a freed statement too', async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
     db.exec('CREATE TABLE t (a)');
     const stmt = db.prepare('INSERT INTO t VALUES (?)');
-    assert.throws(() => fastBinder(db)!(stmt, [undefined as unknown as SqlValue]), /Wrong API use/);
+    const bind = fastBinder(db)!;
+    assert.throws(() => bind(stmt, [undefined as unknown as SqlValue]), /Wrong API use/);
+    bind(stmt, ['bound once']); // the pointer is found
+    stmt.reset();
     stmt.free();
+    assert.throws(() => bind(stmt, ['after free']), /Statement closed/, 'a freed statement is never bound through its old pointer');
     db.close();
   });
 });

@@ -64,17 +64,26 @@ class Scratch {
 
 const scratches = new WeakMap<SqlJsStatic, Scratch>();
 
-/** Where sql.js keeps `stmt`'s SQLite pointer (exported for the tests: the fast path is taken only when it is found). */
-export function statementPointer(db: Database, stmt: Statement): number | undefined {
+/**
+ * The name of the field where sql.js keeps `stmt`'s SQLite pointer (found once; the field is read
+ * at every bind, so a freed statement, whose pointer sql.js sets to 0, is never bound here).
+ */
+function pointerField(db: Database, stmt: Statement): string | undefined {
   const fields = stmt as unknown as Record<string, unknown>;
   for (const table of Object.values(db as unknown as Record<string, unknown>)) {
     if (!table || typeof table !== 'object' || table instanceof Map) continue;
     for (const key of Object.keys(fields)) {
       const v = fields[key];
-      if (typeof v === 'number' && (table as Record<number, unknown>)[v] === stmt) return v;
+      if (typeof v === 'number' && v !== 0 && (table as Record<number, unknown>)[v] === stmt) return key;
     }
   }
   return undefined;
+}
+
+/** `stmt`'s SQLite pointer, as this module finds it (exported for the tests: the fast path is taken only when it is found). */
+export function statementPointer(db: Database, stmt: Statement): number | undefined {
+  const key = pointerField(db, stmt);
+  return key === undefined ? undefined : ((stmt as unknown as Record<string, number>)[key] ?? undefined);
 }
 
 /** A binder for `db`'s statements, or undefined when `db` is not from the sql.js loaded here. */
@@ -86,11 +95,13 @@ export function fastBinder(db: Database): Binder | undefined {
   let scratch = scratches.get(SQL);
   if (!scratch) scratches.set(SQL, (scratch = new Scratch(api)));
   const s = scratch;
-  const pointers = new WeakMap<Statement, number | null>();
+  const keys = new WeakMap<Statement, string | null>();
   return (stmt, params) => {
-    let ptr = pointers.get(stmt);
-    if (ptr === undefined) pointers.set(stmt, (ptr = statementPointer(db, stmt) ?? null));
-    if (ptr === null) return void stmt.bind(params);
+    let key = keys.get(stmt);
+    if (key === undefined) keys.set(stmt, (key = pointerField(db, stmt) ?? null));
+    const ptr = key === null ? 0 : (stmt as unknown as Record<string, unknown>)[key];
+    // Not found, or freed (sql.js then says "Statement closed"): sql.js binds.
+    if (typeof ptr !== 'number' || ptr === 0) return void stmt.bind(params);
     // The statement is reset with its bindings cleared (every use ends in reset()): NULL needs no bind.
     for (let i = 0; i < params.length; i++) {
       const v = params[i] as unknown;
