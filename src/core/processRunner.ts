@@ -101,10 +101,9 @@ export class ProcessRunner implements Runner {
     const capTimer = setInterval(() => output.check(), OUTPUT_CHECK_MS);
     capTimer.unref();
     timers.push(capTimer);
-    const ended = (code: number | null, signal: NodeJS.Signals | null, shellOutput: string) => {
+    const ended = (code: number | null, signal: NodeJS.Signals | null) => {
       over = true;
       for (const t of timers) clearInterval(t);
-      if (shellOutput) tail.push(shellOutput);
       const written = output.tail();
       if (written) tail.push(written);
       finish(outcomeOf(code, signal, stopReason));
@@ -116,7 +115,7 @@ export class ProcessRunner implements Runner {
       timers.push(t);
     };
     const started = spawner.spawn(
-      { file: '/bin/sh', args: wrapperArgs(req.command, files), cwd: req.cwd, env: req.env, tailChars: this.opts.tailChars ?? 8192 },
+      { file: '/bin/sh', args: wrapperArgs(req.command, files), cwd: req.cwd, env: req.env, output: files.out },
       {
         spawned: (p) => {
           pid = p;
@@ -140,7 +139,7 @@ export class ProcessRunner implements Runner {
               process.kill(pid!, 0);
             } catch {
               const exit = recordedExit(req.statusDir!, req.runId);
-              ended(exit ?? null, exit === undefined ? 'SIGKILL' : null, '');
+              ended(exit ?? null, exit === undefined ? 'SIGKILL' : null);
             }
           }, LOST_POLL_MS);
           timers.push(poll);

@@ -181,16 +181,19 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     assert.strictEqual(kept.tail().length, 50);
   });
 
-  it("a shell that cannot open its run's output file says why (on the one pipe kept), and the run fails with it", async () => {
+  it("a run whose output file cannot be written fails, saying so and naming the file", async () => {
     const dir = tmpWorkspace();
     const runs = path.join(dir, 'runs');
     fs.mkdirSync(path.join(runs, 'r1.out'), { recursive: true }); // a folder where the output file goes
     const outcome = await new Promise<RunOutcome>((resolve) =>
-      new ProcessRunner().start({ runId: 'r1', actionId: 'a', name: 'blocked', attempt: 1, command: 'echo never', cwd: dir, env: {}, workspace: dir, statusDir: runs }, resolve),
+      new ProcessRunner().start({ runId: 'r1', actionId: 'a', name: 'blocked', attempt: 1, command: 'touch ran', cwd: dir, env: {}, workspace: dir, statusDir: runs }, resolve),
     );
     assert.strictEqual(outcome.status, 'failed');
+    assert.ok(!fs.existsSync(path.join(dir, 'ran')), 'the command never ran');
     assert.notStrictEqual(outcome.exitCode, 0);
-    assert.match(outcome.outputTail ?? '', /r1\.out/, `the shell's complaint names the file: ${outcome.outputTail}`);
+    // The spawner finds it before the shell starts (the reason says so); a shell started directly says it on stderr (the tail).
+    const said = `${outcome.reason ?? ''} ${outcome.outputTail ?? ''}`;
+    assert.match(said, /r1\.out/, `the complaint names the file: ${said}`);
   });
 
   it('a shell its owner started just before dying runs its command exactly when the next owner finds it started', async () => {

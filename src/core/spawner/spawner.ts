@@ -13,7 +13,7 @@ const MAX_RESTARTS = 3;
 
 export interface SpawnWatch {
   spawned(pid: number): void;
-  exit(code: number | null, signal: NodeJS.Signals | null, shellOutput: string): void;
+  exit(code: number | null, signal: NodeJS.Signals | null): void;
   error(message: string): void;
   /** The spawner process ended with this run in flight: its pid (if known) is all there is. */
   lost(): void;
@@ -59,7 +59,7 @@ class Spawner {
       if (!watch) return;
       if (reply.t === 'spawned') return watch.spawned(reply.pid);
       this.watching.delete(reply.id);
-      if (reply.t === 'exit') watch.exit(reply.code, reply.signal, reply.tail);
+      if (reply.t === 'exit') watch.exit(reply.code, reply.signal);
       else watch.error(reply.message);
     });
     const gone = () => {

@@ -6,6 +6,7 @@
 // tail}; it exits when the engine's channel closes, leaving the (detached) runs going, as the
 // engine's own exit does.
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import type { SpawnerReply, SpawnerRequest } from './spawnerProtocol';
 
 const send = (reply: SpawnerReply) => process.send?.(reply);
@@ -13,33 +14,31 @@ const send = (reply: SpawnerReply) => process.send?.(reply);
 const baseEnv = { ...process.env };
 
 process.on('message', (req: SpawnerRequest) => {
+  // The shell writes to the run's output file from its first byte, its own complaints
+  // included (the wrapper then reopens it for the command): no pipe to create, poll and drain
+  // per run, and the end is the exit itself.
+  let out: number;
+  try {
+    out = fs.openSync(req.output, 'a');
+  } catch (err) {
+    return send({ t: 'error', id: req.id, message: `the run's output file cannot be written (${(err as Error).message})` });
+  }
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(req.file, req.args, {
-      cwd: req.cwd,
-      env: { ...baseEnv, ...req.env },
-      detached: true,
-      // Only ever the POSIX wrapper, whose first act sends both outputs to the run's file: all
-      // that can reach a pipe is the shell's own complaint before that (on stderr). One pipe a
-      // run, not two: each is a pair of descriptors, a poll registration and a close to wait for.
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    child = spawn(req.file, req.args, { cwd: req.cwd, env: { ...baseEnv, ...req.env }, detached: true, stdio: ['ignore', out, out] });
   } catch (err) {
     return send({ t: 'error', id: req.id, message: (err as Error).message });
+  } finally {
+    fs.closeSync(out); // the shell has its own copy
   }
-  let tail = '';
-  const keep = (d: string) => {
-    tail = (tail + d).slice(-req.tailChars);
-  };
-  child.stderr!.setEncoding('utf8').on('data', keep);
   let failed = false;
   child.on('error', (err) => {
     failed = true;
     send({ t: 'error', id: req.id, message: err.message });
   });
   if (child.pid !== undefined) send({ t: 'spawned', id: req.id, pid: child.pid });
-  child.on('close', (code, signal) => {
-    if (!failed) send({ t: 'exit', id: req.id, code, signal, tail });
+  child.on('exit', (code, signal) => {
+    if (!failed) send({ t: 'exit', id: req.id, code, signal });
   });
 });
 
