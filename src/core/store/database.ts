@@ -14,6 +14,7 @@ import type { Epoch } from '../epoch';
 import { readJournal, JournalWriter, type JournalRead, type JournalRecord } from './journal';
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
+import { fastBinder } from './fastBind';
 import { migrate } from './schema';
 import type { SnapshotJob, SnapshotReply } from './snapshotWorker';
 import { readDatabaseFile, readDatabaseFileAsync, sqlJsWasmPath } from './sqljs';
@@ -162,7 +163,7 @@ export class DurableDatabase {
     this.noteSnapshot();
     const { db, existed } = openSnapshot(this.SQL, this.paths.db, readDatabaseFile(this.paths.db, 2 * fileSize(this.paths.journal)));
     migrate(db);
-    this.store = new Store(db);
+    this.store = new Store(db, fastBinder(db));
     if (existed) this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
     const read = this.replayNew(readJournal(this.paths.journal));
     if (existed) this.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${this.journalN} cannot be used` : undefined;
@@ -209,7 +210,7 @@ export class DurableDatabase {
       journal = readJournal(paths.journal); // moved aside with it: nothing
     }
     const migrated = migrate(db);
-    this.store = new Store(db);
+    this.store = new Store(db, fastBinder(db));
     this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
     this.removeLeftoverTemps(); // before the journal's own temp file is made
     const prepared = JournalWriter.prepare(paths.journal, journal.bytes.subarray(0, journal.goodBytes), journal.records.length);

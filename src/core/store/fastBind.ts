@@ -12,6 +12,7 @@
 // sql.js itself, as before.
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { loadedSqlJs } from './sqljs';
+import type { Binder } from './store';
 
 /** The part of sql.js's exports used here (they are on the module, not in its typings). */
 interface CApi {
@@ -25,8 +26,6 @@ interface CApi {
 }
 
 const SQLITE_TRANSIENT = -1;
-
-export type Binder = (stmt: Statement, params: SqlValue[]) => void;
 
 /** One per copy of sql.js: the scratch areas (JavaScript and wasm) are reused by every bind. */
 class Scratch {

@@ -6,6 +6,7 @@
 // never shrinks, so a long-lived one would keep the largest database's size forever.
 import * as fs from 'fs';
 import { parentPort, workerData } from 'worker_threads';
+import { fastBinder } from './fastBind';
 import { readJournal } from './journal';
 import { loadSqlJs, readDatabaseFile } from './sqljs';
 import { Store } from './store';
@@ -27,7 +28,7 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
   const SQL = await loadSqlJs(job.wasm);
   const read = readJournal(job.journal);
   const db = new SQL.Database(readDatabaseFile(job.db, 2 * read.bytes.length) ?? new Uint8Array(0));
-  const store = new Store(db);
+  const store = new Store(db, fastBinder(db));
   try {
     let n = Number(store.getMeta('journal_n') ?? 0);
     if (n > job.upTo) throw new Error(`the snapshot on disk already holds record ${n}, past ${job.upTo}`);

@@ -1,7 +1,6 @@
 // The engine's view of the sql.js database: every write is a named, parameterized
 // statement, recorded while a transaction is open so the journal can replay it exactly.
 // Prepared statements are cached and all freed on close.
-import { fastBinder, type Binder } from './fastBind';
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { displayText } from '../displayText';
 import { dueKeyUpperBound } from '../dueKey';
@@ -99,6 +98,9 @@ export const WRITES = {
   setDefinedAt: 'UPDATE actions SET defined_at = ? WHERE id = ?',
 } as const;
 export type WriteName = keyof typeof WRITES;
+/** Binds `params` to a reset statement in place of `stmt.bind(params)` (see fastBind.ts). */
+export type Binder = (stmt: Statement, params: SqlValue[]) => void;
+
 export type Op = [WriteName, SqlValue[]];
 
 const ACTION_COLUMNS = `id, name, status, trigger, run, policy, next_at, occurrence_at, pending, pending_since, due_at, attempt,
@@ -323,11 +325,11 @@ export class Store {
   /** Each cached statement's column names: getAsObject() asks sql.js for them on every row. */
   private readonly columns = new Map<Statement, string[]>();
   private ops: Op[] | undefined;
-  /** Binds a write's values through SQLite's C API (fastBind.ts); sql.js's own bind when it cannot. */
-  private readonly bind: Binder | undefined;
-
-  constructor(readonly db: Database) {
-    this.bind = fastBinder(db);
+  constructor(
+    readonly db: Database,
+    /** Binds a write's values (fastBind.ts binds through SQLite's C API); sql.js's own bind without one. */
+    private readonly bind?: Binder,
+  ) {
     // The database lives in memory (sql.js); durability is the journal's and the snapshot's.
     // SQLite's own rollback journal and syncs would only be writes through sql.js's file
     // layer: keep the rollback journal in memory (ROLLBACK still works) and skip the syncs.
