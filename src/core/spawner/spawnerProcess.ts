@@ -2,8 +2,8 @@
 // fork() copies the parent's page tables, so its cost grows with the parent's memory: with a
 // 50 MB sql.js heap a spawn takes 2.5× as long as from a bare Node process, and the engine
 // spent 80 % of a 10,000-run burst in spawn(). Spawning from here keeps that cost at the floor.
-// It takes {spawn} requests over IPC, answers {spawned, pid} and later {exit, code, signal,
-// tail}; it exits when the engine's channel closes, leaving the (detached) runs going, as the
+// It takes {spawn} requests over IPC, answers {spawned, pid} and later {exit, code, signal};
+// it exits when the engine's channel closes, leaving the (detached) runs going, as the
 // engine's own exit does.
 import { spawn } from 'child_process';
 import * as fs from 'fs';

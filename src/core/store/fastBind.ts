@@ -10,7 +10,7 @@
 // value, once per statement: the database's table of its statements is keyed by pointer. A
 // statement whose pointer is not found, or a database from another copy of sql.js, is bound by
 // sql.js itself, as before.
-import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { loadedSqlJs } from './sqljs';
 import type { Binder } from './store';
 

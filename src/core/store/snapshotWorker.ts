@@ -27,7 +27,9 @@ export type SnapshotReply = { ok: true; bytes: number; exportMs: number } | { ok
 export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply> {
   const SQL = await loadSqlJs(job.wasm);
   const read = readJournal(job.journal);
-  const db = new SQL.Database(readDatabaseFile(job.db, 2 * read.bytes.length) ?? new Uint8Array(0));
+  const bytes = readDatabaseFile(job.db, 2 * read.bytes.length);
+  if (!bytes) throw new Error(`the snapshot ${job.db} is missing`);
+  const db = new SQL.Database(bytes);
   const store = new Store(db, fastBinder(db));
   try {
     let n = Number(store.getMeta('journal_n') ?? 0);

@@ -86,28 +86,25 @@ export function readDatabaseFile(file: string, growth: number): Uint8Array | und
  * caller goes on with other work on its own thread (and an asynchronous open would wait for it).
  */
 export function readDatabaseFileAsync(file: string, growth: number): Promise<Uint8Array | undefined> {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve(undefined);
-    return Promise.reject(err);
-  }
+  let fd: number | undefined;
   let size: number;
   try {
+    fd = openExisting(file);
+    if (fd === undefined) return Promise.resolve(undefined);
     size = fs.fstatSync(fd).size;
   } catch (err) {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
     return Promise.reject(err);
   }
+  const opened = fd;
   const { room, view } = roomFor(size, growth);
   return new Promise((resolve, reject) => {
     const readFrom = (got: number): void => {
       if (got >= size) return done(null, got);
-      fs.read(fd, room, got, size - got, got, (err, n) => (err ? done(err, got) : n === 0 ? done(null, got) : readFrom(got + n)));
+      fs.read(opened, room, got, size - got, got, (err, n) => (err ? done(err, got) : n === 0 ? done(null, got) : readFrom(got + n)));
     };
     const done = (err: Error | null, got: number): void => {
-      fs.close(fd, () => (err ? reject(err) : resolve(view(got))));
+      fs.close(opened, () => (err ? reject(err) : resolve(view(got))));
     };
     readFrom(0);
   });
