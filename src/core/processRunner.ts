@@ -1,7 +1,7 @@
 // The `process` runner: a shell command as a child process in its own process group, so
 // cancel and timeout end the whole tree it started. Used by the CLI and the extension.
 import { spawn } from 'child_process';
-import { POSIX_WRAPPER, recordedExit, RunOutputFile, runStatusFiles, type RunStatusFiles } from './runStatus';
+import { OUTPUT_UNWRITABLE, outputUnwritable, POSIX_WRAPPER, recordedExit, RunOutputFile, runStatusFiles, type RunStatusFiles } from './runStatus';
 import { spawner } from './spawner/spawner';
 
 /** How often a running run's output file is looked at (a stat) to keep it under its cap. */
@@ -75,7 +75,7 @@ export class ProcessRunner implements Runner {
       clearInterval(capTimer);
       const written = output?.tail();
       if (written) tail.push(written);
-      finish(outcomeOf(code, signal, stopReason));
+      finish(outcomeOf(code, signal, stopReason, files));
     });
     return {
       adoptable: files !== undefined,
@@ -106,7 +106,7 @@ export class ProcessRunner implements Runner {
       for (const t of timers) clearInterval(t);
       const written = output.tail();
       if (written) tail.push(written);
-      finish(outcomeOf(code, signal, stopReason));
+      finish(outcomeOf(code, signal, stopReason, files));
     };
     const kill = () => {
       killTree(pid!, 'SIGTERM');
@@ -115,7 +115,7 @@ export class ProcessRunner implements Runner {
       timers.push(t);
     };
     const started = spawner.spawn(
-      { file: '/bin/sh', args: wrapperArgs(req.command, files), cwd: req.cwd, env: req.env, output: files.out },
+      { file: '/bin/sh', args: wrapperArgs(req.command, files), cwd: req.cwd, env: req.env },
       {
         spawned: (p) => {
           pid = p;
@@ -167,7 +167,9 @@ function wrapperArgs(command: string, files: RunStatusFiles): string[] {
   return ['-c', POSIX_WRAPPER, 'sdlc-run', command, files.exit, files.pid, files.out];
 }
 
-function outcomeOf(code: number | null, signal: NodeJS.Signals | null, stopReason: StopReason | undefined): RunOutcome {
+function outcomeOf(code: number | null, signal: NodeJS.Signals | null, stopReason: StopReason | undefined, files: RunStatusFiles | undefined): RunOutcome {
+  const unwritable = files && code === OUTPUT_UNWRITABLE ? outputUnwritable(files.out) : undefined;
+  if (unwritable) return { status: 'failed', exitCode: code, reason: `could not start: ${unwritable}` };
   if (code === 0) return { status: 'succeeded', exitCode: 0 };
   if (stopReason === 'cancel') return { status: 'cancelled', exitCode: code, reason: 'cancelled' };
   if (code !== null) return { status: 'failed', exitCode: code, reason: `exit code ${code}` };

@@ -42,12 +42,33 @@ export function runStatusFiles(dir: string, runId: string): RunStatusFiles {
  *
  * The command's output goes to OUT_FILE, not to a pipe to its owner: a pipe whose reader died
  * (an owner SIGKILLed, a window reloaded) kills the command with SIGPIPE at its next write,
- * and a run meant to outlive its owner would be cut off by its own `echo`.
+ * and a run meant to outlive its owner would be cut off by its own `echo`. The shell creates
+ * that file itself, in parallel with the others, not the spawner, whose one thread is what a
+ * burst of runs waits on. When it cannot (a folder in its place), the shell exits
+ * OUTPUT_UNWRITABLE without running the command (`command exec`: a failed redirection of a
+ * special builtin would otherwise end the shell with its own status, 2).
  */
 export const POSIX_WRAPPER =
-  '__sdlc_cmd=$1; __sdlc_exit=$2; set -C; { echo $$ > "$3"; } 2>/dev/null || exit 125; set +C; exec >>"$4" 2>&1; set --; ' +
+  '__sdlc_cmd=$1; __sdlc_exit=$2; set -C; { echo $$ > "$3"; } 2>/dev/null || exit 125; set +C; command exec >>"$4" 2>&1 || exit 124; set --; ' +
   'trap \'__sdlc_status=$?; echo $__sdlc_status > "$__sdlc_exit"; exit $__sdlc_status\' EXIT; ' +
   'eval "$__sdlc_cmd"';
+
+/** The wrapper's exit status when it could not open the output file (and the command never ran). */
+export const OUTPUT_UNWRITABLE = 124;
+
+/**
+ * Why a run's output file cannot be written, or undefined when it can. Asked when a wrapper
+ * exits OUTPUT_UNWRITABLE, which a command may also exit with (`timeout` does): only a file
+ * that still cannot be opened makes it the wrapper's.
+ */
+export function outputUnwritable(file: string): string | undefined {
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+    return undefined;
+  } catch (err) {
+    return `the run's output file cannot be written (${(err as Error).message})`;
+  }
+}
 
 export type LeftRun = { kind: 'exited'; exitCode: number; output?: string } | { kind: 'alive'; pid: number } | { kind: 'gone' };
 
@@ -190,31 +211,6 @@ export function inspectLeftRun(dir: string, runId: string): LeftRun {
     return late !== undefined ? { kind: 'exited', exitCode: Number(late), output: recordedOutput(dir, runId) } : { kind: 'alive', pid };
   }
   return { kind: 'gone' };
-}
-
-/**
- * Removed once the run's end is committed, off this thread: five unlinks a run were a fifth
- * of the owner's work in a burst. The engine's stop waits for them, so a process that exits
- * right after its command (the CLI) leaves nothing behind. (A run ended here has no tombstone
- * to keep: its shell is gone, seen to exit or killed.) Resolves with the first unexpected error.
- */
-export function removeRunStatus(dir: string, runIds: Iterable<string>): Promise<Error | undefined> {
-  return new Promise((resolve) => {
-    let left = 0;
-    let failure: Error | undefined;
-    const done = (err: NodeJS.ErrnoException | null) => {
-      if (err && err.code !== 'ENOENT') failure ??= err;
-      if (--left === 0) resolve(failure);
-    };
-    for (const runId of runIds) {
-      const f = runStatusFiles(dir, runId);
-      for (const file of [f.exit, f.pid, f.out, f.changed, f.output]) {
-        left++;
-        fs.unlink(file, done);
-      }
-    }
-    if (left === 0) resolve(undefined);
-  });
 }
 
 /** Files of runs that are not running any more (a crash between commit and removal). */

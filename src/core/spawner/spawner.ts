@@ -24,21 +24,36 @@ class Spawner {
   private nextId = 1;
   private readonly watching = new Map<number, SpawnWatch>();
   private deaths = 0;
+  private queued: SpawnerRequest[] = [];
   private disabled = process.platform === 'win32' || process.env.SDLC_SPAWNER === 'off';
 
   /** Starts `file args` from the spawner process; false when there is none to use (spawn directly). */
   spawn(req: Omit<SpawnerRequest, 't' | 'id'>, watch: SpawnWatch): boolean {
     const child = this.ensure();
-    if (!child) return false;
+    if (!child?.connected) return false;
     const id = this.nextId++;
     this.watching.set(id, watch);
-    try {
-      child.send({ t: 'spawn', id, ...req } satisfies SpawnerRequest);
-    } catch {
-      this.watching.delete(id);
-      return false;
-    }
+    // Sent with the others asked for in this turn (a tick starts many), in one message.
+    if (this.queued.length === 0) queueMicrotask(() => this.flush());
+    this.queued.push({ t: 'spawn', id, ...req });
     return true;
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    try {
+      if (!this.child) throw new Error('gone');
+      this.child.send(batch);
+    } catch {
+      // The spawner went away meanwhile: these runs are lost as if it had died with them.
+      for (const req of batch) {
+        const watch = this.watching.get(req.id);
+        this.watching.delete(req.id);
+        watch?.lost();
+      }
+    }
   }
 
   private ensure(): ChildProcess | undefined {
@@ -54,13 +69,18 @@ class Spawner {
     // Never what keeps the engine's process alive: its own loop and runs do that.
     child.unref();
     (child.channel as { unref?: () => void } | undefined)?.unref?.();
-    child.on('message', (reply: SpawnerReply) => {
-      const watch = this.watching.get(reply.id);
-      if (!watch) return;
-      if (reply.t === 'spawned') return watch.spawned(reply.pid);
-      this.watching.delete(reply.id);
-      if (reply.t === 'exit') watch.exit(reply.code, reply.signal);
-      else watch.error(reply.message);
+    child.on('message', (replies: SpawnerReply[]) => {
+      for (const reply of replies) {
+        const watch = this.watching.get(reply.id);
+        if (!watch) continue;
+        if (reply.t === 'spawned') {
+          watch.spawned(reply.pid);
+          continue;
+        }
+        this.watching.delete(reply.id);
+        if (reply.t === 'exit') watch.exit(reply.code, reply.signal);
+        else watch.error(reply.message);
+      }
     });
     const gone = () => {
       if (this.child !== child) return;
@@ -68,6 +88,7 @@ class Spawner {
       if (++this.deaths >= MAX_RESTARTS) this.disabled = true;
       const lost = [...this.watching.values()];
       this.watching.clear();
+      this.queued = [];
       for (const w of lost) w.lost();
     };
     child.on('exit', gone);
