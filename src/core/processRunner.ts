@@ -164,7 +164,7 @@ export class ProcessRunner implements Runner {
 
 /** `/bin/sh`'s arguments for running `command` under the wrapper that leaves its pid and exit status. */
 function wrapperArgs(command: string, files: RunStatusFiles): string[] {
-  return ['-c', POSIX_WRAPPER, 'sdlc-run', command, files.exit, files.pid, files.out];
+  return ['-c', POSIX_WRAPPER, 'sdlc-run', command, files.pid, files.out];
 }
 
 function outcomeOf(code: number | null, signal: NodeJS.Signals | null, stopReason: StopReason | undefined, files: RunStatusFiles | undefined): RunOutcome {

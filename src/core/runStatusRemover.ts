@@ -5,8 +5,8 @@
 // and exit files in the same folder, and an unlink holds that folder's lock (even to find
 // nothing), which the creating shells then spin on. One thread removing them one at a time
 // contends with one shell at most; at nice 10 it runs on what CPU the burst leaves; and a file
-// that was never written (the changed-files list, the outputs file) is looked up, which takes no
-// lock, before it is unlinked.
+// that is rarely there (the changed-files list, the outputs file, an older wrapper's exit file)
+// is looked up, which takes no lock, before it is unlinked.
 import * as fs from 'fs';
 import { Worker } from 'worker_threads';
 import { runStatusFiles } from './runStatus';
@@ -56,8 +56,8 @@ class RunStatusRemover {
     const removeIfThere: string[] = [];
     for (const runId of runIds) {
       const f = runStatusFiles(dir, runId);
-      remove.push(f.exit, f.pid, f.out);
-      removeIfThere.push(f.changed, f.output);
+      remove.push(f.pid, f.out);
+      removeIfThere.push(f.legacyExit, f.changed, f.output);
     }
     if (remove.length === 0) return Promise.resolve(undefined);
     const worker = this.started();

@@ -207,7 +207,7 @@ describe('crash safety (SIGKILL the CLI at random moments)', function () {
     for (let i = 0; i < 60; i++) {
       const runId = `run-${i}`;
       const files = runStatusFiles(dir, runId);
-      const child = spawn('/bin/sh', ['-c', POSIX_WRAPPER, 'sdlc-run', `echo ${runId} >> ran.txt`, files.exit, files.pid, files.out], { cwd: dir, detached: true, stdio: 'ignore' });
+      const child = spawn('/bin/sh', ['-c', POSIX_WRAPPER, 'sdlc-run', `echo ${runId} >> ran.txt`, files.pid, files.out], { cwd: dir, detached: true, stdio: 'ignore' });
       shells.push(new Promise((resolve) => child.on('exit', (code) => resolve(code))));
       if (i % 3) await sleep(i % 7); // the owner looks at once, or a few ms later
       verdicts.set(runId, inspectLeftRun(dir, runId).kind);

@@ -15,7 +15,7 @@ describe("removing ended runs' status files (one low-priority worker thread)", (
   it('removes every file a run left, whichever it left, and only those runs', async () => {
     const dir = path.join(tmpWorkspace(), 'runs');
     fs.mkdirSync(dir);
-    writeAll(dir, 'a', ['pid', 'exit', 'out', 'changed', 'output']);
+    writeAll(dir, 'a', ['pid', 'legacyExit', 'out', 'changed', 'output']);
     writeAll(dir, 'b', ['pid', 'out']); // cut off before its exit; no changed list, no outputs
     writeAll(dir, 'c', []); // never got as far as its pid file
     writeAll(dir, 'keep', ['pid', 'out']);
@@ -28,9 +28,9 @@ describe("removing ended runs' status files (one low-priority worker thread)", (
   it('says what it could not remove and goes on with the rest', async () => {
     const dir = path.join(tmpWorkspace(), 'runs');
     fs.mkdirSync(dir);
-    writeAll(dir, 'a', ['pid', 'exit']);
+    writeAll(dir, 'a', ['pid']);
     fs.mkdirSync(runStatusFiles(dir, 'a').out); // a folder where a file was: unlink refuses it
-    writeAll(dir, 'b', ['pid', 'exit', 'out']);
+    writeAll(dir, 'b', ['pid', 'out']);
     const err = await removeRunStatus(dir, ['a', 'b']);
     assert.ok(err, 'the failure is reported');
     assert.match(err.message, /a\.out/);
@@ -41,7 +41,7 @@ describe("removing ended runs' status files (one low-priority worker thread)", (
     const dir = path.join(tmpWorkspace(), 'runs');
     fs.mkdirSync(dir);
     const ids = Array.from({ length: 200 }, (_, i) => `r${i}`);
-    for (const id of ids) writeAll(dir, id, ['pid', 'exit', 'out']);
+    for (const id of ids) writeAll(dir, id, ['pid', 'out']);
     const answers = await Promise.all(ids.map((id) => removeRunStatus(dir, [id])));
     assert.ok(answers.every((a) => a === undefined));
     assert.deepStrictEqual(fs.readdirSync(dir), []);
@@ -50,7 +50,7 @@ describe("removing ended runs' status files (one low-priority worker thread)", (
   it('a process that asked for a removal exits once it is done, and not before', () => {
     const dir = path.join(tmpWorkspace(), 'runs');
     fs.mkdirSync(dir);
-    for (let i = 0; i < 3000; i++) writeAll(dir, `r${i}`, ['pid', 'exit', 'out']);
+    for (let i = 0; i < 3000; i++) writeAll(dir, `r${i}`, ['pid', 'out']);
     const module = path.join(__dirname, '../../src/core/runStatusRemover.js');
     const ids = JSON.stringify(Array.from({ length: 3000 }, (_, i) => `r${i}`));
     // Nothing else keeps this process alive: it must neither hang on the worker nor exit early.
