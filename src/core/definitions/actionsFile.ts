@@ -13,8 +13,8 @@ import { approvalKeyOf, definitionHash, sha } from './keys';
 export { approvalKeyOf, definitionHash };
 
 /** Larger files are refused before parsing: a definitions file is hand-written. */
-export const MAX_FILE_BYTES = 1024 * 1024;
-export { ACTIONS_FILE } from './keys';
+import { MAX_FILE_BYTES } from './keys';
+export { ACTIONS_FILE, MAX_FILE_BYTES, problemText } from './keys';
 /** What an action may be called in the file (also a valid job id where definitions are exported). */
 export const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const MAX_NAME = 100;
@@ -460,6 +460,3 @@ function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {
 }
 
 /** The line and column text of a problem, as compilers print it. */
-export function problemText(p: Problem, file: string): string {
-  return `${file}:${p.line}:${p.column}: ${p.message}`;
-}

@@ -4,6 +4,13 @@
 import { createHash } from 'crypto';
 
 export const ACTIONS_FILE = 'actions.yaml';
+/** The largest actions file read (a generated one should be split). */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/** `file:line:column: message`, as editors and CI logs link it. */
+export function problemText(p: { line: number; column: number; message: string }, file: string): string {
+  return `${file}:${p.line}:${p.column}: ${p.message}`;
+}
 
 export function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
