@@ -54,7 +54,7 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, wake: {}, burst: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
+  const results = { machine: {}, latency: {}, wake: {}, burst: {}, burstCpu: {}, tick: {}, idle: {}, startup: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -73,6 +73,7 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
   for (const s of ['engine, all at once', 'engine', 'engine+process', 'spawn floor', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq']) {
     results.burst[s] = med(repeat(['schedule.js', s, 'burst'], s === 'naive sql.js' ? 1 : RUNS));
   }
+  for (const s of ['engine+process', 'spawn floor']) results.burstCpu[s] = med(repeat(['burstCpu.js', s]));
 
   process.stderr.write('3. tick cost against history size\n');
   for (const rows of [1000, 10_000, 100_000, 500_000]) results.tick[rows] = med(repeat(['tickcost.js', String(rows)], 1));
@@ -159,6 +160,18 @@ const { f, mark, table, targetsTable, snapshotMedian } = require('./targets');
       Object.entries(B).map(([s, r]) => [s, f(r.firstStartMs, 0), r.error ? `— (${r.error}; ${r.startedCount ?? 0} started)` : f(r.allStartedMs, 0), f(r.allFinishedMs, 0), f(r.lost, 0)]),
     ),
   );
+  const C = results.burstCpu;
+  if (C['engine+process'] && !C['engine+process'].error) {
+    out.push(
+      '',
+      'where its CPU goes (cases/burstCpu.js, CPU-seconds from the due time to the last end, /proc):',
+      '',
+      table(
+        ['system', 'all finished (s)', 'whole machine', "the engine's process (the floor: its Node)", 'spawner process', 'the shells'],
+        Object.entries(C).map(([s, r]) => [s, f(r.wallMs / 1000, 1), f(r.machineCpuS, 1), f(r.ownCpuS, 1), s === 'spawn floor' ? '—' : f(r.helperCpuS, 1), f(r.shellsCpuS, 1)]),
+      ),
+    );
+  }
   const wide = B['engine, all at once'];
   out.push('', `target: all 10,000 started durably within 1 s (engine, no-op runner, no concurrency cap) ${mark(wide.allStartedMs <= 1000)}`, '');
   out.push('3. Tick cost against history size', '');
