@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { dueKey, dueKeyTime, dueKeyUpperBound } from '../../src/core/dueKey';
 import { loadSqlJs } from '../../src/core/store/sqljs';
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID as uuidv4 } from 'crypto';
 
 function compare(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
