@@ -10,7 +10,7 @@ import * as path from 'path';
 export interface RunStatusFiles {
   /** The status file: the shell's pid on its first line, its exit status on the second once it ended. */
   pid: string;
-  /** Where wrappers before 0.2 wrote the exit status: read for the runs they started. */
+  /** Where earlier versions' wrappers wrote the exit status: read for the runs they started. */
   legacyExit: string;
   /** What the command printed (stdout and stderr, as they came). */
   out: string;
@@ -112,7 +112,7 @@ function readStatus(file: string): { pid?: number; exit?: number } {
   return m ? { pid: Number(m[1]), exit: m[2] === undefined ? undefined : Number(m[2]) } : {};
 }
 
-/** An exit status alone on its line, as wrappers before 0.2 wrote it. */
+/** An exit status alone on its line, as earlier versions' wrappers wrote it. */
 function readLegacyExit(file: string): number | undefined {
   try {
     const text = fs.readFileSync(file, 'utf8');

@@ -1,8 +1,8 @@
 // Removing the status files of runs whose end is committed, on one low-priority worker thread.
 //
 // Measured in a 10,000-run burst: five unlinks a run on libuv's four threads made the shells of
-// the next runs use about 15 % more CPU, and the burst as much longer. Each shell creates its pid
-// and exit files in the same folder, and an unlink holds that folder's lock (even to find
+// the next runs use about 15 % more CPU, and the burst as much longer. Each shell creates its
+// status and output files in the same folder, and an unlink holds that folder's lock (even to find
 // nothing), which the creating shells then spin on. One thread removing them one at a time
 // contends with one shell at most; at nice 10 it runs on what CPU the burst leaves; and a file
 // that is rarely there (the changed-files list, the outputs file, an older wrapper's exit file)

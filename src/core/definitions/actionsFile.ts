@@ -8,12 +8,10 @@ import type { ActionInput, TriggerInput } from '../model';
 import { validateActions } from '../validate';
 import { findCycle } from '../flows/graph';
 import { nearest } from '../nearest';
-import { approvalKeyOf, definitionHash, sha } from './keys';
+import { approvalKeyOf, definitionHash, MAX_FILE_BYTES, sha } from './keys';
 
 export { approvalKeyOf, definitionHash };
 
-/** Larger files are refused before parsing: a definitions file is hand-written. */
-import { MAX_FILE_BYTES } from './keys';
 export { ACTIONS_FILE, MAX_FILE_BYTES, problemText } from './keys';
 /** What an action may be called in the file (also a valid job id where definitions are exported). */
 export const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -458,5 +456,3 @@ function checkAfter(out: ParsedActionsFile, actionsNode: YAMLMap): void {
   }
   if (dropped.size) out.actions = out.actions.filter((a) => !dropped.has(a.name));
 }
-
-/** The line and column text of a problem, as compilers print it. */

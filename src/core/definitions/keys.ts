@@ -4,10 +4,10 @@
 import { createHash } from 'crypto';
 
 export const ACTIONS_FILE = 'actions.yaml';
-/** The largest actions file read (a generated one should be split). */
+/** Larger files are refused before parsing: a definitions file is hand-written. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 
-/** `file:line:column: message`, as editors and CI logs link it. */
+/** The line and column text of a problem, as compilers print it (`file:line:column: message`). */
 export function problemText(p: { line: number; column: number; message: string }, file: string): string {
   return `${file}:${p.line}:${p.column}: ${p.message}`;
 }
