@@ -122,10 +122,10 @@ function lines(file) {
 async function scheduleAction(page, { runner, command, when, value, name, keep }) {
   await vscode.runCommand(page, 'SDLC: Schedule Action');
   await vscode.choose(page, runner);
-  await vscode.answer(page, command, 'shell command');
+  await vscode.answer(page, command, 'Schedule Action (2/6)');
   await vscode.choose(page, when);
   if (value !== undefined) await vscode.answer(page, value, 'Schedule Action (4/6)');
-  await vscode.answer(page, name, 'A name');
+  await vscode.answer(page, name, 'Schedule Action (5/6)');
   await vscode.choose(page, keep ?? 'On this machine only');
 }
 

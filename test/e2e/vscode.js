@@ -108,7 +108,11 @@ async function runCommand(page, title) {
   await page.keyboard.press('Enter');
 }
 
-/** Waits until the quick input shows a step whose prompt or title contains `text`. */
+/**
+ * Waits until the quick input shows a step whose prompt or title contains `text`. Name the step
+ * by something only it shows, such as its counter ("Schedule Action (2/6)"): the widget is
+ * reused, so a word from the step's prompt can also be in a row of the pick still closing.
+ */
 async function step(page, text) {
   await page.locator('.quick-input-widget', { hasText: text }).waitFor({ state: 'visible', timeout: 10_000 });
 }
@@ -118,8 +122,12 @@ async function answer(page, text, prompt) {
   if (prompt) await step(page, prompt);
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
-  if (text !== undefined) await input.fill(text);
-  await page.waitForTimeout(150);
+  // A fill that lands while the previous step closes is cleared by the next: fill until it stays.
+  for (let i = 0; ; i++) {
+    if (text !== undefined) await input.fill(text);
+    await page.waitForTimeout(150);
+    if (text === undefined || (await input.inputValue()) === text || i === 4) break;
+  }
   await page.keyboard.press('Enter');
 }
 

@@ -10,7 +10,7 @@ describe('2. cron and preview', function () {
       await openView(page);
       await runCommand(page, 'SDLC: Schedule Action');
       await choose(page, 'background process');
-      await answer(page, 'date >> dates.txt', 'shell command');
+      await answer(page, 'date >> dates.txt', 'Schedule Action (2/6)');
       await choose(page, 'On a cron schedule');
       await step(page, 'Schedule Action (4/6)');
       const box = page.locator('.quick-input-widget input');

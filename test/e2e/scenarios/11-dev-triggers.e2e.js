@@ -42,7 +42,7 @@ describe('11. development-event triggers', function () {
       // 1. The wizard offers "When files change", checks the glob, and the action runs on a save.
       await runCommand(page, 'SDLC: Schedule Action');
       await choose(page, 'background process');
-      await answer(page, 'echo "$SDLC_CHANGED_COUNT $(cat "$SDLC_CHANGED_FILES")" >> saved.txt', 'shell command');
+      await answer(page, 'echo "$SDLC_CHANGED_COUNT $(cat "$SDLC_CHANGED_FILES")" >> saved.txt', 'Schedule Action (2/6)');
       await step(page, 'Schedule Action (3/6)');
       await page.locator('.quick-input-widget .quick-input-list-separator', { hasText: 'While you develop' }).first().waitFor({ timeout: 5000 }).catch(() => {});
       await shot('when-choices');
@@ -60,7 +60,7 @@ describe('11. development-event triggers', function () {
       await page.locator('.quick-input-widget', { hasText: 'is not a valid glob' }).waitFor({ timeout: 5000 });
       await shot('glob-checked');
       await answer(page, 'src/**/*.js', 'Schedule Action (4/6)');
-      await answer(page, 'on-save', 'A name');
+      await answer(page, 'on-save', 'Schedule Action (5/6)');
       await choose(page, 'On this machine only');
       await row(page, 'on-save', 'on change src/**/*.js').waitFor({ timeout: 10_000 });
       await shot('on-change-scheduled');
