@@ -33,13 +33,13 @@ function processCpu(pid) {
   const dues = Array.from({ length: 10_000 }, () => due);
   let at0;
   setTimeout(() => (at0 = { machine: machineBusy(), own: processCpu(process.pid) }), due - Date.now() - 2);
-  // The spawner's figures are read until it ends with the engine's stop: the last reading counts.
-  let helper;
+  // The spawners' figures are read until each ends (an extra one retires, the first ends with
+  // the engine's stop): the last reading of each counts.
+  const helpers = new Map();
   const watch = setInterval(() => {
-    const child = spawner.child;
-    if (child?.pid) {
+    for (const pid of spawner.pids) {
       try {
-        helper = processCpu(child.pid);
+        helpers.set(pid, processCpu(pid));
       } catch {
         // gone
       }
@@ -54,8 +54,9 @@ function processCpu(pid) {
     wallMs: result.finishedAt - due,
     machineCpuS: machineBusy() - at0.machine,
     ownCpuS: own.self - at0.own.self,
-    helperCpuS: helper ? helper.self : 0,
-    shellsCpuS: helper ? helper.children : own.children - at0.own.children,
+    helpers: helpers.size,
+    helperCpuS: [...helpers.values()].reduce((t, h) => t + h.self, 0),
+    shellsCpuS: helpers.size ? [...helpers.values()].reduce((t, h) => t + h.children, 0) : own.children - at0.own.children,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);
