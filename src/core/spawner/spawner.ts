@@ -126,7 +126,7 @@ export class Spawner {
   private deaths = 0;
   private disabled = process.platform === 'win32' || process.env.SDLC_SPAWNER === 'off';
 
-  constructor(private readonly opts: SpawnerOptions = { maxHelpers: MAX_HELPERS, busySpawns: BUSY_SPAWNS, idleMs: IDLE_MS }) {}
+  constructor(private opts: SpawnerOptions = { maxHelpers: MAX_HELPERS, busySpawns: BUSY_SPAWNS, idleMs: IDLE_MS }) {}
 
   /** The spawner processes' pids (the bench reads their CPU time). */
   get pids(): number[] {
@@ -156,7 +156,9 @@ export class Spawner {
     try {
       child = fork(HELPER, [], { execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' });
     } catch {
-      if (!extra) this.disabled = true;
+      // No first spawner: spawn directly from now on. No second: go on with one.
+      if (extra) this.opts = { ...this.opts, maxHelpers: this.helpers.length };
+      else this.disabled = true;
       return undefined;
     }
     // Never what keeps the engine's process alive: its own loop and runs do that.
