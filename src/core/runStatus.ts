@@ -1,9 +1,9 @@
 // What a process run leaves behind for the next owner. The process runner starts each command
 // under a tiny shell wrapper that writes its pid at the start and its exit status at the end,
-// into one status file in `.sdlc/runs/`. The command runs in its own process group, so it outlives an orchestrator
-// that is killed; the next owner then knows whether the run is still going (it adopts it and
-// waits), finished meanwhile (its real exit code is recorded), or was truly cut off (only then
-// do the action's `on-interrupted` fail/retry rules apply).
+// into one status file in `.sdlc/runs/`. The command runs in its own process group, so it
+// outlives an orchestrator that is killed; the next owner then knows whether the run is still
+// going (it adopts it and waits), finished meanwhile (its real exit code is recorded), or was
+// truly cut off (only then do the action's `on-interrupted` fail/retry rules apply).
 import * as fs from 'fs';
 import * as path from 'path';
 
