@@ -17,11 +17,19 @@ import { ensureSdlcDir, type SdlcPaths } from '../paths';
 import { fastBinder } from './fastBind';
 import { migrate } from './schema';
 import type { SnapshotJob, SnapshotReply } from './snapshotWorker';
+import { openPaged, type PagedFile } from './pagedFile';
 import { readDatabaseFile, readDatabaseFileAsync, sqlJsWasmPath } from './sqljs';
 import { Store } from './store';
 
 /** Beside this file in out/ and in the bundle (dist/snapshotWorker.js). */
 const SNAPSHOT_WORKER = path.join(__dirname, 'snapshotWorker.js');
+
+/**
+ * Whether the owner reads its snapshot page by page (pagedFile.ts). `SDLC_PAGED_SNAPSHOT=off`
+ * reads it whole, as readers always do (a reader reloads when the owner replaces the file,
+ * and the owner shrinks the replaced file away under it).
+ */
+const PAGED = process.platform !== 'win32' && process.env.SDLC_PAGED_SNAPSHOT !== 'off';
 
 export class CorruptDatabaseError extends Error {
   constructor(
@@ -123,6 +131,10 @@ export class DurableDatabase {
   private shrinking: Promise<void> | undefined;
   /** A worker could not be started here (a missing file): snapshots go back to this thread. */
   private workerBroken = false;
+  /** The owner's snapshot, while any of it is still read from the file it was loaded from. */
+  private paged: PagedFile | undefined;
+  /** That file, being read in whole once a new snapshot replaced it (see releasePaged). */
+  private releasing: Promise<void> | undefined;
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -146,7 +158,12 @@ export class DurableDatabase {
     if (opts.mode !== 'owner') throw new Error('a reader opens the database with DurableDatabase.open');
     ensureSdlcDir(paths);
     const self = new DurableDatabase(SQL, paths, undefined as unknown as Store, opts);
-    await self.loadOwner();
+    try {
+      await self.loadOwner();
+    } catch (err) {
+      self.paged?.dispose();
+      throw err;
+    }
     return self;
   }
 
@@ -180,12 +197,16 @@ export class DurableDatabase {
     const epoch = opts.epoch;
     if (!epoch) throw new Error('an owner opens the database with its epoch');
     this.noteSnapshot();
-    const bytes = readDatabaseFileAsync(paths.db, 2 * fileSize(paths.journal));
+    // Paged where a file renamed over stays readable through a descriptor held open; on
+    // Windows, read whole (on libuv's threads, while this one reads the journal).
+    const paged = PAGED ? openPaged(paths.db) : undefined;
+    const bytes = PAGED ? Promise.resolve(paged?.bytes) : readDatabaseFileAsync(paths.db, 2 * fileSize(paths.journal));
     let journal: JournalRead;
     try {
       journal = readJournal(paths.journal);
     } catch (err) {
       await bytes.catch(() => undefined);
+      paged?.paged.dispose();
       throw err;
     }
     let db: Database;
@@ -193,7 +214,9 @@ export class DurableDatabase {
     let fresh = false;
     try {
       ({ db, existed } = openSnapshot(this.SQL, paths.db, await bytes));
+      this.paged = paged?.paged;
     } catch (err) {
+      paged?.paged.dispose();
       if (!(err instanceof CorruptDatabaseError)) throw err;
       // Never overwrite what we cannot read: move it (and its journal) aside, say so, start afresh.
       const aside = `${paths.db}.corrupt-${stamp(opts.now())}`;
@@ -365,6 +388,7 @@ export class DurableDatabase {
     const bytes = this.store.db.export();
     const epoch = this.opts.epoch!;
     writeFileAtomic(this.paths.db, bytes, undefined, () => epoch.check());
+    this.releasePaged();
     this.journal.reset();
     this.lastExportMs = performance.now() - started;
     this.lastSnapshotAt = this.opts.now();
@@ -395,6 +419,7 @@ export class DurableDatabase {
    */
   async flush(): Promise<void> {
     await this.background;
+    await this.releasing;
     await this.shrinking;
     const j = this.journal;
     if (!j || j.recordCount === 0 || this.store.inTransaction) return;
@@ -433,7 +458,9 @@ export class DurableDatabase {
         const old = linkAside(this.paths.db);
         await renameWithRetryAsync(tmp, this.paths.db);
         await fsyncDirAsync(path.dirname(this.paths.db));
-        if (old) this.shrinking = shrinkAway(old).finally(() => (this.shrinking = undefined));
+        // The first time, the replaced file is the one this process still reads pages from.
+        const released = this.releasePaged();
+        if (old) this.shrinking = released.then((ok) => (ok ? shrinkAway(old) : undefined)).finally(() => (this.shrinking = undefined));
         this.lastExportMs = reply.exportMs;
         this.lastSnapshotAt = this.opts.now();
         this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
@@ -514,7 +541,34 @@ export class DurableDatabase {
       this.journal?.close();
       this.journal = undefined;
       this.store.close();
+      this.paged?.dispose();
+      this.paged = undefined;
     }
+  }
+
+  /**
+   * Once a new snapshot has replaced the file this process reads pages from, reads the rest
+   * of that file in (off this thread) and closes it, so that it can be freed. Resolves false
+   * if it could not (the file is then left in place, for the next owner to remove).
+   */
+  private releasePaged(): Promise<boolean> {
+    const paged = this.paged;
+    if (!paged) return Promise.resolve(true);
+    const work = paged.release().then(
+      () => {
+        if (this.paged === paged) this.paged = undefined;
+        return true;
+      },
+      (err: unknown) => {
+        this.opts.log.warn(`the replaced snapshot could not be read in (it stays on disk until the next start): ${(err as Error)?.message ?? err}`);
+        return false;
+      },
+    );
+    const releasing = work.then(() => {
+      if (this.releasing === releasing) this.releasing = undefined;
+    });
+    this.releasing = releasing;
+    return work;
   }
 }
 
