@@ -1341,6 +1341,7 @@ export class Orchestrator {
       }
     }
     db?.close({ snapshot: false });
+    await db?.closed(); // the snapshot it started from, kept while it paged from it, removed before it lets go
     await Promise.all(this.removing);
     await devStopped;
     if (wasOwner) await this.lease.release();

@@ -1,6 +1,7 @@
 // The owner's snapshot read page by page (pagedFile.ts): the same database as one read whole,
-// the file on disk never written, memory held only for what was written, and the file let go
-// of (read in, closed) before a new snapshot's replaced file is shrunk away.
+// the file on disk never written, memory held only for what was written, the file kept (by a
+// second name) while the owner pages from it after a new snapshot replaced it, and removed
+// when the owner stops; read in whole where it cannot be kept.
 import * as assert from 'assert';
 import fc from 'fast-check';
 import * as fs from 'fs';
@@ -147,41 +148,85 @@ describe('a snapshot read page by page', function () {
     }
   });
 
-  it('the owner lets go of the file it loaded once a worker snapshot replaced it; nothing is lost', async function () {
+  it('the owner keeps paging from the file it loaded after a worker snapshot replaced it, and removes it when it stops; nothing is lost', async function () {
     if (process.platform === 'win32') this.skip(); // read whole there
     const ws = tmpWorkspace();
     const first = await engine(ws);
     for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
     await first.stop(); // writes the snapshot the next start pages in
     const p = sdlcPaths(ws);
+    const dir = path.dirname(p.db);
     const loaded = fs.statSync(p.db).ino;
+    const kept = (): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.old'));
 
     const inWorker = { maxJournalRecords: 20, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 8, alwaysInWorker: true };
     const o = await engine(ws, { snapshotPolicy: inWorker });
     const db = (o as unknown as { db: { paged?: PagedFile; snapshotting: boolean } }).db;
     const paged = db.paged;
     assert.ok(paged?.reading, 'the owner reads its snapshot page by page');
-    const openInodes = (): number[] =>
-      fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    for (let i = 0; i < 30; i++) await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await waitFor(() => !db.snapshotting && fs.statSync(p.db).ino !== loaded, 10_000, 'a worker snapshot to replace the file');
+    await waitFor(() => !db.snapshotting && kept().length === 1, 10_000, 'later snapshots to be shrunk away');
+    assert.strictEqual(db.paged, paged, 'still paging from the file it loaded');
+    assert.ok(paged.reading);
+    assert.strictEqual(fs.statSync(path.join(dir, kept()[0])).ino, loaded, 'the one file kept is the one it loaded, whole');
+    assert.ok(paged.bytesInMemory < fs.statSync(path.join(dir, kept()[0])).size, 'it holds in memory only what it wrote');
+    const names = await readFolder(ws, (r) => r.store.allActions().map((a) => a.name));
+    assert.strictEqual(names.length, 60);
+    assert.strictEqual(o.listActions().length, 60);
+    assert.ok(o.eventsSince(0, 1e6).length >= 60);
+    await o.stop();
+    assert.ok(!paged.reading, 'closed with the database');
+    assert.deepStrictEqual(kept(), [], 'the file it kept is removed before stop() returns');
+    await verifyClean(ws);
+  });
+
+  it('a snapshot written on the owner’s thread, which leaves the loaded file no name, has it read in and closed', async function () {
+    if (process.platform === 'win32') this.skip();
+    const ws = tmpWorkspace();
+    const first = await engine(ws);
+    for (let i = 0; i < 10; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await first.stop();
+    const p = sdlcPaths(ws);
+    const loaded = fs.statSync(p.db).ino;
+    const o = await engine(ws, { snapshotPolicy: { maxJournalRecords: 5, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 1e9 } });
+    const db = (o as unknown as { db: { paged?: PagedFile } }).db;
+    const paged = db.paged!;
+    assert.ok(paged.reading);
+    for (let i = 0; i < 10; i++) await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await waitFor(() => db.paged === undefined, 10_000, 'the loaded file read in');
+    assert.ok(!paged.reading, 'closed');
+    assert.notStrictEqual(fs.statSync(p.db).ino, loaded);
+    if (fs.existsSync('/proc/self/fd')) {
+      const open = fs.readdirSync('/proc/self/fd').flatMap((fd) => {
         try {
           return [fs.statSync(`/proc/self/fd/${fd}`).ino];
         } catch {
           return [];
         }
       });
-    if (fs.existsSync('/proc/self/fd')) assert.ok(openInodes().includes(loaded));
-    for (let i = 0; i < 30; i++) await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
-    await waitFor(() => db.paged === undefined && !db.snapshotting, 10_000, 'the loaded file read in and closed');
-    assert.ok(!paged.reading);
-    assert.notStrictEqual(fs.statSync(p.db).ino, loaded, 'a worker snapshot replaced the file');
-    await waitFor(() => fs.readdirSync(path.dirname(p.db)).every((f) => !f.endsWith('.old')), 10_000, 'the replaced file shrunk away');
-    if (fs.existsSync('/proc/self/fd')) assert.ok(!openInodes().includes(loaded), 'the replaced file is still held open');
-    const names = await readFolder(ws, (r) => r.store.allActions().map((a) => a.name));
-    assert.strictEqual(names.length, 60);
-    // The owner's own copy, now wholly in memory, after the file it was read from was shrunk away:
-    assert.strictEqual(o.listActions().length, 60);
-    assert.ok(o.eventsSince(0, 1e6).length >= 60);
+      assert.ok(!open.includes(loaded), 'the replaced file is still held open');
+    }
+    assert.strictEqual(o.listActions().length, 20);
     await o.stop();
     await verifyClean(ws);
   });
+
+  it('a file kept that way and left by a killed owner is removed by the next one', async function () {
+    if (process.platform === 'win32') this.skip();
+    const ws = tmpWorkspace();
+    const first = await engine(ws);
+    await first.add({ name: 'one', trigger: { kind: 'manual' }, run: { command: 'echo 1' } });
+    await first.stop();
+    const p = sdlcPaths(ws);
+    const dir = path.dirname(p.db);
+    // What a kill leaves: the loaded snapshot under its second name beside a newer one.
+    fs.linkSync(p.db, path.join(dir, `.${path.basename(p.db)}.99999.${Date.now()}.old`));
+    const o = await engine(ws);
+    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.old')), []);
+    assert.strictEqual(o.listActions().length, 1);
+    await o.stop();
+    await verifyClean(ws);
+  });
+
 });

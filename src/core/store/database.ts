@@ -133,8 +133,16 @@ export class DurableDatabase {
   private workerBroken = false;
   /** The owner's snapshot, while any of it is still read from the file it was loaded from. */
   private paged: PagedFile | undefined;
-  /** That file, being read in whole once a new snapshot replaced it (see releasePaged). */
+  /**
+   * That file's name once a worker's snapshot has replaced it: it is kept, under the second
+   * name the replacement gave it, for as long as this owner has the database open, and shrunk
+   * away when it closes (or removed by the next owner, after a crash).
+   */
+  private pagedFrom: string | undefined;
+  /** That file, being read in whole where it could not be kept (see releasePaged). */
   private releasing: Promise<void> | undefined;
+  /** The kept file being shrunk away after close. */
+  private removingKept: Promise<void> | undefined;
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -388,7 +396,9 @@ export class DurableDatabase {
     const bytes = this.store.db.export();
     const epoch = this.opts.epoch!;
     writeFileAtomic(this.paths.db, bytes, undefined, () => epoch.check());
-    this.releasePaged();
+    // The file this owner still pages from, if it was the one replaced, now has no name:
+    // read in (a snapshot made on this thread is small) so that it can be freed.
+    if (!this.pagedFrom) void this.releasePaged();
     this.journal.reset();
     this.lastExportMs = performance.now() - started;
     this.lastSnapshotAt = this.opts.now();
@@ -458,9 +468,13 @@ export class DurableDatabase {
         const old = linkAside(this.paths.db);
         await renameWithRetryAsync(tmp, this.paths.db);
         await fsyncDirAsync(path.dirname(this.paths.db));
-        // The first time, the replaced file is the one this process still reads pages from.
-        const released = this.releasePaged();
-        if (old) this.shrinking = released.then((ok) => (ok ? shrinkAway(old) : undefined)).finally(() => (this.shrinking = undefined));
+        if (this.paged && !this.pagedFrom && old) {
+          // The replaced file is the one this owner pages from: it keeps it, by its second name.
+          this.pagedFrom = old;
+        } else {
+          if (!this.pagedFrom) void this.releasePaged(); // replaced without a second name: read in, so it can be freed
+          if (old) this.shrinking = shrinkAway(old).finally(() => (this.shrinking = undefined));
+        }
         this.lastExportMs = reply.exportMs;
         this.lastSnapshotAt = this.opts.now();
         this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
@@ -543,33 +557,41 @@ export class DurableDatabase {
       this.store.close();
       this.paged?.dispose();
       this.paged = undefined;
+      const kept = this.pagedFrom;
+      this.pagedFrom = undefined;
+      // In steps, as a replaced snapshot always is (see closed); a process that exits first leaves it to the next owner.
+      if (kept) this.removingKept = shrinkAway(kept);
     }
   }
 
+  /** After close: resolves once the replaced snapshot this owner kept to page from is gone from the disk. */
+  async closed(): Promise<void> {
+    await this.removingKept;
+  }
+
   /**
-   * Once a new snapshot has replaced the file this process reads pages from, reads the rest
-   * of that file in (off this thread) and closes it, so that it can be freed. Resolves false
-   * if it could not (the file is then left in place, for the next owner to remove).
+   * Where the file this owner pages from was replaced without a second name to keep it by (a
+   * snapshot written on this thread, or a file system without hard links): reads the rest of
+   * it in, off this thread, and closes it, so that its blocks are freed.
    */
-  private releasePaged(): Promise<boolean> {
+  private releasePaged(): Promise<void> {
     const paged = this.paged;
-    if (!paged) return Promise.resolve(true);
-    const work = paged.release().then(
+    if (!paged) return Promise.resolve();
+    const releasing = paged.release().then(
       () => {
         if (this.paged === paged) this.paged = undefined;
-        return true;
       },
       (err: unknown) => {
-        this.opts.log.warn(`the replaced snapshot could not be read in (it stays on disk until the next start): ${(err as Error)?.message ?? err}`);
-        return false;
+        this.opts.log.warn(`the replaced snapshot could not be read in (its disk space is freed when the orchestrator stops): ${(err as Error)?.message ?? err}`);
       },
     );
-    const releasing = work.then(() => {
-      if (this.releasing === releasing) this.releasing = undefined;
+    const tracked: Promise<void> = releasing.then(() => {
+      if (this.releasing === tracked) this.releasing = undefined;
     });
-    this.releasing = releasing;
-    return work;
+    this.releasing = tracked;
+    return releasing;
   }
+
 }
 
 function escapeRe(s: string): string {
