@@ -48,6 +48,8 @@ async function measure(ws, mode) {
   const heartbeatMaxMs = probe.stop();
   h.disable();
   const size = fs.statSync(o.paths.db).size;
+  // What the owner holds once the snapshot is in place (it pages its database from the file it loaded).
+  const rssAfterMb = process.memoryUsage().rss / 1048576;
   await o.stop();
   return {
     stallMaxMs: h.max / 1e6,
@@ -56,6 +58,7 @@ async function measure(ws, mode) {
     snapshotMs: doneAt - snapshotAt,
     commitsDuringSnapshot: duringCommits,
     dbMb: size / 1048576,
+    rssAfterMb,
   };
 }
 
