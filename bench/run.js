@@ -299,7 +299,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
       ['history rows', 'database (MB)', 'in a worker: max / p99 / heartbeat', 'snapshot took (commits meanwhile)', 'owner RSS after (MB)', 'on this thread (before): max / p99'],
       [100_000, 500_000].map((rows) => {
         const r = SN[rows] ?? {};
-        if (r.error) return [rows.toLocaleString('en'), r.error, '', '', ''];
+        if (r.error) return [rows.toLocaleString('en'), r.error, '', '', '', ''];
         return [rows.toLocaleString('en'), f(r.worker.dbMb, 0), `${f(r.worker.stallMaxMs, 1)} / ${f(r.worker.stallP99Ms, 1)} / ${f(r.worker.heartbeatMaxMs, 1)}`, `${f(r.worker.snapshotMs, 0)} (${r.worker.commitsDuringSnapshot})`, f(r.worker.rssAfterMb, 0), `${f(r.main.stallMaxMs, 0)} / ${f(r.main.stallP99Ms, 1)}`];
       }),
     ),

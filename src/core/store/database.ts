@@ -468,7 +468,7 @@ export class DurableDatabase {
         const old = linkAside(this.paths.db);
         await renameWithRetryAsync(tmp, this.paths.db);
         await fsyncDirAsync(path.dirname(this.paths.db));
-        if (this.paged && !this.pagedFrom && old) {
+        if (this.paged?.reading && !this.pagedFrom && old) {
           // The replaced file is the one this owner pages from: it keeps it, by its second name.
           this.pagedFrom = old;
         } else {
@@ -591,7 +591,6 @@ export class DurableDatabase {
     this.releasing = tracked;
     return releasing;
   }
-
 }
 
 function escapeRe(s: string): string {

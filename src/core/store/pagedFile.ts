@@ -7,10 +7,10 @@
 // history that is only ever read, and the kernel's page cache (not counted as the process's
 // memory) keeps it at hand.
 //
-// The descriptor keeps the loaded file readable after a new snapshot is renamed over it, but
-// the owner shrinks a replaced snapshot to nothing (database.ts, shrinkAway): before that,
-// `release` reads in every block still on disk and closes the descriptor. From then on the
-// file is wholly in memory, as it was before this existed.
+// The descriptor keeps the loaded file readable after a new snapshot is renamed over it; the
+// owner also keeps it by a second name until it closes (database.ts), since it shrinks away
+// every other replaced snapshot. Where it cannot keep it, `release` reads in every block
+// still on disk and closes the descriptor, and the file is wholly in memory from then on.
 import * as fs from 'fs';
 import { promisify } from 'util';
 import { openExisting } from './readFully';
