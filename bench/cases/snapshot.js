@@ -1,5 +1,5 @@
 // The event-loop stall while a snapshot is written, on this thread (the old path) and in a worker:
-//   node cases/snapshot.js ROWS   → { worker: {...}, main: {...} }
+//   node cases/snapshot.js ROWS   → { worker: {...}, main: {...} }, each measured in a process of its own
 // A folder with ROWS finished runs; the owner commits small transactions (pausing and resuming
 // one action, one every 2 ms as a busy folder would) until the journal reaches the 5,000
 // records that make a snapshot due, and on until the snapshot is on disk. Measured from the
@@ -27,6 +27,10 @@ async function measure(ws, mode) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const probe = stallProbe(1);
+  // The process's memory while the snapshot is written (the worker's copy of the database is in it).
+  const rssBefore = process.memoryUsage.rss();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 5);
   const t0 = performance.now();
   let snapshotAt = 0;
   let doneAt = 0;
@@ -46,6 +50,7 @@ async function measure(ws, mode) {
     await sleep(2);
   }
   const heartbeatMaxMs = probe.stop();
+  clearInterval(sampler);
   h.disable();
   const size = fs.statSync(o.paths.db).size;
   // What the owner holds once the snapshot is in place (it pages its database from the file it loaded).
@@ -59,19 +64,39 @@ async function measure(ws, mode) {
     commitsDuringSnapshot: duringCommits,
     dbMb: size / 1048576,
     rssAfterMb,
+    rssBeforeMb: rssBefore / 1048576,
+    rssPeakMb: rssPeak / 1048576,
   };
 }
 
+/** `node cases/snapshot.js MODE ARGS` in a process of its own: its memory is the measured part's alone. */
+function child(args) {
+  const r = require('child_process').spawnSync(process.execPath, [__filename, ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const line = r.stdout.trim().split('\n').pop();
+  if (r.status !== 0 || !line) throw new Error(`snapshot.js ${args.join(' ')}: ${(r.stderr || `exit ${r.status}`).trim()}`);
+  return JSON.parse(line);
+}
+
 (async () => {
-  const rows = Number(process.argv[2] ?? 100000);
-  const ws = await folderWithHistory(rows);
+  const [first, second, third] = process.argv.slice(2);
+  if (first === 'build') {
+    process.stdout.write(JSON.stringify({ ws: await folderWithHistory(Number(second)) }) + '\n');
+    return;
+  }
+  if (first === 'measure') {
+    process.stdout.write(JSON.stringify(await measure(second, third)) + '\n');
+    process.exit(0);
+  }
+  const rows = Number(first ?? 100000);
+  // Built in another process: building 500k rows leaves hundreds of MB in the builder's.
+  const { ws } = child(['build', String(rows)]);
   const copy = `${ws}-main`;
   fs.cpSync(ws, copy, { recursive: true });
   // Both folders on disk before measuring: writeback of the copy would slow every fsync after.
   require('child_process').spawnSync('sync');
-  const worker = await measure(ws, 'worker');
+  const worker = child(['measure', ws, 'worker']);
   require('child_process').spawnSync('sync');
-  const main = await measure(copy, 'main');
+  const main = child(['measure', copy, 'main']);
   for (const d of [ws, copy]) fs.rmSync(d, { recursive: true, force: true });
   process.stdout.write(JSON.stringify({ rows, worker, main }) + '\n');
   process.exit(0);

@@ -1,15 +1,19 @@
 // The owner's snapshot read page by page (pagedFile.ts): the same database as one read whole,
 // the file on disk never written, memory held only for what was written, the file kept (by a
 // second name) while the owner pages from it after a new snapshot replaced it, and removed
-// when the owner stops; read in whole where it cannot be kept.
+// when the owner stops; read in whole where it cannot be kept. The snapshot worker pages the
+// same way and writes its snapshot from the pages: the same file as one exported.
 import * as assert from 'assert';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Database } from 'sql.js';
+import * as crypto from 'crypto';
+import { readJournal } from '../../src/core/store/journal';
 import { openPaged, PagedFile } from '../../src/core/store/pagedFile';
-import { loadSqlJs } from '../../src/core/store/sqljs';
+import { writeSnapshotFile } from '../../src/core/store/snapshotWorker';
+import { loadSqlJs, sqlJsWasmPath } from '../../src/core/store/sqljs';
 import { sdlcPaths } from '../../src/core/paths';
 import { engine, readFolder, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
@@ -208,6 +212,64 @@ describe('a snapshot read page by page', function () {
       assert.ok(!open.includes(loaded), 'the replaced file is still held open');
     }
     assert.strictEqual(o.listActions().length, 20);
+    await o.stop();
+    await verifyClean(ws);
+  });
+
+  it('the snapshot worker, paging, writes from the pages the same file as one read whole and exported, and only reads the loaded one', async function () {
+    const ws = tmpWorkspace();
+    const first = await engine(ws);
+    for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await first.stop(); // the snapshot the worker loads
+    const p = sdlcPaths(ws);
+    const o = await engine(ws, { snapshotPolicy: { maxJournalRecords: 1e9, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 1e9 } });
+    for (let i = 0; i < 40; i++) {
+      const { actions } = await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${'x'.repeat(i * 50)}` } });
+      if (i % 3 === 0) await o.pauseAction(actions[0].id);
+    }
+    await o.cancel('before-3');
+    const upTo = readJournal(p.journal).records.at(-1)!.n;
+    const hash = (f: string): string => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+    // export() copies the database with SQLite's backup API into a new file, whose change
+    // counter (and the "valid for" number beside it) starts again at 1; the pages written as
+    // they are keep the loaded file's, one more. Everything else is the same, byte for byte.
+    const content = (f: string): string => {
+      const bytes = fs.readFileSync(f);
+      assert.strictEqual(bytes.readUInt32BE(24), bytes.readUInt32BE(92), `${f}: the header's size is valid`);
+      bytes.fill(0, 24, 28);
+      bytes.fill(0, 92, 96);
+      return crypto.createHash('sha256').update(bytes).digest('hex');
+    };
+    const loaded = hash(p.db);
+    const out: Record<string, string> = {};
+    const direct = process.env.SDLC_SNAPSHOT_DIRECT;
+    try {
+      for (const paged of [true, false]) {
+        for (const write of ['direct', 'buffered']) {
+          if (write === 'buffered') process.env.SDLC_SNAPSHOT_DIRECT = 'off';
+          else delete process.env.SDLC_SNAPSHOT_DIRECT;
+          const tmp = path.join(dir, `worker-${paged}-${write}.db`);
+          const reply = await writeSnapshotFile({ wasm: sqlJsWasmPath(), db: p.db, journal: p.journal, upTo, tmp, paged });
+          assert.ok(reply.ok && reply.bytes === fs.statSync(tmp).size);
+          out[`${paged ? 'paged' : 'whole'} ${write}`] = content(tmp);
+        }
+      }
+    } finally {
+      if (direct === undefined) delete process.env.SDLC_SNAPSHOT_DIRECT;
+      else process.env.SDLC_SNAPSHOT_DIRECT = direct;
+    }
+    assert.strictEqual(new Set(Object.values(out)).size, 1, `one file, however written: ${JSON.stringify(out)}`);
+    assert.strictEqual(hash(p.db), loaded, 'the loaded snapshot is only read');
+    const SQL = await loadSqlJs();
+    const written = new SQL.Database(fs.readFileSync(path.join(dir, 'worker-true-direct.db')));
+    try {
+      assert.strictEqual(written.exec('PRAGMA integrity_check')[0].values[0][0], 'ok');
+      assert.strictEqual(Number(written.exec("SELECT value FROM meta WHERE key = 'journal_n'")[0].values[0][0]), upTo);
+      assert.strictEqual(written.exec('SELECT count(*) FROM actions')[0].values[0][0], 70);
+      assert.strictEqual(written.exec("SELECT count(*) FROM actions WHERE status = 'paused'")[0].values[0][0], 14);
+    } finally {
+      written.close();
+    }
     await o.stop();
     await verifyClean(ws);
   });

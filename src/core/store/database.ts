@@ -457,7 +457,7 @@ export class DurableDatabase {
     const tmp = path.join(path.dirname(this.paths.db), `.${path.basename(this.paths.db)}.${process.pid}.${Date.now()}.tmp`);
     const started = performance.now();
     this.opts.log.debug(`snapshot of record ${upTo} started in a worker`);
-    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp };
+    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: PAGED };
     const work = runSnapshotWorker(job)
       .then(async (reply) => {
         if (this.journal !== journal) throw new Error('the database was closed while its snapshot was written');

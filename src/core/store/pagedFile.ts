@@ -75,6 +75,11 @@ export class PagedFile {
     return out;
   }
 
+  /** Copies bytes [start, start + out.length) into `out`: what is held, and the rest from disk. */
+  copyTo(out: Uint8Array, start: number): void {
+    this.readInto(out, start, start + out.length);
+  }
+
   /** MEMFS's write: copies `src` in at `position` (src is a view of wasm memory, never kept). */
   set(bytes: Uint8Array, position = 0): void {
     const end = position + bytes.length;
