@@ -299,11 +299,11 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
   out.push('', '15. Snapshots: event-loop delay while the owner commits (one every 2 ms) through a snapshot (ms; monitorEventLoopDelay max and p99, a 1 ms heartbeat\'s longest gap)', '');
   out.push(
     table(
-      ['history rows', 'database (MB)', 'in a worker: max / p99 / heartbeat', 'snapshot took (commits meanwhile)', 'owner RSS after (MB)', 'on this thread (before): max / p99'],
+      ['history rows', 'database (MB)', 'in a worker: max / p99 / heartbeat', 'snapshot took (commits meanwhile)', 'RSS before / peak while written / after (MB)', 'on this thread (before): max / p99'],
       [100_000, 500_000].map((rows) => {
         const r = SN[rows] ?? {};
         if (r.error) return [rows.toLocaleString('en'), r.error, '', '', '', ''];
-        return [rows.toLocaleString('en'), f(r.worker.dbMb, 0), `${f(r.worker.stallMaxMs, 1)} / ${f(r.worker.stallP99Ms, 1)} / ${f(r.worker.heartbeatMaxMs, 1)}`, `${f(r.worker.snapshotMs, 0)} (${r.worker.commitsDuringSnapshot})`, f(r.worker.rssAfterMb, 0), `${f(r.main.stallMaxMs, 0)} / ${f(r.main.stallP99Ms, 1)}`];
+        return [rows.toLocaleString('en'), f(r.worker.dbMb, 0), `${f(r.worker.stallMaxMs, 1)} / ${f(r.worker.stallP99Ms, 1)} / ${f(r.worker.heartbeatMaxMs, 1)}`, `${f(r.worker.snapshotMs, 0)} (${r.worker.commitsDuringSnapshot})`, `${f(r.worker.rssBeforeMb, 0)} / ${f(r.worker.rssPeakMb, 0)} / ${f(r.worker.rssAfterMb, 0)}`, `${f(r.main.stallMaxMs, 0)} / ${f(r.main.stallP99Ms, 1)}`];
       }),
     ),
   );
