@@ -1,5 +1,5 @@
 // `node cases/tickcost.js ROWS`: with ROWS finished runs in the database, the CPU time of an
-// idle tick, the time to make one tick's transitions durable (its commit: one journal line
+// idle tick, the time of the tick that applies retention (every run kept), the time to make one tick's transitions durable (its commit: one journal line
 // and one fsync), and what the naive design pays instead (export the whole database, write
 // it atomically).
 'use strict';
@@ -34,6 +34,17 @@ const { core, median, silent, noopRunner, folderWithHistory } = require('../lib'
     idle.push((d.user + d.system) / 1000);
   }
 
+  // The tick that applies retention (once a minute), with every run kept (the retention above):
+  // what it costs must not grow with the history it keeps.
+  const prune = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    o['nextPruneAt'] = 0;
+    const t = performance.now();
+    tick();
+    prune.push(performance.now() - t);
+  }
+
   // Durable: a tick that starts one run, and the tick that records its end. Time of each commit.
   const db = o['db'];
   const commits = [];
@@ -62,7 +73,7 @@ const { core, median, silent, noopRunner, folderWithHistory } = require('../lib'
     writeFileAtomic(path.join(ws, 'naive.db'), db.store.db.export());
     naive.push(performance.now() - t);
   }
-  process.stdout.write(JSON.stringify({ rows, idleTickCpuMs: median(idle), durableCommitMs: median(commits), durableCommitP99Ms: commits.sort((a, b) => a - b)[Math.floor(commits.length * 0.99)], naiveSaveMs: median(naive) }) + '\n');
+  process.stdout.write(JSON.stringify({ rows, idleTickCpuMs: median(idle), pruneTickMs: median(prune), pruneTickMaxMs: Math.max(...prune), durableCommitMs: median(commits), durableCommitP99Ms: commits.sort((a, b) => a - b)[Math.floor(commits.length * 0.99)], naiveSaveMs: median(naive) }) + '\n');
   await o.stop();
   process.exit(0);
 })().catch((err) => {

@@ -807,7 +807,7 @@ export class Transitions {
   prune(now: number, r: Retention, batch = 500): number {
     const cutoff = now - r.maxAgeMs;
     let removed = this.store.write('pruneRunsBefore', [cutoff, batch]);
-    removed += this.store.write('pruneRunsBeyond', [batch, r.maxRuns]);
+    if (this.store.rowsAtMost('runs') > r.maxRuns) removed += this.store.write('pruneRunsBeyond', [batch, r.maxRuns]);
     const actionsRemoved = this.store.write('pruneFinishedActions', [cutoff, batch]);
     removed += actionsRemoved;
     if (actionsRemoved > 0) {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { LifecycleEvent } from '../../src/core/model';
 import type { Orchestrator } from '../../src/core/orchestrator';
-import { engine, lines, sleep, tmpWorkspace, waitFor } from './helpers';
+import { engine, lines, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 function processAlive(pid: number): boolean {
   try {
@@ -212,6 +212,27 @@ describe('engine', function () {
     await waitFor(() => o!.eventsSince(0).filter((e) => e.type === 'task.completed').length === 12, 8000, 'all runs');
     await waitFor(() => o!.history(100).length === 5, 3000, 'pruning');
     assert.ok(o.eventsSince(0).some((e) => e.type === 'history.pruned'));
+  });
+
+  it('retention looks past the newest runs only when there can be more than it keeps', async () => {
+    o = await engine(ws, { retention: { maxRuns: 5 }, pruneEveryMs: 50 });
+    await o.add(Array.from({ length: 4 }, (_, i) => ({ name: `few${i}`, trigger: { kind: 'delay' as const, delay: `${10 + i}ms` }, run: { command: 'true' } })));
+    await waitFor(() => o!.history(100).length === 4 && o!.history(100).every((r) => r.status === 'succeeded'), 8000, 'four runs');
+    // The rowid span bounds the count from above: 4 rows, no more than 5, so nothing is looked for.
+    assert.strictEqual(o.store.rowsAtMost('runs'), 4);
+    await sleep(300); // several prunes
+    assert.strictEqual(o.history(100).length, 4);
+    assert.ok(!o.eventsSince(0).some((e) => e.type === 'history.pruned'), 'nothing pruned');
+    await o.add(Array.from({ length: 4 }, (_, i) => ({ name: `more${i}`, trigger: { kind: 'delay' as const, delay: `${10 + i}ms` }, run: { command: 'true' } })));
+    await waitFor(() => o!.eventsSince(0).filter((e) => e.type === 'task.completed').length === 8, 8000, 'all eight runs');
+    await waitFor(() => o!.history(100).length === 5, 3000, 'pruning down to five');
+    const kept = o.history(100).map((r) => r.name);
+    assert.deepStrictEqual(kept.filter((n) => n.startsWith('more')).sort(), ['more0', 'more1', 'more2', 'more3'], 'the newest are kept');
+    const span = o.store.rowsAtMost('runs');
+    assert.ok(span >= 5 && span < 8, `the span still bounds the count, and the oldest went (${span})`);
+    assert.strictEqual(o.store.rowsAtMost('flows'), 0);
+    await o.stop();
+    await verifyClean(ws);
   });
 
   it('an action whose runner is missing fails with a reason that says so', async () => {
