@@ -15,7 +15,7 @@ import { openPaged, PagedFile } from '../../src/core/store/pagedFile';
 import { writeSnapshotFile } from '../../src/core/store/snapshotWorker';
 import { loadSqlJs, sqlJsWasmPath } from '../../src/core/store/sqljs';
 import { sdlcPaths } from '../../src/core/paths';
-import { engine, readFolder, tmpWorkspace, verifyClean, waitFor } from './helpers';
+import { engine, readFolder, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 describe('a snapshot read page by page', function () {
   this.timeout(120_000);
@@ -270,6 +270,37 @@ describe('a snapshot read page by page', function () {
     } finally {
       written.close();
     }
+    await o.stop();
+    await verifyClean(ws);
+  });
+
+  it('after a worker wrote a snapshot from its pages, the next one is a worker’s too: the owner never exports a database it judged too large', async function () {
+    if (process.platform === 'win32') this.skip();
+    const ws = tmpWorkspace();
+    const first = await engine(ws);
+    for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await first.stop();
+    const p = sdlcPaths(ws);
+    const size = fs.statSync(p.db).size;
+    // An export of this size is estimated at size / 600,000 ms: over the limit, so in a worker.
+    const cheapExportMs = size / 600_000 / 2;
+    const said: string[] = [];
+    const log = { trace() {}, debug: (m: string) => said.push(m), info() {}, warn() {}, error() {} };
+    const o = await engine(ws, { log, snapshotPolicy: { maxJournalRecords: 5, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs } });
+    const db = (o as unknown as { db: { paged?: PagedFile; snapshotting: boolean } }).db;
+    const paged = db.paged!;
+    const byWorker = (): number => said.filter((m) => /written by a worker/.test(m)).length;
+    for (let i = 0; i < 30; i++) {
+      await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+      await sleep(20);
+      await waitFor(() => !db.snapshotting, 10_000, 'the snapshot under way');
+    }
+    assert.ok(byWorker() >= 3, `snapshots were written by workers (${byWorker()})`);
+    assert.deepStrictEqual(said.filter((m) => /^snapshot written:/.test(m)), [], 'none on the owner’s thread');
+    // A snapshot on the owner's thread would have had the loaded file read in and closed.
+    assert.strictEqual(db.paged, paged, 'every snapshot was a worker’s: the owner still pages from the file it loaded');
+    assert.ok(paged.reading);
+    assert.strictEqual(o.listActions().length, 60);
     await o.stop();
     await verifyClean(ws);
   });
