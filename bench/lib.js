@@ -9,30 +9,6 @@ const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, 'out', 'src', 'core');
 const CACHE = path.join(REPO, '.cache', 'bench', 'node_modules');
 const core = (name) => require(path.join(OUT, name));
-
-/**
- * The engine as the extension loads it: one minified bundle (package.json's bundle:extension
- * makes the extension's so, with the engine inside), built here from src/core/orchestrator.ts
- * with the same esbuild options into .cache/bench/engine/. Out/'s hundred modules, which the
- * CLI loads, take 12–14 ms longer to load on this machine.
- */
-function bundledEngine() {
-  const file = bundledEngine.file;
-  require('esbuild').buildSync({
-    entryPoints: [path.join(REPO, 'src', 'core', 'orchestrator.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['sql.js/dist/sql-wasm.wasm'],
-    minify: true,
-    legalComments: 'none',
-    outfile: file,
-    logLevel: 'error',
-  });
-  return file;
-}
-bundledEngine.file = path.join(REPO, '.cache', 'bench', 'engine', 'orchestrator.js');
 const alt = (name) => require(path.join(CACHE, name));
 
 function quantile(sorted, q) {
@@ -160,4 +136,4 @@ function within(ms, what, promise) {
   ]);
 }
 
-module.exports = { REPO, core, bundledEngine, alt, stats, median, medianTime, stallProbe, tmpdir, nowMs, silent, noopRunner, folderWithHistory, within };
+module.exports = { REPO, core, alt, stats, median, medianTime, stallProbe, tmpdir, nowMs, silent, noopRunner, folderWithHistory, within };

@@ -54,7 +54,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, wake: {}, burst: {}, burstCpu: {}, tick: {}, idle: {}, startup: {}, startupOut: {}, startupWhole: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
+  const results = { machine: {}, latency: {}, wake: {}, burst: {}, burstCpu: {}, tick: {}, idle: {}, startup: {}, startupWhole: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -87,8 +87,6 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
   process.stderr.write('5. start-up with 100k history rows and an unsnapshotted journal\n');
   const prep = runCase(['startup.js', 'prepare', '100000']);
   results.startup = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws]));
-  // The same engine loaded from out/'s modules, as the CLI loads it.
-  results.startupOut = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws], RUNS, { SDLC_BENCH_ENGINE: 'out' }));
   // The same start with the snapshot read whole, as before the owner paged it (and as readers do).
   results.startupWhole = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws], RUNS, { SDLC_PAGED_SNAPSHOT: 'off' }));
   if (prep.ws) fs.rmSync(prep.ws, { recursive: true, force: true });
@@ -205,8 +203,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
     table(
       ['snapshot', 'load + recovery (ms)', 'RSS after start (MB)', 'RSS peak (MB)', 'RSS settled, 12 s later (MB)'],
       [
-        ['paged (the owner), engine bundled as in the extension', f(S.startupMs, 0), f(S.rssMb, 0), f(S.rssPeakMb, 0), f(S.rssSettledMb, 0)],
-        ['paged, engine loaded from out/ as the CLI loads it', f(results.startupOut?.startupMs, 0), f(results.startupOut?.rssMb, 0), f(results.startupOut?.rssPeakMb, 0), f(results.startupOut?.rssSettledMb, 0)],
+        ['paged (the owner)', f(S.startupMs, 0), f(S.rssMb, 0), f(S.rssPeakMb, 0), f(S.rssSettledMb, 0)],
         ['read whole (SDLC_PAGED_SNAPSHOT=off)', f(results.startupWhole?.startupMs, 0), f(results.startupWhole?.rssMb, 0), f(results.startupWhole?.rssPeakMb, 0), f(results.startupWhole?.rssSettledMb, 0)],
       ],
     ),

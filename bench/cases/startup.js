@@ -2,16 +2,14 @@
 //   node cases/startup.js prepare ROWS DIR   a folder with ROWS finished runs and 4,999 journal
 //                                            records after its snapshot (the most before one is due),
 //                                            left as a crash leaves it
-//   node cases/startup.js measure DIR        load + recovery time, and RSS once started, of the
-//                                            engine as the extension loads it (bundled: see
-//                                            lib.js); SDLC_BENCH_ENGINE=out loads out/, as the CLI does
+//   node cases/startup.js measure DIR        load + recovery time, and RSS once started
 'use strict';
-const { core, bundledEngine, silent, noopRunner, folderWithHistory } = require('../lib');
+const { core, silent, noopRunner, folderWithHistory } = require('../lib');
 
 const NO_SNAPSHOT = { maxJournalRecords: 1e9, maxJournalBytes: 1e12, idleMs: 1e12, cheapExportMs: 0 };
 
-async function open(ws, engine = core('orchestrator')) {
-  const { Orchestrator } = engine;
+async function open(ws) {
+  const { Orchestrator } = core('orchestrator');
   const o = await Orchestrator.create({ workspace: ws, runners: { r: noopRunner(() => {}) }, log: silent, webhook: false, snapshotPolicy: NO_SNAPSHOT, retention: { maxAgeMs: 1e13, maxRuns: 1e9, maxEvents: 1e9 } });
   await o.start();
   return o;
@@ -20,7 +18,6 @@ async function open(ws, engine = core('orchestrator')) {
 (async () => {
   const [mode, a, b] = process.argv.slice(2);
   if (mode === 'prepare') {
-    bundledEngine();
     const ws = await folderWithHistory(Number(a));
     const o = await open(ws);
     const { actions } = await o.add({ name: 'bench', trigger: { kind: 'manual' }, run: { runner: 'r', command: 'x' } });
@@ -29,11 +26,8 @@ async function open(ws, engine = core('orchestrator')) {
     process.stdout.write(JSON.stringify({ ws }) + '\n');
     process.exit(0); // as a crash: no snapshot, the journal stays
   }
-  // Built by `prepare` (esbuild is not loaded into the process measured).
-  const bundle = process.env.SDLC_BENCH_ENGINE === 'out' ? undefined : bundledEngine.file;
-  if (bundle && !require('fs').existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node cases/startup.js prepare\` first`);
   const t0 = performance.now();
-  const o = await open(a ?? b, bundle ? require(bundle) : core('orchestrator'));
+  const o = await open(a ?? b);
   const startupMs = performance.now() - t0;
   const rssMb = process.memoryUsage().rss / 1048576;
   const rssPeakMb = process.resourceUsage().maxRSS / 1024; // the most this process ever held, the load included
