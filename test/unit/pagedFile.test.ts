@@ -23,6 +23,15 @@ describe('a snapshot read page by page', function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdlc-paged-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** A folder whose snapshot holds `actions` manual actions (written by an engine's stop), and its paths. */
+  async function folderWithSnapshot(actions: number): Promise<{ ws: string; p: ReturnType<typeof sdlcPaths> }> {
+    const ws = tmpWorkspace();
+    const first = await engine(ws);
+    for (let i = 0; i < actions; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
+    await first.stop();
+    return { ws, p: sdlcPaths(ws) };
+  }
+
   async function seed(pageSize: number, rows: number): Promise<string> {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
@@ -154,11 +163,7 @@ describe('a snapshot read page by page', function () {
 
   it('the owner keeps paging from the file it loaded after a worker snapshot replaced it, and removes it when it stops; nothing is lost', async function () {
     if (process.platform === 'win32') this.skip(); // read whole there
-    const ws = tmpWorkspace();
-    const first = await engine(ws);
-    for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
-    await first.stop(); // writes the snapshot the next start pages in
-    const p = sdlcPaths(ws);
+    const { ws, p } = await folderWithSnapshot(30); // writes the snapshot the next start pages in
     const dir = path.dirname(p.db);
     const loaded = fs.statSync(p.db).ino;
     const kept = (): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.old'));
@@ -187,11 +192,7 @@ describe('a snapshot read page by page', function () {
 
   it('a snapshot written on the owner’s thread, which leaves the loaded file no name, has it read in and closed', async function () {
     if (process.platform === 'win32') this.skip();
-    const ws = tmpWorkspace();
-    const first = await engine(ws);
-    for (let i = 0; i < 10; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
-    await first.stop();
-    const p = sdlcPaths(ws);
+    const { ws, p } = await folderWithSnapshot(10);
     const loaded = fs.statSync(p.db).ino;
     const o = await engine(ws, { snapshotPolicy: { maxJournalRecords: 5, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 1e9 } });
     const db = (o as unknown as { db: { paged?: PagedFile } }).db;
@@ -217,11 +218,7 @@ describe('a snapshot read page by page', function () {
   });
 
   it('the snapshot worker, paging, writes from the pages the same file as one read whole and exported, and only reads the loaded one', async function () {
-    const ws = tmpWorkspace();
-    const first = await engine(ws);
-    for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
-    await first.stop(); // the snapshot the worker loads
-    const p = sdlcPaths(ws);
+    const { ws, p } = await folderWithSnapshot(30); // the snapshot the worker loads
     const o = await engine(ws, { snapshotPolicy: { maxJournalRecords: 1e9, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 1e9 } });
     for (let i = 0; i < 40; i++) {
       const { actions } = await o.add({ name: `after-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${'x'.repeat(i * 50)}` } });
@@ -276,11 +273,7 @@ describe('a snapshot read page by page', function () {
 
   it('after a worker wrote a snapshot from its pages, the next one is a worker’s too: the owner never exports a database it judged too large', async function () {
     if (process.platform === 'win32') this.skip();
-    const ws = tmpWorkspace();
-    const first = await engine(ws);
-    for (let i = 0; i < 30; i++) await first.add({ name: `before-${i}`, trigger: { kind: 'manual' }, run: { command: `echo ${i}` } });
-    await first.stop();
-    const p = sdlcPaths(ws);
+    const { ws, p } = await folderWithSnapshot(30);
     const size = fs.statSync(p.db).size;
     // An export of this size is estimated at size / 600,000 ms: over the limit, so in a worker.
     const cheapExportMs = size / 600_000 / 2;
