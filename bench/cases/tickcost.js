@@ -1,7 +1,7 @@
 // `node cases/tickcost.js ROWS`: with ROWS finished runs in the database, the CPU time of an
-// idle tick, the time of the tick that applies retention (every run kept), the time to make one tick's transitions durable (its commit: one journal line
-// and one fsync), and what the naive design pays instead (export the whole database, write
-// it atomically).
+// idle tick, the time of the tick that applies retention (every run kept), the time to make
+// one tick's transitions durable (its commit: one journal line and one fsync), and what the
+// naive design pays instead (export the whole database, write it atomically).
 'use strict';
 const path = require('path');
 const { core, median, silent, noopRunner, folderWithHistory } = require('../lib');
