@@ -39,6 +39,9 @@ export class PagedFile {
   private fd: number | undefined;
   private readonly scratch = new Uint8Array(SCRATCH);
   private releasing: Promise<void> | undefined;
+  /** A read of `release` under way on libuv's threads, through this descriptor: it is closed when that read is done. */
+  private readingFd: number | undefined;
+  private closeWhenRead = false;
 
   constructor(
     readonly file: string,
@@ -122,8 +125,18 @@ export class PagedFile {
       let got = 0;
       while (got < length) {
         const fd = this.fd;
-        if (fd === undefined) return; // disposed meanwhile
-        const { bytesRead } = await readAsync(fd, step, got, length - got, from + got);
+        if (fd === undefined) return; // disposed, or every block written, meanwhile
+        let bytesRead: number;
+        this.readingFd = fd;
+        try {
+          ({ bytesRead } = await readAsync(fd, step, got, length - got, from + got));
+        } finally {
+          this.readingFd = undefined;
+          if (this.closeWhenRead) {
+            this.closeWhenRead = false;
+            fs.closeSync(fd);
+          }
+        }
         if (bytesRead === 0) throw this.shortRead(from + got, length - got);
         got += bytesRead;
       }
@@ -193,10 +206,17 @@ export class PagedFile {
     );
   }
 
+  /**
+   * No read goes to disk from now on. The descriptor is closed at once, or, while a read of
+   * `release` is under way through it, when that read is done: closed under it, the read
+   * failed (EBADF), or could read another file that took the number.
+   */
   private closeDisk(): void {
     const fd = this.fd;
     this.fd = undefined;
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd === undefined) return;
+    if (fd === this.readingFd) this.closeWhenRead = true;
+    else fs.closeSync(fd);
   }
 }
 
