@@ -11,7 +11,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { Worker } from 'worker_threads';
 import { fsyncDirAsync, renameWithRetryAsync, writeFileAtomic } from './atomicFile';
 import type { Epoch } from '../epoch';
-import { readJournal, JournalWriter, type JournalRead, type JournalRecord } from './journal';
+import { readJournal, readingJournal, JournalWriter, type JournalRead, type JournalRecord } from './journal';
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
 import { fastBinder } from './fastBind';
@@ -211,7 +211,7 @@ export class DurableDatabase {
     const bytes = PAGED ? Promise.resolve(paged?.bytes) : readDatabaseFileAsync(paths.db, 2 * fileSize(paths.journal));
     let journal: JournalRead;
     try {
-      journal = readJournal(paths.journal);
+      journal = await inSlices(readingJournal(paths.journal));
     } catch (err) {
       await bytes.catch(() => undefined);
       paged?.paged.dispose();
@@ -221,6 +221,7 @@ export class DurableDatabase {
     let existed: boolean;
     let fresh = false;
     try {
+      await turnOfTheLoop(); // between reading the journal and opening the snapshot
       ({ db, existed } = openSnapshot(this.SQL, paths.db, await bytes));
       this.paged = paged?.paged;
     } catch (err) {
@@ -240,14 +241,16 @@ export class DurableDatabase {
       fresh = true;
       journal = readJournal(paths.journal); // moved aside with it: nothing
     }
+    await turnOfTheLoop(); // between opening the snapshot and getting it ready
     const migrated = migrate(db);
     this.store = new Store(db, fastBinder(db));
     this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
     this.removeLeftoverTemps(); // before the journal's own temp file is made
     const prepared = JournalWriter.prepare(paths.journal, journal.bytes.subarray(0, journal.goodBytes), journal.records.length);
-    let read: ReturnType<DurableDatabase['replayNew']>;
+    let read: Replayed;
     try {
-      read = this.replayNew(journal);
+      await turnOfTheLoop(); // between opening the snapshot and replaying the journal
+      read = await this.replayNewInSlices(journal);
     } catch (err) {
       (await prepared.catch(() => undefined))?.discard();
       throw err;
@@ -280,7 +283,19 @@ export class DurableDatabase {
    * Applies journal records not yet in the database, in one transaction (fast), stopping at
    * the first record that does not follow on or fails to apply.
    */
-  private replayNew(read: JournalRead): { goodBytes: number; badBytes: number; damaged: boolean; damage?: string; records: number; applied: number } {
+  private replayNew(read: JournalRead): Replayed {
+    const plan = this.recordsToApply(read);
+    return this.replayed(read, plan, plan.apply.length ? this.applyRecords(plan.apply) : 0);
+  }
+
+  /** replayNew for the owner's load, giving the event loop a turn between slices of the replay. */
+  private async replayNewInSlices(read: JournalRead): Promise<Replayed> {
+    const plan = this.recordsToApply(read);
+    return this.replayed(read, plan, plan.apply.length ? await this.applyRecordsInSlices(plan.apply) : 0);
+  }
+
+  /** The records of `read` that follow on from the database, up to a gap (damage: what follows it cannot be applied safely). */
+  private recordsToApply(read: JournalRead): { apply: JournalRecord[]; damaged: boolean; damage?: string } {
     let damage = read.damage;
     const apply: JournalRecord[] = [];
     let expected = this.journalN + 1;
@@ -288,62 +303,89 @@ export class DurableDatabase {
     for (const rec of read.records) {
       if (rec.n < expected) continue; // already in the snapshot
       if (rec.n !== expected) {
-        damaged = true; // a gap: records after it cannot be applied safely
+        damaged = true;
         damage = `record ${expected} is missing; record ${rec.n} follows record ${expected - 1}`;
         break;
       }
       apply.push(rec);
       expected++;
     }
-    let applied = apply.length;
-    if (apply.length) {
-      applied = this.applyRecords(apply);
-      if (applied < apply.length) {
-        damaged = true;
-        damage = `record ${apply[applied].n} does not apply to the database`;
-      }
+    return { apply, damaged, damage };
+  }
+
+  private replayed(read: JournalRead, plan: { apply: JournalRecord[]; damaged: boolean; damage?: string }, applied: number): Replayed {
+    let { damaged, damage } = plan;
+    if (applied < plan.apply.length) {
+      damaged = true;
+      damage = `record ${plan.apply[applied].n} does not apply to the database`;
     }
     this.readOffset = read.goodBytes;
     return { goodBytes: read.goodBytes, badBytes: read.badBytes, damaged, damage, records: read.records.length, applied };
   }
 
-  private applyRecords(records: JournalRecord[]): number {
-    const tryApply = (batch: JournalRecord[]): void => {
-      const { db } = this.store;
-      db.exec('BEGIN');
-      try {
-        const last = batch[batch.length - 1];
-        for (const rec of batch) {
-          for (const [name, params] of rec.ops) {
-            // Every record sets journal_n to its own number; in one transaction only the last counts.
-            if (rec !== last && name === 'setMeta' && params[0] === 'journal_n') continue;
-            this.store.execute(name, params);
-          }
-        }
-        db.exec('COMMIT');
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      }
-      this.journalN = batch[batch.length - 1].n;
-    };
+  /**
+   * Applies `batch` in one transaction (fast), stopping after each record: the caller decides
+   * whether the event loop gets a turn there. Throws, having rolled back, if a record fails.
+   */
+  private *applying(batch: JournalRecord[]): Generator<void, void, undefined> {
+    const { db } = this.store;
+    db.exec('BEGIN');
     try {
-      tryApply(records); // the fast path: one transaction for everything
-      return records.length;
-    } catch (err) {
-      // Rare: a record that does not apply. Keep every record before it, one at a time.
-      let good = 0;
-      for (const rec of records) {
-        try {
-          tryApply([rec]);
-        } catch (e) {
-          this.opts.log.error(`journal record ${rec.n} cannot be applied; it and later records are ignored`, e);
-          break;
+      const last = batch[batch.length - 1];
+      for (const rec of batch) {
+        for (const [name, params] of rec.ops) {
+          // Every record sets journal_n to its own number; in one transaction only the last counts.
+          if (rec !== last && name === 'setMeta' && params[0] === 'journal_n') continue;
+          this.store.execute(name, params);
         }
-        good++;
+        yield;
       }
-      return good;
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
     }
+    this.journalN = batch[batch.length - 1].n;
+  }
+
+  private applyRecords(records: JournalRecord[]): number {
+    try {
+      const steps = this.applying(records);
+      while (!steps.next().done);
+      return records.length;
+    } catch {
+      return this.applyOneByOne(records);
+    }
+  }
+
+  /**
+   * applyRecords in slices (see inSlices): in one go, replaying a 4,999-record journal held
+   * the extension host's thread for 150–250 ms at start-up. The database is not in use
+   * before the load ends, so nothing sees the open transaction.
+   */
+  private async applyRecordsInSlices(records: JournalRecord[]): Promise<number> {
+    try {
+      await inSlices(this.applying(records));
+      return records.length;
+    } catch {
+      return this.applyOneByOne(records);
+    }
+  }
+
+  /** Rare: a record that does not apply. Keeps every record before it, one at a time. */
+  private applyOneByOne(records: JournalRecord[]): number {
+    let good = 0;
+    for (const rec of records) {
+      try {
+        const steps = this.applying([rec]);
+        while (!steps.next().done);
+      } catch (e) {
+        this.opts.log.error(`journal record ${rec.n} cannot be applied; it and later records are ignored`, e);
+        break;
+      }
+      good++;
+    }
+    return good;
   }
 
   /**
@@ -596,6 +638,40 @@ export class DurableDatabase {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** What a replay of journal records did: how far the journal was good, and whether (and where) it was damaged. */
+interface Replayed {
+  goodBytes: number;
+  badBytes: number;
+  damaged: boolean;
+  damage?: string;
+  records: number;
+  applied: number;
+}
+
+/** The owner's load reads and replays the journal in slices of this long, a turn of the event loop between. */
+const SLICE_MS = 10;
+
+/** Runs `steps` to the end, with a turn of the event loop after every SLICE_MS of them. */
+async function inSlices<T>(steps: Generator<void, T, undefined>): Promise<T> {
+  let since = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - since >= SLICE_MS) {
+      await turnOfTheLoop();
+      since = performance.now();
+    }
+  }
+}
+
+/**
+ * Lets every phase of the event loop run (timers, I/O) before going on. One setImmediate is not
+ * always enough: from a promise settled by I/O it runs later in the same turn, before any timer.
+ */
+function turnOfTheLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** What export() takes for a database of `bytes` (about 0.6 MB a millisecond, measured): where a snapshot is written. */

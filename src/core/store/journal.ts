@@ -152,6 +152,18 @@ function readFrom(file: string, offset: number): Buffer | undefined {
  * damaged. `goodBytes` is absolute (offset included).
  */
 export function readJournal(file: string, offset = 0): JournalRead {
+  const steps = readingJournal(file, offset);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * readJournal, stopping after each record it checks: the owner's load gives the event loop a
+ * turn between slices of a long journal (checking 4,999 records takes 20–28 ms).
+ */
+export function* readingJournal(file: string, offset = 0): Generator<void, JournalRead, undefined> {
   const buf = readFrom(file, offset);
   if (!buf) return { records: [], goodBytes: 0, badBytes: 0, damaged: false, bytes: Buffer.alloc(0) };
   const records: JournalRecord[] = [];
@@ -163,6 +175,7 @@ export function readJournal(file: string, offset = 0): JournalRead {
     if (d.kind === 'record') {
       records.push(d.record);
       pos = d.end;
+      yield;
       continue;
     }
     if (d.kind === 'bad') {
