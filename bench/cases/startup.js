@@ -2,14 +2,14 @@
 //   node cases/startup.js prepare ROWS DIR   a folder with ROWS finished runs and 4,999 journal
 //                                            records after its snapshot (the most before one is due),
 //                                            left as a crash leaves it
-//   node cases/startup.js measure DIR        load + recovery time, and RSS once started
+//   node cases/startup.js measure DIR        load + recovery time, the longest the event loop
+//                                            waited meanwhile, and RSS once started
 'use strict';
-const { core, silent, noopRunner, folderWithHistory } = require('../lib');
+const { core, silent, noopRunner, folderWithHistory, stallProbe } = require('../lib');
 
 const NO_SNAPSHOT = { maxJournalRecords: 1e9, maxJournalBytes: 1e12, idleMs: 1e12, cheapExportMs: 0 };
 
-async function open(ws) {
-  const { Orchestrator } = core('orchestrator');
+async function open(ws, { Orchestrator } = core('orchestrator')) {
   const o = await Orchestrator.create({ workspace: ws, runners: { r: noopRunner(() => {}) }, log: silent, webhook: false, snapshotPolicy: NO_SNAPSHOT, retention: { maxAgeMs: 1e13, maxRuns: 1e9, maxEvents: 1e9 } });
   await o.start();
   return o;
@@ -27,8 +27,12 @@ async function open(ws) {
     process.exit(0); // as a crash: no snapshot, the journal stays
   }
   const t0 = performance.now();
-  const o = await open(a ?? b);
+  const engine = core('orchestrator');
+  // The longest the event loop waited while the engine loaded (its modules' loading aside).
+  const probe = stallProbe(1);
+  const o = await open(a ?? b, engine);
   const startupMs = performance.now() - t0;
+  const longestStallMs = probe.stop();
   const rssMb = process.memoryUsage().rss / 1048576;
   const rssPeakMb = process.resourceUsage().maxRSS / 1024; // the most this process ever held, the load included
   const journal = require('fs').statSync(o.paths.journal).size;
@@ -36,7 +40,7 @@ async function open(ws) {
   // reducer once the process is quiet, within about ten seconds.
   await new Promise((r) => setTimeout(r, 12_000));
   const rssSettledMb = process.memoryUsage().rss / 1048576;
-  process.stdout.write(JSON.stringify({ startupMs, rssMb, rssPeakMb, rssSettledMb, journalBytes: journal }) + '\n');
+  process.stdout.write(JSON.stringify({ startupMs, longestStallMs, rssMb, rssPeakMb, rssSettledMb, journalBytes: journal }) + '\n');
   process.exit(0);
 })().catch((err) => {
   process.stderr.write(`${err.stack}\n`);
