@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { SqlJsStatic } from 'sql.js';
 import { randomUUID as uuidv4 } from 'crypto'; // Node's own: the uuid package took 15 ms to load
 import { systemClock, type Clock } from './clock';
-import { DurableDatabase, type SnapshotPolicy } from './store/database';
+import { DurableDatabase, type OpenOptions, type SnapshotPolicy } from './store/database';
 import { formatDuration } from './duration';
 import { NotFoundError, ValidationError } from './errors';
 import { Epoch, FencedError } from './epoch';
@@ -150,6 +150,8 @@ export class Orchestrator {
   private lastTickMs = 0;
   private lastTickAt = 0;
   private nextPruneAt = 0;
+  /** A follower's load of a snapshot the owner replaced, under way (see reloadFollower). */
+  private followerReload: Promise<void> | undefined;
   private nextLeaseTryAt = 0;
   private takingOver = false;
   private recoverAt: { at: number; startedBefore: number } | undefined;
@@ -333,7 +335,7 @@ export class Orchestrator {
   /** Takes the folder if it is free, otherwise follows its owner; then starts the loop. */
   async start(): Promise<void> {
     if (this.role !== 'starting') return;
-    if (!((await this.lease.tryAcquire()) && (await this.becomeOwner()))) this.becomeFollower();
+    if (!((await this.lease.tryAcquire()) && (await this.becomeOwner()))) await this.startFollowing();
     this.loop.start();
   }
 
@@ -505,10 +507,36 @@ export class Orchestrator {
   private becomeFollower(): void {
     this.role = 'follower';
     try {
-      this.db = DurableDatabase.open(this.SQL, this.paths, { mode: 'reader', log: this.log, now: () => this.clock.now() });
-      if (this.publishedSeq === 0) this.publishedSeq = this.db.store.lastSeq();
-      this.error = undefined;
+      this.follow(DurableDatabase.open(this.SQL, this.paths, this.readerOptions()));
     } catch (err) {
+      this.follow(undefined, err);
+    }
+  }
+
+  /** becomeFollower for start(): the first load goes in slices, without holding the thread (see DurableDatabase.openReader). */
+  private async startFollowing(): Promise<void> {
+    this.role = 'follower';
+    let db: DurableDatabase;
+    try {
+      db = await DurableDatabase.openReader(this.SQL, this.paths, this.readerOptions());
+    } catch (err) {
+      return this.follow(undefined, err);
+    }
+    if (this.role !== 'follower') return db.close({ snapshot: false }); // stopped meanwhile
+    this.follow(db);
+  }
+
+  private readerOptions(): OpenOptions {
+    return { mode: 'reader', log: this.log, now: () => this.clock.now() };
+  }
+
+  /** A follower with the folder's state read (or why it could not be). */
+  private follow(db: DurableDatabase | undefined, err?: unknown): void {
+    this.db = db;
+    if (db) {
+      if (this.publishedSeq === 0) this.publishedSeq = db.store.lastSeq();
+      this.error = undefined;
+    } else {
       this.error = (err as Error).message;
       this.log.error('cannot read the folder state', err);
     }
@@ -614,11 +642,38 @@ export class Orchestrator {
   }
 
   private tickFollower(now: number): void {
-    if (this.db?.refresh()) this.publish();
+    const db = this.db;
+    if (db && !this.followerReload) {
+      if (db.replaced()) this.reloadFollower(db);
+      else if (db.refresh()) this.publish();
+    }
     if (now >= this.nextLeaseTryAt) {
       this.nextLeaseTryAt = now + Math.min(500, this.leaseStaleMs / 4);
       void this.tryTakeOver();
     }
+  }
+
+  /**
+   * The owner replaced the snapshot: the follower loads the new one in slices (see
+   * DurableDatabase.openReader) and goes on answering from the one it has until then. Read at
+   * once, at 100k runs, that held the extension host's thread 60–140 ms at every snapshot.
+   */
+  private reloadFollower(db: DurableDatabase): void {
+    this.followerReload = DurableDatabase.openReader(this.SQL, this.paths, this.readerOptions())
+      .then(
+        (fresh) => {
+          if (this.role !== 'follower' || this.db !== db) return fresh.close({ snapshot: false }); // it took over, or stopped, meanwhile
+          this.db = fresh;
+          db.close({ snapshot: false });
+          this.error = undefined;
+          this.publish();
+        },
+        (err: unknown) => {
+          this.error = (err as Error).message;
+          this.log.error('cannot read the folder state', err);
+        },
+      )
+      .finally(() => (this.followerReload = undefined));
   }
 
   private tickOwner(now: number): number | null {
@@ -1342,6 +1397,7 @@ export class Orchestrator {
     }
     db?.close({ snapshot: false });
     await db?.closed(); // the snapshot it started from, kept while it paged from it, removed before it lets go
+    await this.followerReload; // a follower's load under way closes what it read (the role is stopped)
     await Promise.all(this.removing);
     await devStopped;
     if (wasOwner) await this.lease.release();

@@ -262,6 +262,41 @@ describe('two orchestrators on one folder', function () {
     }
   });
 
+  it('a follower loads each snapshot the owner writes without holding its thread, and its view only moves forward', async () => {
+    const ws = tmpWorkspace();
+    // Snapshots every few commits, in a worker and on the owner's thread in turn (small database).
+    const a = await engine(ws, { label: 'window-a', snapshotPolicy: { maxJournalRecords: 4, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 8 } });
+    const b = await engine(ws, { label: 'window-b', tickMs: 20 });
+    try {
+      assert.strictEqual(b.currentRole, 'follower');
+      const views = new Set<unknown>();
+      const seen: number[] = [];
+      let turns = 0;
+      const beat = setInterval(() => turns++, 1);
+      const watch = setInterval(() => {
+        views.add((b as unknown as { db: unknown }).db);
+        seen.push(b.listActions().length);
+      }, 5);
+      try {
+        for (let i = 0; i < 40; i++) {
+          await a.add({ name: `job-${i}`, trigger: { kind: 'manual' }, run: { command: 'true' } });
+          await sleep(15); // the owner snapshots between its ticks
+        }
+        await waitFor(() => b.listActions().length === 40, 5000, 'the follower to see every action');
+      } finally {
+        clearInterval(watch);
+        clearInterval(beat);
+      }
+      assert.ok(views.size >= 3, `the follower loaded the owner's snapshots (${views.size} views)`);
+      assert.ok(seen.every((n, i) => i === 0 || n >= seen[i - 1]), `its count never went back: ${seen.join(',')}`);
+      assert.ok(turns > 0);
+      assert.deepStrictEqual(b.listActions().map((x) => x.name).sort(), a.listActions().map((x) => x.name).sort());
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it('the CLI and an engine in another process: the follower takes over at once when the owner is killed', async () => {
     const ws = tmpWorkspace();
     const owner = spawnCli(['run', '--workspace', ws, '--tick', '50', '--quiet']);

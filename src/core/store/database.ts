@@ -161,6 +161,34 @@ export class DurableDatabase {
     return self;
   }
 
+  /**
+   * DurableDatabase.open for a follower that must not hold its thread: the journal is read
+   * first, then the snapshot (on libuv's threads), and the replay goes in slices with turns of
+   * the event loop between. Read in that order, a snapshot the owner replaces meanwhile is
+   * newer than the journal's start, and its records are skipped, never missing.
+   */
+  static async openReader(SQL: SqlJsStatic, paths: SdlcPaths, opts: OpenOptions): Promise<DurableDatabase> {
+    if (opts.mode !== 'reader') throw new Error('an owner opens the database with DurableDatabase.openOwner');
+    const self = new DurableDatabase(SQL, paths, undefined as unknown as Store, opts);
+    self.noteSnapshot();
+    const journal = await inSlices(readingJournal(paths.journal));
+    const bytes = await readDatabaseFileAsync(paths.db, 2 * journal.bytes.length);
+    await turnOfTheLoop();
+    const { db, existed } = openSnapshot(SQL, paths.db, bytes);
+    try {
+      await turnOfTheLoop();
+      migrate(db);
+      self.store = new Store(db, fastBinder(db));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    if (existed) self.journalN = Number(self.store.getMeta('journal_n') ?? 0);
+    const read = await self.replayNewInSlices(journal);
+    if (existed) self.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${self.journalN} cannot be used` : undefined;
+    return self;
+  }
+
   /** Opens the database for writing, with the owner's epoch. */
   static async openOwner(SQL: SqlJsStatic, paths: SdlcPaths, opts: OpenOptions): Promise<DurableDatabase> {
     if (opts.mode !== 'owner') throw new Error('a reader opens the database with DurableDatabase.open');
@@ -571,6 +599,11 @@ export class DurableDatabase {
     const read = this.replayNew(readJournal(this.paths.journal, this.readOffset));
     if (read.damaged) return this.reload();
     return this.journalN !== before; // nothing new but a partial line: the owner is mid-write
+  }
+
+  /** A reader: whether the owner has replaced the snapshot since it was loaded (refresh would reload it at once). */
+  replaced(): boolean {
+    return this.opts.mode === 'reader' && this.snapshotIdentity() !== this.loadedSnapshot;
   }
 
   private snapshotIdentity(): string {
