@@ -54,7 +54,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
   execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const SYSTEMS = ['engine', 'engine+process', 'floor', 'croner', 'naive sql.js', 'better-sqlite3', 'bullmq'];
-  const results = { machine: {}, latency: {}, wake: {}, burst: {}, burstCpu: {}, tick: {}, idle: {}, startup: {}, startupWhole: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
+  const results = { machine: {}, latency: {}, wake: {}, burst: {}, burstCpu: {}, tick: {}, idle: {}, startup: {}, startupWhole: {}, startupFollower: {}, extension: {}, panel: {}, requests: {}, definitions: {}, devTriggers: {}, export: {}, feed: {}, flows: {}, insight: {}, snapshot: {} };
   results.machine = {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
@@ -89,6 +89,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
   results.startup = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws]));
   // The same start with the snapshot read whole, as before the owner paged it (and as readers do).
   results.startupWhole = prep.error ? prep : med(repeat(['startup.js', 'measure', prep.ws], RUNS, { SDLC_PAGED_SNAPSHOT: 'off' }));
+  results.startupFollower = prep.error ? prep : med(repeat(['startup.js', 'follow', prep.ws]));
   if (prep.ws) fs.rmSync(prep.ws, { recursive: true, force: true });
 
   process.stderr.write('6. extension activation and .vsix size\n');
@@ -205,6 +206,7 @@ const { f, mark, table, targetsTable, snapshotMedian, burstPairs } = require('./
       [
         ['paged (the owner)', f(S.startupMs, 0), f(S.longestStallMs, 0), f(S.rssMb, 0), f(S.rssPeakMb, 0), f(S.rssSettledMb, 0)],
         ['read whole (SDLC_PAGED_SNAPSHOT=off)', f(results.startupWhole?.startupMs, 0), f(results.startupWhole?.longestStallMs, 0), f(results.startupWhole?.rssMb, 0), f(results.startupWhole?.rssPeakMb, 0), f(results.startupWhole?.rssSettledMb, 0)],
+        ['a follower (a second window): read whole, in slices', f(results.startupFollower?.startupMs, 0), f(results.startupFollower?.longestStallMs, 0), '—', f(results.startupFollower?.rssPeakMb, 0), '—'],
       ],
     ),
   );

@@ -4,6 +4,7 @@
 //                                            left as a crash leaves it
 //   node cases/startup.js measure DIR        load + recovery time, the longest the event loop
 //                                            waited meanwhile, and RSS once started
+//   node cases/startup.js follow DIR         the same for a follower's load (a second window)
 'use strict';
 const { core, silent, noopRunner, folderWithHistory, stallProbe } = require('../lib');
 
@@ -25,6 +26,18 @@ async function open(ws, { Orchestrator } = core('orchestrator')) {
     for (let i = 0; i < 4997; i++) await (i % 2 ? o.resumeAction(actions[0].id) : o.pauseAction(actions[0].id));
     process.stdout.write(JSON.stringify({ ws }) + '\n');
     process.exit(0); // as a crash: no snapshot, the journal stays
+  }
+  if (mode === 'follow') {
+    // A follower's load of the same folder (a second window): DurableDatabase.openReader.
+    const t0 = performance.now();
+    const { DurableDatabase } = core('store/database');
+    const SQL = await core('store/sqljs').loadSqlJs();
+    const probe = stallProbe(1);
+    const db = await DurableDatabase.openReader(SQL, core('paths').sdlcPaths(a), { mode: 'reader', log: silent, now: Date.now });
+    const startupMs = performance.now() - t0;
+    const longestStallMs = probe.stop();
+    process.stdout.write(JSON.stringify({ startupMs, longestStallMs, rssPeakMb: process.resourceUsage().maxRSS / 1024, seq: db.store.lastSeq() }) + '\n');
+    process.exit(0);
   }
   const t0 = performance.now();
   const engine = core('orchestrator');
