@@ -164,8 +164,8 @@ export class DurableDatabase {
   /**
    * DurableDatabase.open for a follower that must not hold its thread: the journal is read
    * first, then the snapshot (on libuv's threads), and the replay goes in slices with turns of
-   * the event loop between. Read in that order, a snapshot the owner replaces meanwhile is
-   * newer than the journal's start, and its records are skipped, never missing.
+   * the event loop between. Read in that order (as load() does), a snapshot the owner replaces
+   * meanwhile is newer than the journal's start, and its records are skipped, never missing.
    */
   static async openReader(SQL: SqlJsStatic, paths: SdlcPaths, opts: OpenOptions): Promise<DurableDatabase> {
     if (opts.mode !== 'reader') throw new Error('an owner opens the database with DurableDatabase.openOwner');
@@ -185,7 +185,7 @@ export class DurableDatabase {
     }
     if (existed) self.journalN = Number(self.store.getMeta('journal_n') ?? 0);
     const read = await self.replayNewInSlices(journal);
-    if (existed) self.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${self.journalN} cannot be used` : undefined;
+    if (existed) self.noteDamage(read);
     return self;
   }
 
@@ -214,12 +214,19 @@ export class DurableDatabase {
   /** A reader's load (and reload, when the owner replaced the snapshot). */
   private load(): void {
     this.noteSnapshot();
-    const { db, existed } = openSnapshot(this.SQL, this.paths.db, readDatabaseFile(this.paths.db, 2 * fileSize(this.paths.journal)));
+    // The journal first, as openReader reads it.
+    const journal = readJournal(this.paths.journal);
+    const { db, existed } = openSnapshot(this.SQL, this.paths.db, readDatabaseFile(this.paths.db, 2 * journal.bytes.length));
     migrate(db);
     this.store = new Store(db, fastBinder(db));
     if (existed) this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
-    const read = this.replayNew(readJournal(this.paths.journal));
-    if (existed) this.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${this.journalN} cannot be used` : undefined;
+    const read = this.replayNew(journal);
+    if (existed) this.noteDamage(read);
+  }
+
+  /** What `verify` reports it could not read, from a load's replay. */
+  private noteDamage(read: Replayed): void {
+    this.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${this.journalN} cannot be used` : undefined;
   }
 
   /**
@@ -283,7 +290,7 @@ export class DurableDatabase {
       (await prepared.catch(() => undefined))?.discard();
       throw err;
     }
-    this.loadDamage = read.damaged ? `the journal is damaged (${read.damage}); ${read.badBytes} byte(s) after record ${this.journalN} cannot be used` : undefined;
+    this.noteDamage(read);
     if (read.damaged) {
       // Acknowledged work may be in what could not be read: never discard it without a copy.
       const aside = `${paths.journal}.damaged-${stamp(opts.now())}`;
@@ -378,8 +385,7 @@ export class DurableDatabase {
 
   private applyRecords(records: JournalRecord[]): number {
     try {
-      const steps = this.applying(records);
-      while (!steps.next().done);
+      toEnd(this.applying(records));
       return records.length;
     } catch {
       return this.applyOneByOne(records);
@@ -405,8 +411,7 @@ export class DurableDatabase {
     let good = 0;
     for (const rec of records) {
       try {
-        const steps = this.applying([rec]);
-        while (!steps.next().done);
+        toEnd(this.applying([rec]));
       } catch (e) {
         this.opts.log.error(`journal record ${rec.n} cannot be applied; it and later records are ignored`, e);
         break;
@@ -582,11 +587,14 @@ export class DurableDatabase {
 
   /**
    * A reader catches up with what the owner committed since it last looked. Returns true if
-   * anything changed. When the owner has written a new snapshot in between, reloads.
+   * anything changed. When the owner has written a new snapshot in between, reloads it here,
+   * or, with `inPlace: false`, says 'replaced' and leaves that to the caller (openReader).
    */
-  refresh(): boolean {
+  refresh(options: { inPlace: false }): boolean | 'replaced';
+  refresh(options?: { inPlace: true }): boolean;
+  refresh({ inPlace = true }: { inPlace?: boolean } = {}): boolean | 'replaced' {
     if (this.opts.mode !== 'reader') return false;
-    if (this.snapshotIdentity() !== this.loadedSnapshot) return this.reload();
+    if (this.snapshotIdentity() !== this.loadedSnapshot) return inPlace ? this.reload() : 'replaced';
     let size = 0;
     try {
       size = fs.statSync(this.paths.journal).size;
@@ -599,11 +607,6 @@ export class DurableDatabase {
     const read = this.replayNew(readJournal(this.paths.journal, this.readOffset));
     if (read.damaged) return this.reload();
     return this.journalN !== before; // nothing new but a partial line: the owner is mid-write
-  }
-
-  /** A reader: whether the owner has replaced the snapshot since it was loaded (refresh would reload it at once). */
-  replaced(): boolean {
-    return this.opts.mode === 'reader' && this.snapshotIdentity() !== this.loadedSnapshot;
   }
 
   private snapshotIdentity(): string {
@@ -685,6 +688,11 @@ interface Replayed {
 
 /** The owner's load reads and replays the journal in slices of this long, a turn of the event loop between. */
 const SLICE_MS = 10;
+
+/** Runs `steps` to the end at once. */
+function toEnd(steps: Generator<void, void, undefined>): void {
+  while (!steps.next().done);
+}
 
 /** Runs `steps` to the end, with a turn of the event loop after every SLICE_MS of them. */
 async function inSlices<T>(steps: Generator<void, T, undefined>): Promise<T> {
