@@ -15,6 +15,7 @@ import { readJournal, readingJournal, JournalWriter, type JournalRead, type Jour
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
 import { fastBinder } from './fastBind';
+import { LastStateReplay } from './lastStateReplay';
 import { migrate } from './schema';
 import type { SnapshotJob, SnapshotReply } from './snapshotWorker';
 import { openPaged, type PagedFile } from './pagedFile';
@@ -367,14 +368,16 @@ export class DurableDatabase {
     db.exec('BEGIN');
     try {
       const last = batch[batch.length - 1];
+      const replay = new LastStateReplay((name, params) => this.store.execute(name, params));
       for (const rec of batch) {
-        for (const [name, params] of rec.ops) {
+        for (const op of rec.ops) {
           // Every record sets journal_n to its own number; in one transaction only the last counts.
-          if (rec !== last && name === 'setMeta' && params[0] === 'journal_n') continue;
-          this.store.execute(name, params);
+          if (rec !== last && op[0] === 'setMeta' && op[1][0] === 'journal_n') continue;
+          replay.apply(op);
         }
         yield;
       }
+      replay.flush();
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');

@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import { parentPort, workerData } from 'worker_threads';
 import { fastBinder } from './fastBind';
 import { readJournal } from './journal';
+import { LastStateReplay } from './lastStateReplay';
 import { openPaged } from './pagedFile';
 import { loadSqlJs, readDatabaseFile } from './sqljs';
 import { Store } from './store';
@@ -59,13 +60,15 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
     let n = Number(store.getMeta('journal_n') ?? 0);
     if (n > job.upTo) throw new Error(`the snapshot on disk already holds record ${n}, past ${job.upTo}`);
     db.exec('BEGIN');
+    const replay = new LastStateReplay((name, params) => store.execute(name, params));
     for (const rec of read.records) {
       if (rec.n <= n) continue;
       if (rec.n > job.upTo) break;
       if (rec.n !== n + 1) throw new Error(`journal record ${n + 1} is missing (found ${rec.n})`);
-      for (const [name, params] of rec.ops) store.execute(name, params);
+      for (const op of rec.ops) replay.apply(op);
       n = rec.n;
     }
+    replay.flush();
     db.exec('COMMIT');
     if (n !== job.upTo) throw new Error(`the journal ends at record ${n}, before ${job.upTo}`);
     let source: Source;
