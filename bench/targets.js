@@ -30,6 +30,7 @@ function targetsTable(results) {
   const stall100 = SN[100000]?.worker;
   const S5 = results.startup;
   const SW = results.startupWhole;
+  const SN0 = results.startupNoCheckpoint;
   const W = results.wake ?? {};
   return table(
     ['what', 'now', 'floor or best peer, same run', 'target', ''],
@@ -37,7 +38,7 @@ function targetsTable(results) {
       ['event-loop stall while a snapshot is written (max / p99)', `${f(stall100?.stallMaxMs, 1)} / ${f(stall100?.stallP99Ms, 1)} ms at 100k, ${f(stall500?.stallMaxMs, 1)} / ${f(stall500?.stallP99Ms, 1)} ms at 500k (on the owner's thread: ${f(SN[100000]?.main?.stallMaxMs, 0)} and ${f(SN[500000]?.main?.stallMaxMs, 0)} ms); RSS peak while written ${f(stall100?.rssPeakMb, 0)} and ${f(stall500?.rssPeakMb, 0)} MB`, '0', 'no stall over 20 ms at 500k', mark(stall500?.stallMaxMs <= 20 && stall500?.stallP99Ms <= 20)],
       ['10,000 runs due at once, process runner, default concurrency', `${f(processMs / 1000, 1)} s (${f(processMs / 10000, 2)} ms a run)`, `spawn floor: ${f(spawnFloorMs / 1000, 1)} s (${f(spawnFloorMs / 10000, 2)} ms a run)`, `within 1.3× the floor: ${f(ratio, 2)}×${B.ratios ? ` (pairs run in turns: ${B.ratios.map((r) => f(r, 2)).join(', ')})` : ''}`, mark(ratio <= 1.3)],
       ['due-to-start latency p50, no-op runner', `${f(e.p50)} ms${W.precise ? ` (the wake-up alone: ${f(W.precise.p50)} ms; setTimeout's: ${f(W.setTimeout?.p50)} ms)` : ''}`, `better-sqlite3 (WAL, synchronous=FULL): ${f(bsq)} ms`, 'at or below better-sqlite3', mark(e.p50 <= bsq)],
-      ['start-up, 100k finished runs and a 4,999-record journal', `${f(S5.startupMs, 0)} ms (the event loop waited ${f(S5.longestStallMs, 0)} ms at most meanwhile); RSS peak ${f(S5.rssPeakMb, 0)} MB, settled ${f(S5.rssSettledMb, 0)} MB${SW?.rssPeakMb ? ` (snapshot read whole: ${f(SW.startupMs, 0)} ms, peak ${f(SW.rssPeakMb, 0)} MB)` : ''}`, '—', '250 ms, RSS under 150 MB at every moment', mark(S5.startupMs <= 250 && S5.rssPeakMb < 150 && S5.rssSettledMb < 150)],
+      ['start-up, 100k finished runs and a 4,999-record journal', `${f(S5.startupMs, 0)} ms from the checkpoint of record ${f(S5.fromCheckpoint, 0)} a worker wrote before the crash (with none, the whole journal replayed: ${f(SN0?.startupMs, 0)} ms); the event loop waited ${f(S5.longestStallMs, 0)} ms at most meanwhile; RSS peak ${f(S5.rssPeakMb, 0)} MB, settled ${f(S5.rssSettledMb, 0)} MB${SW?.rssPeakMb ? ` (snapshot read whole: ${f(SW.startupMs, 0)} ms, peak ${f(SW.rssPeakMb, 0)} MB)` : ''}`, '—', '250 ms, RSS under 150 MB at every moment', mark(S5.startupMs <= 250 && S5.rssPeakMb < 150 && S5.rssSettledMb < 150)],
     ],
   );
 }
@@ -91,13 +92,14 @@ if (require.main === module) {
     return out;
   };
   execFileSync('bash', [path.join(__dirname, 'setup.sh')], { stdio: 'inherit' });
-  const results = { latency: {}, wake: {}, burst: {}, snapshot: {}, startup: {}, startupWhole: {} };
+  const results = { latency: {}, wake: {}, burst: {}, snapshot: {}, startup: {}, startupNoCheckpoint: {}, startupWhole: {} };
   for (const s of ['engine', 'better-sqlite3']) results.latency[s] = med(['schedule.js', s, 'latency']);
   for (const m of ['setTimeout', 'precise']) results.wake[m] = med(['wake.js', m]);
   results.burst = burstPairs(RUNS, runCase);
   for (const rows of [100000, 500000]) results.snapshot[rows] = snapshotMedian(Array.from({ length: RUNS }, () => runCase(['snapshot.js', String(rows)])));
   const prep = runCase(['startup.js', 'prepare', '100000']);
   results.startup = prep.error ? prep : med(['startup.js', 'measure', prep.ws]);
+  results.startupNoCheckpoint = prep.error ? prep : med(['startup.js', 'measure', prep.ws], { SDLC_BENCH_CHECKPOINT: 'off' });
   results.startupWhole = prep.error ? prep : med(['startup.js', 'measure', prep.ws], { SDLC_PAGED_SNAPSHOT: 'off' });
   if (prep.ws) fs.rmSync(prep.ws, { recursive: true, force: true });
   console.log(targetsTable(results));

@@ -7,6 +7,7 @@ export interface SdlcPaths {
   dir: string;
   db: string; // always a valid SQLite file (the latest snapshot)
   journal: string; // transactions since that snapshot
+  checkpoint: string; // the snapshot's blocks as the journal's first records left them (checkpoint.ts)
   lease: string; // the owner's lock (a folder, managed by proper-lockfile)
   owner: string; // who holds the lease: pid, host, instance
   epochs: string; // one file per owner ever, numbered: the fencing token (epoch.ts)
@@ -25,6 +26,7 @@ export function sdlcPaths(workspace: string): SdlcPaths {
     dir,
     db: path.join(dir, 'orchestrator.db'),
     journal: path.join(dir, 'orchestrator.journal'),
+    checkpoint: path.join(dir, 'orchestrator.checkpoint'),
     lease: path.join(dir, 'orchestrator.lease'),
     owner: path.join(dir, 'orchestrator.owner.json'),
     epochs: path.join(dir, 'orchestrator.epochs'),

@@ -14,6 +14,7 @@ import type { Epoch } from '../epoch';
 import { readJournal, readingJournal, JournalWriter, type JournalRead, type JournalRecord } from './journal';
 import type { Logger } from '../log';
 import { ensureSdlcDir, type SdlcPaths } from '../paths';
+import type { CheckpointUse } from './checkpoint';
 import { fastBinder } from './fastBind';
 import { LastStateReplay } from './lastStateReplay';
 import { migrate } from './schema';
@@ -58,7 +59,19 @@ export interface SnapshotPolicy {
   cheapExportMs: number;
   /** Every snapshot outside start-up in a worker thread, however small (the crash tests). */
   alwaysInWorker?: boolean;
+  /**
+   * Between snapshots, a worker writes a checkpoint (checkpoint.ts) once the journal holds this
+   * many records it does not cover, so that a start after a crash replays at most about this
+   * many. Default DEFAULT_CHECKPOINT_RECORDS; 0 writes none.
+   */
+  checkpointRecords?: number;
 }
+
+/**
+ * A start replays at most about this many records (while a worker keeps up): at 100k history
+ * rows, 500 records are 15–20 ms of replay, and a checkpoint of them takes its worker 40–60 ms.
+ */
+export const DEFAULT_CHECKPOINT_RECORDS = 500;
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
   maxJournalRecords: 5000,
@@ -117,6 +130,8 @@ export class DurableDatabase {
   readonly warnings: string[] = [];
   /** Set when loading found the journal damaged (in either mode): what `verify` reports it could not read. */
   loadDamage: string | undefined;
+  /** The last record of the checkpoint the load laid over the snapshot (checkpoint.ts); undefined when it used none. */
+  loadedCheckpoint: number | undefined;
   private journal: JournalWriter | undefined;
   private journalN = 0;
   /** Commits made through this object: what was read from the database is current while it stays the same. */
@@ -125,6 +140,10 @@ export class DurableDatabase {
   private lastCommitAt = 0;
   private lastSnapshotAt = 0;
   private lastExportMs = 0;
+  /** The last record the files on disk hold without the journal: the checkpoint's, else the snapshot's. */
+  private checkpointN = 0;
+  /** Where the records after checkpointN begin in the journal file (0: not known, read it all). */
+  private checkpointOffset = 0;
   private readonly policy: SnapshotPolicy;
   /** The snapshot a worker is writing; none is started while one is. */
   private background: Promise<void> | undefined;
@@ -173,9 +192,18 @@ export class DurableDatabase {
     const self = new DurableDatabase(SQL, paths, undefined as unknown as Store, opts);
     self.noteSnapshot();
     const journal = await inSlices(readingJournal(paths.journal));
-    const bytes = await readDatabaseFileAsync(paths.db, 2 * journal.bytes.length);
+    const use: CheckpointUse = { file: paths.checkpoint };
+    const bytes = await readDatabaseFileAsync(paths.db, 2 * journal.bytes.length, use);
     await turnOfTheLoop();
-    const { db, existed } = openSnapshot(SQL, paths.db, bytes);
+    let opened: { db: Database; existed: boolean };
+    try {
+      opened = openSnapshot(SQL, paths.db, bytes);
+    } catch (err) {
+      if (!self.checkpointUnreadable(err, use)) throw err;
+      self.load(false);
+      return self;
+    }
+    const { db, existed } = opened;
     try {
       await turnOfTheLoop();
       migrate(db);
@@ -185,6 +213,11 @@ export class DurableDatabase {
       throw err;
     }
     if (existed) self.journalN = Number(self.store.getMeta('journal_n') ?? 0);
+    if (!self.checkpointHolds(use)) {
+      self.load(false);
+      return self;
+    }
+    self.loadedCheckpoint = use.upTo;
     const read = await self.replayNewInSlices(journal);
     if (existed) self.noteDamage(read);
     return self;
@@ -213,16 +246,53 @@ export class DurableDatabase {
   }
 
   /** A reader's load (and reload, when the owner replaced the snapshot). */
-  private load(): void {
+  private load(withCheckpoint = true): void {
     this.noteSnapshot();
     // The journal first, as openReader reads it.
     const journal = readJournal(this.paths.journal);
-    const { db, existed } = openSnapshot(this.SQL, this.paths.db, readDatabaseFile(this.paths.db, 2 * journal.bytes.length));
+    const use: CheckpointUse | undefined = withCheckpoint ? { file: this.paths.checkpoint } : undefined;
+    let opened: { db: Database; existed: boolean };
+    try {
+      opened = openSnapshot(this.SQL, this.paths.db, readDatabaseFile(this.paths.db, 2 * journal.bytes.length, use));
+    } catch (err) {
+      if (!this.checkpointUnreadable(err, use)) throw err;
+      return this.load(false);
+    }
+    const { db, existed } = opened;
     migrate(db);
     this.store = new Store(db, fastBinder(db));
     if (existed) this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
+    if (!this.checkpointHolds(use)) return this.load(false);
+    this.loadedCheckpoint = use?.upTo;
     const read = this.replayNew(journal);
     if (existed) this.noteDamage(read);
+  }
+
+  /**
+   * Whether the checkpoint laid over the snapshot (if any) holds the record it names; never
+   * expected to fail, but if it did, the database just opened is closed and the caller loads
+   * again without it (the journal holds everything the checkpoint did).
+   */
+  /**
+   * Whether `err`, from opening the snapshot with a checkpoint laid over it, is the database
+   * being unreadable: never expected (its blocks are SQLite's own, checksummed), but if so the
+   * checkpoint is passed over, said, and the snapshot opened alone, rather than the snapshot
+   * taken for damaged and moved aside.
+   */
+  private checkpointUnreadable(err: unknown, use: CheckpointUse | undefined): boolean {
+    if (!(err instanceof CorruptDatabaseError) || use?.upTo === undefined) return false;
+    this.opts.log.warn(`the database with the checkpoint ${path.basename(this.paths.checkpoint)} laid over could not be read (${(err.cause as Error)?.message ?? err.cause}); the checkpoint was passed over and the journal replayed`);
+    return true;
+  }
+
+  private checkpointHolds(use: CheckpointUse | undefined): boolean {
+    if (use?.upTo === undefined || this.journalN === use.upTo) return true;
+    this.opts.log.warn(`the checkpoint ${path.basename(this.paths.checkpoint)} says it holds record ${use.upTo} but holds ${this.journalN}; it was passed over and the journal replayed`);
+    this.store.close();
+    this.paged?.dispose();
+    this.paged = undefined;
+    this.journalN = 0;
+    return false;
   }
 
   /** What `verify` reports it could not read, from a load's replay. */
@@ -243,8 +313,9 @@ export class DurableDatabase {
     this.noteSnapshot();
     // Paged where a file renamed over stays readable through a descriptor held open; on
     // Windows, read whole (on libuv's threads, while this one reads the journal).
-    const paged = PAGED ? openPaged(paths.db) : undefined;
-    const bytes = PAGED ? Promise.resolve(paged?.bytes) : readDatabaseFileAsync(paths.db, 2 * fileSize(paths.journal));
+    let use: CheckpointUse | undefined = { file: paths.checkpoint };
+    let paged = PAGED ? openPaged(paths.db, use) : undefined;
+    const bytes = PAGED ? Promise.resolve(paged?.bytes) : readDatabaseFileAsync(paths.db, 2 * fileSize(paths.journal), use);
     let journal: JournalRead;
     try {
       journal = await inSlices(readingJournal(paths.journal));
@@ -258,7 +329,15 @@ export class DurableDatabase {
     let fresh = false;
     try {
       await turnOfTheLoop(); // between reading the journal and opening the snapshot
-      ({ db, existed } = openSnapshot(this.SQL, paths.db, await bytes));
+      try {
+        ({ db, existed } = openSnapshot(this.SQL, paths.db, await bytes));
+      } catch (err) {
+        if (!this.checkpointUnreadable(err, use)) throw err;
+        paged?.paged.dispose();
+        use = undefined;
+        paged = PAGED ? openPaged(paths.db) : undefined;
+        ({ db, existed } = openSnapshot(this.SQL, paths.db, PAGED ? paged?.bytes : readDatabaseFile(paths.db, 2 * journal.bytes.length)));
+      }
       this.paged = paged?.paged;
     } catch (err) {
       paged?.paged.dispose();
@@ -278,9 +357,21 @@ export class DurableDatabase {
       journal = readJournal(paths.journal); // moved aside with it: nothing
     }
     await turnOfTheLoop(); // between opening the snapshot and getting it ready
-    const migrated = migrate(db);
+    let migrated = migrate(db);
     this.store = new Store(db, fastBinder(db));
     this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
+    if (!this.checkpointHolds(use)) {
+      // Never expected (see checkpointHolds): the snapshot alone, read whole on this thread.
+      use = undefined;
+      paged = undefined;
+      ({ db, existed } = openSnapshot(this.SQL, paths.db, readDatabaseFile(paths.db, 2 * journal.bytes.length)));
+      migrated = migrate(db);
+      this.store = new Store(db, fastBinder(db));
+      this.journalN = Number(this.store.getMeta('journal_n') ?? 0);
+    }
+    if (use?.problem) opts.log.info(`the checkpoint ${path.basename(paths.checkpoint)} was passed over: ${use.problem}; the journal is replayed instead`);
+    this.loadedCheckpoint = use?.upTo;
+    this.checkpointN = this.journalN;
     this.removeLeftoverTemps(); // before the journal's own temp file is made
     const prepared = JournalWriter.prepare(paths.journal, journal.bytes.subarray(0, journal.goodBytes), journal.records.length);
     let read: Replayed;
@@ -478,19 +569,25 @@ export class DurableDatabase {
     // read in (a snapshot made on this thread is small) so that it can be freed.
     if (!this.pagedFrom) void this.releasePaged();
     this.journal.reset();
+    this.checkpointStale(this.journalN);
     this.lastExportMs = performance.now() - started;
     this.lastSnapshotAt = this.opts.now();
     this.opts.log.debug(`snapshot written: ${bytes.length} bytes in ${this.lastExportMs.toFixed(1)} ms`);
   }
 
-  /** Called between ticks: snapshot when the journal is long, or when idle and cheap. */
+  /** Called between ticks: snapshot when the journal is long, or when idle and cheap; else a checkpoint when one is due. */
   maybeSnapshot(now: number): boolean {
     const j = this.journal;
     if (!j || j.recordCount === 0 || this.store.inTransaction || this.background) return false;
     const cheap = this.lastExportMs <= this.policy.cheapExportMs && !this.policy.alwaysInWorker;
     const long = j.recordCount >= this.policy.maxJournalRecords || j.bytes >= this.policy.maxJournalBytes;
     const idleAndCheap = cheap && now - this.lastCommitAt >= this.policy.idleMs && now - this.lastSnapshotAt >= this.policy.idleMs;
-    if (!long && !idleAndCheap) return false;
+    if (!long && !idleAndCheap) {
+      // Not a snapshot's turn: a checkpoint's, once the journal holds enough records no file on disk covers.
+      const every = this.policy.checkpointRecords ?? DEFAULT_CHECKPOINT_RECORDS;
+      if (PAGED && every > 0 && !this.workerBroken && this.journalN - this.checkpointN >= every) void this.checkpointInWorker();
+      return false;
+    }
     if (cheap || this.workerBroken) this.snapshot();
     else this.snapshotInWorker();
     return true;
@@ -535,7 +632,7 @@ export class DurableDatabase {
     const tmp = path.join(path.dirname(this.paths.db), `.${path.basename(this.paths.db)}.${process.pid}.${Date.now()}.tmp`);
     const started = performance.now();
     this.opts.log.debug(`snapshot of record ${upTo} started in a worker`);
-    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: PAGED };
+    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: PAGED, checkpoint: this.paths.checkpoint, checkpointOffset: this.checkpointOffset };
     const work = runSnapshotWorker(job)
       .then(async (reply) => {
         if (this.journal !== journal) throw new Error('the database was closed while its snapshot was written');
@@ -556,6 +653,7 @@ export class DurableDatabase {
         // A worker that wrote from its pages did not export: what an export would take is estimated.
         this.lastExportMs = reply.exportMs ?? estimatedExportMs(reply.bytes);
         this.lastSnapshotAt = this.opts.now();
+        this.checkpointStale(upTo);
         this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
         await journal.dropBefore(offset, records, () => epoch.check());
         this.opts.log.debug(`snapshot of record ${upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
@@ -563,6 +661,7 @@ export class DurableDatabase {
       .catch((err: unknown) => {
         fs.rmSync(tmp, { force: true });
         if ((err as { workerNotStarted?: boolean }).workerNotStarted) this.workerBroken = true;
+        this.checkpointOffset = 0; // the next worker reads the whole journal
         if (this.journal === journal) this.opts.log.warn(`a snapshot could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
       })
       .finally(() => {
@@ -572,11 +671,66 @@ export class DurableDatabase {
     return work;
   }
 
+  /**
+   * Starts a worker that writes a checkpoint of the database as of the last commit (see
+   * checkpoint.ts): the snapshot's blocks the records since changed, to a temp file renamed
+   * over the last checkpoint. Commits go on meanwhile. Failing leaves the checkpoint on disk as
+   * it was; nothing is lost either way, the journal holds every record until a snapshot.
+   */
+  checkpointInWorker(): Promise<void> {
+    if (this.background) return this.background;
+    const journal = this.journal;
+    if (!journal) return Promise.resolve();
+    if (this.store.inTransaction) throw new Error('checkpoint inside an open transaction');
+    const epoch = this.opts.epoch!;
+    const upTo = this.journalN;
+    const offset = journal.bytes;
+    const { checkpoint } = this.paths;
+    const tmp = path.join(path.dirname(checkpoint), `.${path.basename(checkpoint)}.${process.pid}.${Date.now()}.tmp`);
+    const started = performance.now();
+    const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: true, checkpoint, write: 'checkpoint', checkpointOffset: this.checkpointOffset };
+    this.opts.log.debug(`checkpoint of record ${upTo} started in a worker`);
+    const work = runSnapshotWorker(job)
+      .then(async (reply) => {
+        if (this.journal !== journal) throw new Error('the database was closed while its checkpoint was written');
+        epoch.check();
+        await renameWithRetryAsync(tmp, checkpoint);
+        await fsyncDirAsync(path.dirname(checkpoint));
+        this.checkpointN = upTo;
+        this.checkpointOffset = offset;
+        this.opts.log.debug(`checkpoint of record ${upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+      })
+      .catch((err: unknown) => {
+        fs.rmSync(tmp, { force: true });
+        if ((err as { workerNotStarted?: boolean }).workerNotStarted) this.workerBroken = true;
+        this.checkpointOffset = 0; // the next one reads the whole journal
+        if (this.journal === journal) this.opts.log.warn(`a checkpoint could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
+      })
+      .finally(() => {
+        this.background = undefined;
+      });
+    this.background = work;
+    return work;
+  }
+
+  /** A snapshot holding record `upTo` replaced the one the checkpoint was made on: the checkpoint no longer applies. */
+  private checkpointStale(upTo: number): void {
+    this.checkpointN = upTo;
+    this.checkpointOffset = 0; // the journal drops what the snapshot holds: its offsets change
+    // Passed over by any load from now on (it names the replaced snapshot); removed to free its space.
+    try {
+      fs.rmSync(this.paths.checkpoint, { force: true });
+    } catch {
+      // a file that cannot be removed now is passed over all the same, and replaced by the next checkpoint
+    }
+  }
+
   /** Temp files of snapshots and journals cut off by a crash; only an owner (holding the lease) removes them. */
   private removeLeftoverTemps(): void {
     const dir = path.dirname(this.paths.db);
     const snapshotTmp = new RegExp(`^\\.${escapeRe(path.basename(this.paths.db))}\\.\\d+\\.\\d+\\.(tmp|old)$`);
     const journalTmp = new RegExp(`^${escapeRe(path.basename(this.paths.journal))}\\.\\d+\\.new$`);
+    const checkpointTmp = new RegExp(`^\\.${escapeRe(path.basename(this.paths.checkpoint))}\\.\\d+\\.\\d+\\.tmp$`);
     let names: string[];
     try {
       names = fs.readdirSync(dir);
@@ -584,7 +738,7 @@ export class DurableDatabase {
       return;
     }
     for (const name of names) {
-      if (snapshotTmp.test(name) || journalTmp.test(name)) fs.rmSync(path.join(dir, name), { force: true });
+      if (snapshotTmp.test(name) || journalTmp.test(name) || checkpointTmp.test(name)) fs.rmSync(path.join(dir, name), { force: true });
     }
   }
 

@@ -13,6 +13,7 @@
 // still on disk and closes the descriptor, and the file is wholly in memory from then on.
 import * as fs from 'fs';
 import { promisify } from 'util';
+import { identityOf, useCheckpoint, type Checkpoint, type CheckpointUse, type SnapshotIdentity } from './checkpoint';
 import { openExisting } from './readFully';
 
 const BLOCK = 4096;
@@ -48,11 +49,22 @@ export class PagedFile {
     fd: number,
     /** The size of the file on disk when it was opened: bytes past it were never on disk. */
     readonly diskSize: number,
+    /** Blocks held from the start, as if written: a checkpoint's (checkpoint.ts). */
+    held: Iterable<[number, Uint8Array]> = [],
   ) {
     this.fd = fd;
     this.diskBlocks = Math.ceil(diskSize / BLOCK);
     this.onDisk = this.diskBlocks;
+    for (const [b, block] of held) if (!this.blocks[b]) this.hold(b, block);
     if (this.onDisk === 0) this.closeDisk();
+  }
+
+  /** Every block held (written, or laid over from a checkpoint, or read in by `release`), by number. */
+  *heldBlocks(): Generator<[number, Uint8Array]> {
+    for (let b = 0; b < this.blocks.length; b++) {
+      const block = this.blocks[b];
+      if (block) yield [b, block];
+    }
   }
 
   /** Whether reads may still go to the file on disk. */
@@ -225,17 +237,22 @@ export class PagedFile {
  * whole, and MEMFS keeps the one `slice` it takes of it as the file's array, which is the
  * PagedFile. Undefined if the file does not exist.
  */
-export function openPaged(file: string): { bytes: Uint8Array; paged: PagedFile } | undefined {
+export function openPaged(file: string, checkpoint?: CheckpointUse): { bytes: Uint8Array; paged: PagedFile; identity: SnapshotIdentity } | undefined {
   const fd = openExisting(file);
   if (fd === undefined) return undefined;
-  let size: number;
+  let diskSize: number;
+  let identity: SnapshotIdentity;
+  let over: Checkpoint | undefined;
   try {
-    size = fs.fstatSync(fd).size;
+    identity = identityOf(fd);
+    diskSize = identity.size;
+    over = checkpoint && useCheckpoint(checkpoint, identity);
   } catch (err) {
     fs.closeSync(fd);
     throw err;
   }
-  const paged = new PagedFile(file, fd, size);
+  const paged = new PagedFile(file, fd, diskSize, over?.blocks);
+  const size = over ? over.size : diskSize;
   const carrier = {
     length: size,
     buffer: undefined,
@@ -248,5 +265,5 @@ export function openPaged(file: string): { bytes: Uint8Array; paged: PagedFile }
       return paged;
     },
   };
-  return { bytes: carrier as unknown as Uint8Array, paged };
+  return { bytes: carrier as unknown as Uint8Array, paged, identity };
 }

@@ -12,6 +12,8 @@
 // extension host's process; paged, +29–37 MB.
 import * as fs from 'fs';
 import { parentPort, workerData } from 'worker_threads';
+import type { SqlJsStatic } from 'sql.js';
+import { writeCheckpointFile, type CheckpointUse } from './checkpoint';
 import { fastBinder } from './fastBind';
 import { readJournal } from './journal';
 import { LastStateReplay } from './lastStateReplay';
@@ -20,6 +22,14 @@ import { loadSqlJs, readDatabaseFile } from './sqljs';
 import { Store } from './store';
 
 const FLUSH_SLICE = 512 * 1024;
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 export interface SnapshotJob {
   wasm: string;
@@ -30,6 +40,12 @@ export interface SnapshotJob {
   tmp: string;
   /** Page the database from `db` and write the snapshot from its pages (see pagedFile.ts). */
   paged?: boolean;
+  /** The checkpoint to lay over `db` before the records (checkpoint.ts); passed over when made on another snapshot. */
+  checkpoint?: string;
+  /** What to write to `tmp`: the whole database (the default), or a checkpoint (paged only): the blocks that differ from `db`. */
+  write?: 'snapshot' | 'checkpoint';
+  /** Where in the journal the records after the checkpoint begin: read from there when the checkpoint is laid over (else from the start). */
+  checkpointOffset?: number;
 }
 
 /** `exportMs`: how long export() took; none when the snapshot was written from pages, without one. */
@@ -41,11 +57,11 @@ interface Source {
   fill(into: Uint8Array, at: number): void;
 }
 
-export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply> {
-  const SQL = await loadSqlJs(job.wasm);
-  const read = readJournal(job.journal);
-  const paged = job.paged ? openPaged(job.db) : undefined;
-  const bytes = job.paged ? paged?.bytes : readDatabaseFile(job.db, 2 * read.bytes.length);
+/** The snapshot on disk, with the job's checkpoint laid over it when it was made on it and holds what it says. */
+function openDatabase(SQL: SqlJsStatic, job: SnapshotJob, journalBytes: number, withCheckpoint: boolean): { store: Store; paged?: ReturnType<typeof openPaged>; n: number; laidOver: boolean } {
+  const use: CheckpointUse | undefined = withCheckpoint && job.checkpoint ? { file: job.checkpoint } : undefined;
+  const paged = job.paged ? openPaged(job.db, use) : undefined;
+  const bytes = job.paged ? paged?.bytes : readDatabaseFile(job.db, 2 * journalBytes, use);
   if (!bytes) throw new Error(`the snapshot ${job.db} is missing`);
   let store: Store;
   try {
@@ -55,9 +71,31 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
     paged?.paged.dispose();
     throw err;
   }
+  let n: number;
+  try {
+    n = Number(store.getMeta('journal_n') ?? 0);
+  } catch (err) {
+    if (use?.upTo === undefined) throw err;
+    n = -1; // unreadable with the checkpoint over it (never expected): passed over, as below
+  }
+  if (use?.upTo !== undefined && n !== use.upTo) {
+    // Never expected: a checkpoint whose blocks do not hold the record it names is passed over.
+    store.close();
+    paged?.paged.dispose();
+    return openDatabase(SQL, job, journalBytes, false);
+  }
+  return { store, paged, n, laidOver: use?.upTo !== undefined };
+}
+
+export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply> {
+  const SQL = await loadSqlJs(job.wasm);
+  const opened = openDatabase(SQL, job, fileSize(job.journal), true);
+  const { store, paged } = opened;
   const { db } = store;
   try {
-    let n = Number(store.getMeta('journal_n') ?? 0);
+    // The records the checkpoint holds are skipped unread; without it, every record is needed.
+    const read = readJournal(job.journal, opened.laidOver ? (job.checkpointOffset ?? 0) : 0);
+    let n = opened.n;
     if (n > job.upTo) throw new Error(`the snapshot on disk already holds record ${n}, past ${job.upTo}`);
     db.exec('BEGIN');
     const replay = new LastStateReplay((name, params) => store.execute(name, params));
@@ -71,6 +109,11 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
     replay.flush();
     db.exec('COMMIT');
     if (n !== job.upTo) throw new Error(`the journal ends at record ${n}, before ${job.upTo}`);
+    if (job.write === 'checkpoint') {
+      if (!paged) throw new Error('a checkpoint is written from a paged database');
+      const size = Number(db.exec('PRAGMA page_count')[0].values[0][0]) * Number(db.exec('PRAGMA page_size')[0].values[0][0]);
+      return { ok: true, bytes: writeCheckpointFile(job.tmp, paged.identity, job.upTo, size, paged.paged.heldBlocks()) };
+    }
     let source: Source;
     let exportMs: number | undefined;
     if (paged) {

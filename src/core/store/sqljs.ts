@@ -1,6 +1,7 @@
 // Loads sql.js with its wasm read explicitly from a file we ship (never fetched).
 import * as fs from 'fs';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { identityOf, layOver, useCheckpoint, type Checkpoint, type CheckpointUse } from './checkpoint';
 import { openExisting, readFully } from './readFully';
 
 let loaded: Promise<SqlJsStatic> | undefined;
@@ -68,16 +69,26 @@ function roomFor(size: number, growth: number): { room: Uint8Array<ArrayBuffer>;
 }
 
 /** Reads `file` for `new SQL.Database(...)`, with room to grow without a copy; undefined if it does not exist. */
-export function readDatabaseFile(file: string, growth: number): Uint8Array | undefined {
+export function readDatabaseFile(file: string, growth: number, checkpoint?: CheckpointUse): Uint8Array | undefined {
   const fd = openExisting(file);
   if (fd === undefined) return undefined;
   try {
-    const size = fs.fstatSync(fd).size;
-    const { room, view } = roomFor(size, growth);
-    return view(readFully(fd, room, size, 0));
+    const { size, over } = sizeAndCheckpoint(fd, checkpoint);
+    const { room, view } = roomFor(Math.max(size, over?.size ?? 0), growth);
+    const got = readFully(fd, room, size, 0);
+    if (!over) return view(got);
+    layOver(room, over);
+    return view(over.size);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The snapshot's size on disk and, when asked for, the checkpoint made on it (see checkpoint.ts). */
+function sizeAndCheckpoint(fd: number, checkpoint: CheckpointUse | undefined): { size: number; over?: Checkpoint } {
+  if (!checkpoint) return { size: fs.fstatSync(fd).size };
+  const identity = identityOf(fd);
+  return { size: identity.size, over: useCheckpoint(checkpoint, identity) };
 }
 
 /**
@@ -85,19 +96,25 @@ export function readDatabaseFile(file: string, growth: number): Uint8Array | und
  * The file is opened synchronously so that the read is under way before this returns: the
  * caller goes on with other work on its own thread (and an asynchronous open would wait for it).
  */
-export function readDatabaseFileAsync(file: string, growth: number): Promise<Uint8Array | undefined> {
+export function readDatabaseFileAsync(file: string, growth: number, checkpoint?: CheckpointUse): Promise<Uint8Array | undefined> {
   let fd: number | undefined;
   let size: number;
+  let over: Checkpoint | undefined;
   try {
     fd = openExisting(file);
     if (fd === undefined) return Promise.resolve(undefined);
-    size = fs.fstatSync(fd).size;
+    ({ size, over } = sizeAndCheckpoint(fd, checkpoint));
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
     return Promise.reject(err);
   }
   const opened = fd;
-  const { room, view } = roomFor(size, growth);
+  const { room, view: viewOf } = roomFor(Math.max(size, over?.size ?? 0), growth);
+  const view = (got: number): Uint8Array => {
+    if (!over) return viewOf(got);
+    layOver(room, over);
+    return viewOf(over.size);
+  };
   return new Promise((resolve, reject) => {
     const readFrom = (got: number): void => {
       if (got >= size) return done(null, got);
