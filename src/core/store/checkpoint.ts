@@ -5,7 +5,7 @@
 //
 // A snapshot worker writes one every few hundred records (database.ts): it loads the snapshot
 // with the last checkpoint over it, applies the records since, and writes every block that
-// differs from the snapshot, to a temp file renamed into place. The journal is never cut at a
+// differs from the snapshot, to a temp file (O_DIRECT, as snapshots) renamed into place. The journal is never cut at a
 // checkpoint, only at a snapshot: a checkpoint is never the only copy of anything, and one that
 // is missing, damaged, or made for another snapshot is passed over and the journal replayed.
 // Its blocks all come from one worker's replay onto that very snapshot file (named by its
@@ -61,34 +61,56 @@ function sameSnapshot(a: SnapshotIdentity, b: SnapshotIdentity): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.head === b.head;
 }
 
-/** Writes a checkpoint to `file` (a temp file: the caller renames it into place) and fsyncs it; returns its size. */
-export function writeCheckpointFile(file: string, base: SnapshotIdentity, upTo: number, size: number, blocks: Iterable<[number, Uint8Array]>): number {
-  const list = [...blocks].filter(([b]) => b * BLOCK < size);
+/** Bytes to write, produced in order: `fill` copies bytes [at, at + into.length) into `into`, called with `at` increasing. */
+export interface SequentialSource {
+  size: number;
+  fill(into: Uint8Array, at: number): void;
+}
+
+/**
+ * A checkpoint's bytes, for the snapshot writer to write (snapshotWorker.ts: O_DIRECT where it
+ * can, so the owner's journal fsyncs never wait for them). The CRC is computed as the bytes
+ * are filled, so they must be filled in order, as the writer does.
+ */
+export function checkpointSource(base: SnapshotIdentity, upTo: number, size: number, held: Iterable<[number, Uint8Array]>): SequentialSource {
+  const list = [...held].filter(([b]) => b * BLOCK < size);
   const header = Buffer.from(JSON.stringify({ base, upTo, size, blocks: list.length } satisfies CheckpointHeader));
-  const numbers = Buffer.alloc(4 * list.length);
-  list.forEach(([b], i) => numbers.writeUInt32LE(b, 4 * i));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(header.length);
-  const fd = fs.openSync(file, 'w');
-  try {
-    let crc = 0;
-    let at = 0;
-    const put = (bytes: Uint8Array): void => {
-      crc = zlib.crc32(bytes, crc);
-      let w = 0;
-      while (w < bytes.length) w += fs.writeSync(fd, bytes, w, bytes.length - w, at + w);
-      at += bytes.length;
-    };
-    for (const part of [MAGIC, length, header, numbers]) put(part);
-    for (const [, block] of list) put(block.length === BLOCK ? block : Buffer.concat([block, Buffer.alloc(BLOCK - block.length)]));
-    const trailer = Buffer.alloc(4);
-    trailer.writeUInt32LE(crc);
-    put(trailer);
-    fs.fsyncSync(fd);
-    return at;
-  } finally {
-    fs.closeSync(fd);
-  }
+  const head = Buffer.alloc(MAGIC.length + 4 + header.length + 4 * list.length);
+  MAGIC.copy(head);
+  head.writeUInt32LE(header.length, MAGIC.length);
+  header.copy(head, MAGIC.length + 4);
+  list.forEach(([b], i) => head.writeUInt32LE(b, MAGIC.length + 4 + header.length + 4 * i));
+  const blocksEnd = head.length + list.length * BLOCK;
+  const total = blocksEnd + 4;
+  let crc = 0;
+  let filled = 0;
+  const trailer = Buffer.alloc(4);
+  return {
+    size: total,
+    fill(into, at) {
+      if (at !== filled) throw new Error(`a checkpoint is filled in order: asked for byte ${at}, next is ${filled}`);
+      let pos = at;
+      const end = at + into.length;
+      while (pos < end) {
+        let part: Uint8Array;
+        if (pos < head.length) part = head.subarray(pos, Math.min(head.length, end));
+        else if (pos < blocksEnd) {
+          const i = Math.floor((pos - head.length) / BLOCK);
+          const from = pos - head.length - i * BLOCK;
+          const block = list[i][1];
+          const n = Math.min(BLOCK - from, end - pos);
+          part = block.length >= from + n ? block.subarray(from, from + n) : Buffer.concat([block, Buffer.alloc(BLOCK - block.length)]).subarray(from, from + n);
+        } else {
+          if (pos === blocksEnd) trailer.writeUInt32LE(crc);
+          part = trailer.subarray(pos - blocksEnd, Math.min(4, end - blocksEnd));
+        }
+        into.set(part, pos - at);
+        if (pos < blocksEnd) crc = zlib.crc32(part, crc);
+        pos += part.length;
+      }
+      filled = end;
+    },
+  };
 }
 
 /**

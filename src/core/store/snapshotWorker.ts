@@ -11,9 +11,10 @@
 // while a snapshot was written: +149 MB at 100k history rows and +571 MB at 500k, in the
 // extension host's process; paged, +29–37 MB.
 import * as fs from 'fs';
+import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import type { SqlJsStatic } from 'sql.js';
-import { writeCheckpointFile, type CheckpointUse } from './checkpoint';
+import { checkpointSource, type CheckpointUse } from './checkpoint';
 import { fastBinder } from './fastBind';
 import { readJournal } from './journal';
 import { LastStateReplay } from './lastStateReplay';
@@ -112,7 +113,9 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
     if (job.write === 'checkpoint') {
       if (!paged) throw new Error('a checkpoint is written from a paged database');
       const size = Number(db.exec('PRAGMA page_count')[0].values[0][0]) * Number(db.exec('PRAGMA page_size')[0].values[0][0]);
-      return { ok: true, bytes: writeCheckpointFile(job.tmp, paged.identity, job.upTo, size, paged.paged.heldBlocks()) };
+      const checkpoint = checkpointSource(paged.identity, job.upTo, size, paged.paged.heldBlocks());
+      if (!writeDirect(job.tmp, checkpoint)) writeBuffered(job.tmp, checkpoint);
+      return { ok: true, bytes: checkpoint.size };
     }
     let source: Source;
     let exportMs: number | undefined;
@@ -203,8 +206,25 @@ function writeDirect(file: string, source: Source): boolean {
   }
 }
 
+/**
+ * A checkpoint only saves a later start some replay: its worker thread yields the CPU to
+ * everything else (the owner's thread, the runs it spawns), taking what is left over. Linux
+ * sets a nice value per thread; this thread's id is the last part of /proc/thread-self.
+ * Elsewhere, or if refused, it runs as any thread.
+ */
+function yieldTheCpu(): void {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, os.constants.priority.PRIORITY_LOW);
+  } catch {
+    // not Linux, or not allowed: the same priority as the rest of the process
+  }
+}
+
 if (parentPort && workerData?.snapshotJob) {
-  writeSnapshotFile(workerData.snapshotJob as SnapshotJob).then(
+  const job = workerData.snapshotJob as SnapshotJob;
+  if (job.write === 'checkpoint') yieldTheCpu();
+  writeSnapshotFile(job).then(
     (reply) => parentPort!.postMessage(reply),
     (err: unknown) => parentPort!.postMessage({ ok: false, error: (err as Error)?.message ?? String(err) } satisfies SnapshotReply),
   );
