@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const { actions } = await o.add({ name, trigger: { kind: 'manual' }, run: { command: `echo ${name} ${'x'.repeat(300)}` } });
     out(`A ${name}`);
     if (i % 2 === 1) await o.pauseAction(actions[0].id); // state changes too, not only inserts
-    if (i % 4 === 3) await new Promise((r) => setImmediate(r)); // let the tick (and the workers' replies) in
+    if (i % 4 === 3) await new Promise((r) => setTimeout(r, 1)); // let the tick, the workers' replies and the (lowest-priority) checkpoint worker in
   }
 }
 
