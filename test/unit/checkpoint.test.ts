@@ -12,7 +12,7 @@ import type { Orchestrator } from '../../src/core/orchestrator';
 import { silentLogger } from '../../src/core/log';
 import { sdlcPaths } from '../../src/core/paths';
 import type { DurableDatabase, SnapshotPolicy } from '../../src/core/store/database';
-import { assertSqliteIntegrity, engine, exited, readFolder, sleep, tmpWorkspace, verifyClean } from './helpers';
+import { assertSqliteIntegrity, engine, exited, killedDuring, readFolder, sleep, tmpWorkspace, verifyClean } from './helpers';
 
 const frequent: SnapshotPolicy = { maxJournalRecords: 1e9, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 8, alwaysInWorker: true, checkpointRecords: 20 };
 
@@ -140,46 +140,19 @@ describe('checkpoints', function () {
     let usedCheckpoint = 0;
     let typical = 40; // ms from a checkpoint's start to its rename here, learned as it goes
     for (let round = 0; kills < 50 && round < 150; round++) {
-      const child: ChildProcess = spawn(process.execPath, [host, ws, `r${round}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const startedAt = new Map<string, number>();
-      let target: string | undefined;
       let phase: keyof typeof phases = 'writing';
-      let buffer = '';
-      const killAt = 1 + Math.floor(Math.random() * 3); // which checkpoint of this run
-      let delay = 0;
-      const killed = new Promise<void>((resolve) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          buffer += d.toString();
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            const [kind, arg] = [line[0], line.slice(2)];
-            if (kind === 'A') acknowledged.add(arg);
-            else if (kind === 'C') {
-              startedAt.set(arg, performance.now());
-              if (startedAt.size === killAt) {
-                target = arg;
-                delay = Math.random() * typical * 1.2;
-                setTimeout(() => {
-                  child.kill('SIGKILL');
-                  resolve();
-                }, delay);
-              }
-            } else if (kind === 'K') {
-              if (arg === target) phase = 'written';
-              if (startedAt.has(arg)) typical = 0.8 * typical + 0.2 * (performance.now() - startedAt.get(arg)!);
-            }
+      const { target, delayMs: delay } = await killedDuring(host, [ws, `r${round}`], {
+        start: 'C',
+        killAt: 1 + Math.floor(Math.random() * 3), // which checkpoint of this run
+        delayMs: () => Math.random() * typical * 1.2,
+        onLine: (kind, arg, target, startedAt) => {
+          if (kind === 'A') acknowledged.add(arg);
+          else if (kind === 'K') {
+            if (arg === target) phase = 'written';
+            if (startedAt.has(arg)) typical = 0.8 * typical + 0.2 * (performance.now() - startedAt.get(arg)!);
           }
-        });
-        child.once('exit', () => resolve());
+        },
       });
-      await Promise.race([killed, sleep(20_000)]);
-      child.kill('SIGKILL');
-      await exited(child);
-      assert.ok(child.signalCode === 'SIGKILL', `the host ended by itself: ${stderr}`);
       if (!target) continue; // killed before its checkpoint began
       kills++;
       phases[phase]++;

@@ -165,3 +165,58 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
   const at = (level: string) => (m: string, err?: unknown) => void lines.push(`${level}: ${m}${err ? `: ${String(err)}` : ''}`);
   return { lines, logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
+
+/** What `killedDuring` saw: the start line it killed after (none: the host never got that far), how long after, and the host's stderr. */
+export interface KilledRun {
+  target: string | undefined;
+  delayMs: number;
+  stderr: string;
+}
+
+/**
+ * Runs the host script `host` with `args` (a process printing `<kind> <arg>` lines) and SIGKILLs
+ * it `delayMs()` ms after its `killAt`-th line of kind `start` (or after 20 s). Every line goes
+ * to `onLine` first, with the target once chosen and when each start line came (performance.now()).
+ */
+export async function killedDuring(
+  host: string,
+  args: string[],
+  opts: { start: string; killAt: number; delayMs: () => number; onLine: (kind: string, arg: string, target: string | undefined, startedAt: Map<string, number>) => void },
+): Promise<KilledRun> {
+  const child: ChildProcess = spawn(process.execPath, [host, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const startedAt = new Map<string, number>();
+  let target: string | undefined;
+  let delayMs = 0;
+  let buffer = '';
+  const killed = new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const [kind, arg] = [line[0], line.slice(2)];
+        if (kind === opts.start) {
+          startedAt.set(arg, performance.now());
+          if (startedAt.size === opts.killAt) {
+            target = arg;
+            delayMs = opts.delayMs();
+            setTimeout(() => {
+              child.kill('SIGKILL');
+              resolve();
+            }, delayMs);
+          }
+        }
+        opts.onLine(kind, arg, target, startedAt);
+      }
+    });
+    child.once('exit', () => resolve());
+  });
+  await Promise.race([killed, sleep(20_000)]);
+  child.kill('SIGKILL');
+  await exited(child);
+  assert.ok(child.signalCode === 'SIGKILL', `the host ended by itself: ${stderr}`);
+  return { target, delayMs, stderr };
+}

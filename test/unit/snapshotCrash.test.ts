@@ -2,12 +2,11 @@
 // never exports, commits go on while the worker writes, and a SIGKILL at any moment of a
 // snapshot loses nothing that was acknowledged and leaves every file valid.
 import * as assert from 'assert';
-import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readJournal } from '../../src/core/store/journal';
 import { sdlcPaths } from '../../src/core/paths';
-import { assertSqliteIntegrity, engine, exited, readFolder, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
+import { assertSqliteIntegrity, engine, killedDuring, readFolder, sleep, tmpWorkspace, verifyClean, waitFor } from './helpers';
 
 const inWorker = { maxJournalRecords: 20, maxJournalBytes: 1 << 30, idleMs: 1e12, cheapExportMs: 8, alwaysInWorker: true };
 
@@ -68,47 +67,20 @@ describe('snapshots written by a worker thread', function () {
     let kills = 0;
     let typical = 60; // ms from a snapshot's start to its journal switch here, learned as it goes
     for (let round = 0; kills < 60 && round < 150; round++) {
-      const child: ChildProcess = spawn(process.execPath, [host, ws, `r${round}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const startedAt = new Map<string, number>();
-      let target: string | undefined;
       let phase: keyof typeof phases = 'beforeReplace';
-      let buffer = '';
-      const killAt = 1 + Math.floor(Math.random() * 3); // which snapshot of this run
-      let delay = 0;
-      const killed = new Promise<void>((resolve) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          buffer += d.toString();
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            const [kind, arg] = [line[0], line.slice(2)];
-            if (kind === 'A') acknowledged.add(arg);
-            else if (kind === 'S') {
-              startedAt.set(arg, performance.now());
-              if (startedAt.size === killAt) {
-                target = arg;
-                delay = Math.random() * typical * 1.1;
-                setTimeout(() => {
-                  child.kill('SIGKILL');
-                  resolve();
-                }, delay);
-              }
-            } else if (kind === 'R' && arg === target) phase = 'replacedNotSwitched';
-            else if (kind === 'D') {
-              if (arg === target) phase = 'afterSwitch';
-              typical = 0.8 * typical + 0.2 * (performance.now() - startedAt.get(arg)!);
-            }
+      const { target, delayMs: delay } = await killedDuring(host, [ws, `r${round}`], {
+        start: 'S',
+        killAt: 1 + Math.floor(Math.random() * 3), // which snapshot of this run
+        delayMs: () => Math.random() * typical * 1.1,
+        onLine: (kind, arg, target, startedAt) => {
+          if (kind === 'A') acknowledged.add(arg);
+          else if (kind === 'R' && arg === target) phase = 'replacedNotSwitched';
+          else if (kind === 'D') {
+            if (arg === target) phase = 'afterSwitch';
+            typical = 0.8 * typical + 0.2 * (performance.now() - startedAt.get(arg)!);
           }
-        });
-        child.once('exit', () => resolve());
+        },
       });
-      await Promise.race([killed, sleep(20_000)]);
-      child.kill('SIGKILL');
-      await exited(child);
-      assert.ok(child.signalCode === 'SIGKILL', `the host ended by itself: ${stderr}`);
       if (!target) continue; // killed before its snapshot began
       kills++;
       phases[phase]++;

@@ -631,54 +631,37 @@ export class DurableDatabase {
    * next snapshots back to this thread).
    */
   snapshotInWorker(): Promise<void> {
-    if (this.background) return this.background;
     const journal = this.journal;
-    if (!journal) return Promise.resolve();
+    if (this.background || !journal) return this.background ?? Promise.resolve();
     if (this.store.inTransaction) throw new Error('snapshot inside an open transaction');
     const epoch = this.opts.epoch!;
     const upTo = this.journalN;
     const offset = journal.bytes;
     const records = journal.recordCount;
     const tmp = path.join(path.dirname(this.paths.db), `.${path.basename(this.paths.db)}.${process.pid}.${Date.now()}.tmp`);
-    const started = performance.now();
-    this.opts.log.debug(`snapshot of record ${upTo} started in a worker`);
     const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: PAGED, checkpoint: this.paths.checkpoint, checkpointOffset: this.checkpointOffset };
-    const work = runSnapshotWorker(job)
-      .then(async (reply) => {
-        if (this.journal !== journal) throw new Error('the database was closed while its snapshot was written');
-        epoch.check();
-        // The old snapshot keeps a second name, so the rename does not free its blocks at
-        // once: freeing 270 MB in one go held the owner's next journal fsync for 30 ms. It is
-        // shrunk away in small steps afterwards (and removed by the next owner after a crash).
-        const old = linkAside(this.paths.db);
-        await renameWithRetryAsync(tmp, this.paths.db);
-        await fsyncDirAsync(path.dirname(this.paths.db));
-        if (this.paged?.reading && !this.pagedFrom && old) {
-          // The replaced file is the one this owner pages from: it keeps it, by its second name.
-          this.pagedFrom = old;
-        } else {
-          if (!this.pagedFrom) void this.releasePaged(); // replaced without a second name: read in, so it can be freed
-          if (old) this.shrinking = shrinkAway(old).finally(() => (this.shrinking = undefined));
-        }
-        // A worker that wrote from its pages did not export: what an export would take is estimated.
-        this.lastExportMs = reply.exportMs ?? estimatedExportMs(reply.bytes);
-        this.lastSnapshotAt = this.opts.now();
-        this.checkpointStale(upTo);
-        this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
-        await journal.dropBefore(offset, records, () => epoch.check());
-        this.opts.log.debug(`snapshot of record ${upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
-      })
-      .catch((err: unknown) => {
-        fs.rmSync(tmp, { force: true });
-        if ((err as { workerNotStarted?: boolean }).workerNotStarted) this.workerBroken = true;
-        this.checkpointOffset = 0; // the next worker reads the whole journal
-        if (this.journal === journal) this.opts.log.warn(`a snapshot could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
-      })
-      .finally(() => {
-        this.background = undefined;
-      });
-    this.background = work;
-    return work;
+    return this.inBackground('snapshot', job, async (reply) => {
+      epoch.check();
+      // The old snapshot keeps a second name, so the rename does not free its blocks at
+      // once: freeing 270 MB in one go held the owner's next journal fsync for 30 ms. It is
+      // shrunk away in small steps afterwards (and removed by the next owner after a crash).
+      const old = linkAside(this.paths.db);
+      await renameWithRetryAsync(tmp, this.paths.db);
+      await fsyncDirAsync(path.dirname(this.paths.db));
+      if (this.paged?.reading && !this.pagedFrom && old) {
+        // The replaced file is the one this owner pages from: it keeps it, by its second name.
+        this.pagedFrom = old;
+      } else {
+        if (!this.pagedFrom) void this.releasePaged(); // replaced without a second name: read in, so it can be freed
+        if (old) this.shrinking = shrinkAway(old).finally(() => (this.shrinking = undefined));
+      }
+      // A worker that wrote from its pages did not export: what an export would take is estimated.
+      this.lastExportMs = reply.exportMs ?? estimatedExportMs(reply.bytes);
+      this.lastSnapshotAt = this.opts.now();
+      this.checkpointStale(upTo);
+      this.opts.log.debug(`snapshot of record ${upTo} replaced the database; the journal drops what it holds`);
+      await journal.dropBefore(offset, records, () => epoch.check());
+    });
   }
 
   /**
@@ -688,33 +671,44 @@ export class DurableDatabase {
    * it was; nothing is lost either way, the journal holds every record until a snapshot.
    */
   checkpointInWorker(): Promise<void> {
-    if (this.background) return this.background;
     const journal = this.journal;
-    if (!journal) return Promise.resolve();
+    if (this.background || !journal) return this.background ?? Promise.resolve();
     if (this.store.inTransaction) throw new Error('checkpoint inside an open transaction');
     const epoch = this.opts.epoch!;
     const upTo = this.journalN;
     const offset = journal.bytes;
     const { checkpoint } = this.paths;
     const tmp = path.join(path.dirname(checkpoint), `.${path.basename(checkpoint)}.${process.pid}.${Date.now()}.tmp`);
-    const started = performance.now();
     const job: SnapshotJob = { wasm: sqlJsWasmPath(), db: this.paths.db, journal: this.paths.journal, upTo, tmp, paged: true, checkpoint, write: 'checkpoint', checkpointOffset: this.checkpointOffset };
-    this.opts.log.debug(`checkpoint of record ${upTo} started in a worker`);
+    return this.inBackground('checkpoint', job, async () => {
+      epoch.check();
+      await renameWithRetryAsync(tmp, checkpoint);
+      await fsyncDirAsync(path.dirname(checkpoint));
+      this.checkpointN = upTo;
+      this.checkpointOffset = offset;
+    });
+  }
+
+  /**
+   * Runs `job` in a worker as the one job in the background, then `done` with its reply, if this
+   * database is still open. Failing removes its temp file and is said in the log; the journal
+   * keeps everything either way.
+   */
+  private inBackground(what: 'snapshot' | 'checkpoint', job: SnapshotJob, done: (reply: Extract<SnapshotReply, { ok: true }>) => Promise<void>): Promise<void> {
+    const journal = this.journal;
+    const started = performance.now();
+    this.opts.log.debug(`${what} of record ${job.upTo} started in a worker`);
     const work = runSnapshotWorker(job)
       .then(async (reply) => {
-        if (this.journal !== journal) throw new Error('the database was closed while its checkpoint was written');
-        epoch.check();
-        await renameWithRetryAsync(tmp, checkpoint);
-        await fsyncDirAsync(path.dirname(checkpoint));
-        this.checkpointN = upTo;
-        this.checkpointOffset = offset;
-        this.opts.log.debug(`checkpoint of record ${upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+        if (this.journal !== journal) throw new Error(`the database was closed while its ${what} was written`);
+        await done(reply);
+        this.opts.log.debug(`${what} of record ${job.upTo} written by a worker: ${reply.bytes} bytes in ${(performance.now() - started).toFixed(1)} ms`);
       })
       .catch((err: unknown) => {
-        fs.rmSync(tmp, { force: true });
+        fs.rmSync(job.tmp, { force: true });
         if ((err as { workerNotStarted?: boolean }).workerNotStarted) this.workerBroken = true;
-        this.checkpointOffset = 0; // the next one reads the whole journal
-        if (this.journal === journal) this.opts.log.warn(`a checkpoint could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
+        this.checkpointOffset = 0; // the next worker reads the whole journal
+        if (this.journal === journal) this.opts.log.warn(`a ${what} could not be written (the journal keeps everything): ${(err as Error)?.message ?? err}`);
       })
       .finally(() => {
         this.background = undefined;
