@@ -46,22 +46,19 @@ export interface Checkpoint {
   blocks: [number, Uint8Array][];
 }
 
-/** The identity of the file open on `fd` (its first block read from it, or given when already read). */
-export function identityOf(fd: number, firstBlock?: Uint8Array): SnapshotIdentity {
+/** The identity of the file open on `fd` (its first block read from it). */
+export function identityOf(fd: number): SnapshotIdentity {
   const st = fs.fstatSync(fd);
-  let head = firstBlock;
-  if (!head) {
-    const buf = new Uint8Array(Math.min(BLOCK, st.size));
-    head = buf.subarray(0, readFully(fd, buf, buf.length, 0));
-  }
-  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, head: zlib.crc32(head.subarray(0, BLOCK)) };
+  const buf = new Uint8Array(Math.min(BLOCK, st.size));
+  const head = buf.subarray(0, readFully(fd, buf, buf.length, 0));
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, head: zlib.crc32(head) };
 }
 
 function sameSnapshot(a: SnapshotIdentity, b: SnapshotIdentity): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.head === b.head;
 }
 
-/** Bytes to write, produced in order: `fill` copies bytes [at, at + into.length) into `into`, called with `at` increasing. */
+/** Bytes to write, produced in order (a snapshot's or a checkpoint's; snapshotWorker.ts writes them): `fill` copies bytes [at, at + into.length) into `into`, called with `at` increasing. */
 export interface SequentialSource {
   size: number;
   fill(into: Uint8Array, at: number): void;
@@ -118,7 +115,7 @@ export function checkpointSource(base: SnapshotIdentity, upTo: number, size: num
  * undefined, and `problem` says why when that is worth saying (damage); a missing file or one
  * made on an earlier snapshot is the normal case and says nothing.
  */
-export function readCheckpointFile(file: string, base: SnapshotIdentity): { checkpoint?: Checkpoint; problem?: string } {
+function readCheckpointFile(file: string, base: SnapshotIdentity): { checkpoint?: Checkpoint; problem?: string } {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);

@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import type { SqlJsStatic } from 'sql.js';
-import { checkpointSource, type CheckpointUse } from './checkpoint';
+import { checkpointSource, type CheckpointUse, type SequentialSource } from './checkpoint';
 import { fastBinder } from './fastBind';
 import { readJournal } from './journal';
 import { LastStateReplay } from './lastStateReplay';
@@ -51,12 +51,6 @@ export interface SnapshotJob {
 
 /** `exportMs`: how long export() took; none when the snapshot was written from pages, without one. */
 export type SnapshotReply = { ok: true; bytes: number; exportMs?: number } | { ok: false; error: string };
-
-/** The new snapshot's bytes: `fill` copies bytes [at, at + into.length) into `into`. */
-interface Source {
-  size: number;
-  fill(into: Uint8Array, at: number): void;
-}
 
 /** The snapshot on disk, with the job's checkpoint laid over it when it was made on it and holds what it says. */
 function openDatabase(SQL: SqlJsStatic, job: SnapshotJob, journalBytes: number, withCheckpoint: boolean): { store: Store; paged?: ReturnType<typeof openPaged>; n: number; laidOver: boolean } {
@@ -117,7 +111,7 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
       if (!writeDirect(job.tmp, checkpoint)) writeBuffered(job.tmp, checkpoint);
       return { ok: true, bytes: checkpoint.size };
     }
-    let source: Source;
+    let source: SequentialSource;
     let exportMs: number | undefined;
     if (paged) {
       // Committed, every change is in the file (the rollback journal is kept in memory, and
@@ -143,7 +137,7 @@ export async function writeSnapshotFile(job: SnapshotJob): Promise<SnapshotReply
  * Written in slices, each flushed before the next: dirty pages never pile up, so the owner's
  * journal fsyncs (one per commit, meanwhile) wait behind one slice at most, not the file.
  */
-function writeBuffered(file: string, source: Source): void {
+function writeBuffered(file: string, source: SequentialSource): void {
   const fd = fs.openSync(file, 'w');
   try {
     const slice = new Uint8Array(Math.min(FLUSH_SLICE, source.size));
@@ -169,7 +163,7 @@ function writeBuffered(file: string, source: Source): void {
  * trying offsets; Node has no aligned allocation) and the last, padded, is cut back by
  * ftruncate. False, having written nothing that matters, where it is refused.
  */
-function writeDirect(file: string, source: Source): boolean {
+function writeDirect(file: string, source: SequentialSource): boolean {
   const O_DIRECT = (fs.constants as { O_DIRECT?: number }).O_DIRECT;
   if (!O_DIRECT || process.env.SDLC_SNAPSHOT_DIRECT === 'off') return false;
   let fd: number;
