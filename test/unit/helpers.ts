@@ -175,13 +175,16 @@ export interface KilledRun {
 
 /**
  * Runs the host script `host` with `args` (a process printing `<kind> <arg>` lines) and SIGKILLs
- * it `delayMs()` ms after its `killAt`-th line of kind `start` (or after 20 s). Every line goes
- * to `onLine` first, with the target once chosen and when each start line came (performance.now()).
+ * it `delayMs()` ms after its `killAt`-th line of kind `start` (or after 20 s). With `after`, the
+ * delay counts from that start's own line of kind `after` instead (a later step of the same
+ * snapshot), so some kills land past that step for certain, whatever this machine's timings.
+ * Every line goes to `onLine` first, with the target once chosen and when each start line came
+ * (performance.now()).
  */
 export async function killedDuring(
   host: string,
   args: string[],
-  opts: { start: string; killAt: number; delayMs: () => number; onLine: (kind: string, arg: string, target: string | undefined, startedAt: Map<string, number>) => void },
+  opts: { start: string; killAt: number; after?: string; delayMs: () => number; onLine: (kind: string, arg: string, target: string | undefined, startedAt: Map<string, number>) => void },
 ): Promise<KilledRun> {
   const child: ChildProcess = spawn(process.execPath, [host, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -191,6 +194,13 @@ export async function killedDuring(
   let delayMs = 0;
   let buffer = '';
   const killed = new Promise<void>((resolve) => {
+    const arm = () => {
+      delayMs = opts.delayMs();
+      setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, delayMs);
+    };
     child.stdout!.on('data', (d: Buffer) => {
       buffer += d.toString();
       let nl: number;
@@ -202,13 +212,10 @@ export async function killedDuring(
           startedAt.set(arg, performance.now());
           if (startedAt.size === opts.killAt) {
             target = arg;
-            delayMs = opts.delayMs();
-            setTimeout(() => {
-              child.kill('SIGKILL');
-              resolve();
-            }, delayMs);
+            if (!opts.after) arm();
           }
         }
+        if (opts.after && kind === opts.after && target !== undefined && arg === target) arm();
         opts.onLine(kind, arg, target, startedAt);
       }
     });
